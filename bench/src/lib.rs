@@ -1,0 +1,1 @@
+//! Benchmarks of redkit against other Redis crates; see `benches/` and `cargo xtask bench`.

@@ -1,0 +1,1 @@
+//! Runnable examples of the redkit workspace; see `examples/`.
