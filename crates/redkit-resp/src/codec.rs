@@ -7,7 +7,7 @@ use bytes::BytesMut;
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::cmd::{Cmd, Pipeline};
-use crate::decode::{Limits, RespVersion, Scanned, build, scan};
+use crate::decode::{Limits, RespVersion, Step, decode_step};
 use crate::encode::encode_value;
 use crate::error::{Error, ProtocolError};
 use crate::value::Value;
@@ -83,12 +83,12 @@ impl Decoder for RespCodec {
         if buf.len() < self.need {
             return Ok(None);
         }
-        match scan(buf, self.version, &self.limits)? {
-            Scanned::Complete(n) => {
+        match decode_step(buf, self.version, &self.limits)? {
+            Step::Done(value) => {
                 self.need = 0;
-                Ok(Some(build(buf.split_to(n).freeze(), self.version, &self.limits)?))
+                Ok(Some(value))
             }
-            Scanned::Incomplete(n) => {
+            Step::NeedAtLeast(n) => {
                 self.need = n;
                 let missing = n.saturating_sub(buf.len()).min(MAX_RESERVE_AHEAD);
                 buf.reserve(missing);

@@ -1,11 +1,11 @@
 //! Decoding RESP2/RESP3 bytes into [`Value`]s: zero-copy, correct on partial input, bounded by [`Limits`].
 //!
-//! Decoding runs in two passes over one grammar ([`Parser`], generic over a [`Sink`]):
+//! Decoding walks one grammar (a parser generic over what it produces) in up to two passes:
 //!
-//! 1. **Scan** ([`Scan`]): walk the frame without allocating, enforce the limits, and find where it ends — or
+//! 1. **Scan**: walk the frame without allocating, enforce the limits, and find where it ends — or
 //!    learn that more bytes are needed (and how many at least, so a 1 MiB bulk arriving in small reads is not
 //!    re-scanned on every read).
-//! 2. **Build** ([`Build`]): split the complete frame off the read buffer, freeze it, and build the `Value`, whose
+//! 2. **Build**: split the complete frame off the read buffer, freeze it, and build the `Value`, whose
 //!    strings are [`Bytes::slice`]s of that buffer: no byte of a bulk string is copied.
 //!
 //! # Why not `redis-protocol`'s decoder
@@ -16,10 +16,26 @@
 //! one pass over the same grammar with those holes closed, and the `resp` benchmark measures it against
 //! `redis-protocol` in the same run. `redis-protocol` stays in the test suite as a reference decoder.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::ProtocolError;
 use crate::value::{Value, VerbatimFormat};
+
+/// One step of the parser: a finished value, or the least buffer length that could complete it.
+pub(crate) enum Step<T> {
+    Done(T),
+    NeedAtLeast(usize),
+}
+
+/// Unwrap a `Step::Done`, or return the `NeedAtLeast` from the enclosing function.
+macro_rules! ready {
+    ($e:expr) => {
+        match $e {
+            Step::Done(v) => v,
+            Step::NeedAtLeast(n) => return Ok(Step::NeedAtLeast(n)),
+        }
+    };
+}
 
 /// Limits that keep a hostile or broken peer from exhausting memory or stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +85,14 @@ pub enum Scanned {
 
 /// Scan `buf` for one frame without allocating: its length, or how many bytes are needed at least.
 pub fn scan(buf: &[u8], version: RespVersion, limits: &Limits) -> Result<Scanned, ProtocolError> {
+    Ok(match scan_shape(buf, version, limits)? {
+        Step::Done((_, n)) => Scanned::Complete(n),
+        Step::NeedAtLeast(n) => Scanned::Incomplete(n),
+    })
+}
+
+/// Scan one frame: its [`Shape`] and length.
+fn scan_shape(buf: &[u8], version: RespVersion, limits: &Limits) -> Parsed<(Shape, usize)> {
     let mut parser = Parser {
         buf,
         pos: 0,
@@ -76,10 +100,8 @@ pub fn scan(buf: &[u8], version: RespVersion, limits: &Limits) -> Result<Scanned
         limits,
         sink: Scan,
     };
-    match parser.value(0)? {
-        Step::Done(()) => Ok(Scanned::Complete(parser.pos)),
-        Step::NeedAtLeast(n) => Ok(Scanned::Incomplete(n)),
-    }
+    let shape = ready!(parser.value(0)?);
+    Ok(Step::Done((shape, parser.pos)))
 }
 
 /// Decode one complete frame from the front of `buf`, splitting its bytes off; `Ok(None)` when `buf` holds only
@@ -100,14 +122,37 @@ pub fn decode(
     version: RespVersion,
     limits: &Limits,
 ) -> Result<Option<Value>, ProtocolError> {
-    match scan(buf, version, limits)? {
-        Scanned::Complete(n) => build(buf.split_to(n).freeze(), version, limits).map(Some),
-        Scanned::Incomplete(_) => Ok(None),
+    match decode_step(buf, version, limits)? {
+        Step::Done(v) => Ok(Some(v)),
+        Step::NeedAtLeast(_) => Ok(None),
     }
 }
 
+/// [`decode`], reporting the least buffer length that could complete a partial frame.
+///
+/// A scalar frame is taken straight from the scan: integers and the like cost no allocation, and a top-level
+/// bulk string is split off the buffer as is. Only aggregates are built in a second pass.
+pub(crate) fn decode_step(buf: &mut BytesMut, version: RespVersion, limits: &Limits) -> Parsed<Value> {
+    let (shape, n) = ready!(scan_shape(buf, version, limits)?);
+    let value = match shape {
+        Shape::Integer(i) => Value::Integer(i),
+        Shape::Double(d) => Value::Double(d),
+        Shape::Boolean(b) => Value::Boolean(b),
+        Shape::Null => Value::Null,
+        Shape::Str(kind, start, end) => {
+            buf.advance(start);
+            let data = buf.split_to(end - start).freeze();
+            buf.advance(n - end);
+            return Ok(Step::Done(kind.value(data)));
+        }
+        Shape::Aggregate => return build(buf.split_to(n).freeze(), version, limits).map(Step::Done),
+    };
+    buf.advance(n);
+    Ok(Step::Done(value))
+}
+
 /// Build the value of one complete frame that fills `frame` exactly (as found by [`scan`]).
-pub(crate) fn build(frame: Bytes, version: RespVersion, limits: &Limits) -> Result<Value, ProtocolError> {
+fn build(frame: Bytes, version: RespVersion, limits: &Limits) -> Result<Value, ProtocolError> {
     let mut parser = Parser {
         buf: &frame[..],
         pos: 0,
@@ -123,22 +168,6 @@ pub(crate) fn build(frame: Bytes, version: RespVersion, limits: &Limits) -> Resu
     }
 }
 
-/// One step of the parser: a finished value, or the least buffer length that could complete it.
-enum Step<T> {
-    Done(T),
-    NeedAtLeast(usize),
-}
-
-/// Unwrap a `Step::Done`, or return the `NeedAtLeast` from the enclosing function.
-macro_rules! ready {
-    ($e:expr) => {
-        match $e {
-            Step::Done(v) => v,
-            Step::NeedAtLeast(n) => return Ok(Step::NeedAtLeast(n)),
-        }
-    };
-}
-
 /// What kind of string a byte range holds.
 #[derive(Clone, Copy)]
 enum Str {
@@ -147,6 +176,29 @@ enum Str {
     Bulk,
     BigNumber,
     Verbatim(VerbatimFormat),
+}
+
+impl Str {
+    fn value(self, bytes: Bytes) -> Value {
+        match self {
+            Str::Simple => Value::SimpleString(bytes),
+            Str::Error => Value::Error(bytes),
+            Str::Bulk => Value::BulkString(bytes),
+            Str::BigNumber => Value::BigNumber(bytes),
+            Str::Verbatim(format) => Value::VerbatimString { format, text: bytes },
+        }
+    }
+}
+
+/// What a scan learns of a frame: a scalar in full (so it needs no second pass), or that it is an aggregate.
+#[derive(Clone, Copy)]
+enum Shape {
+    Integer(i64),
+    Double(f64),
+    Boolean(bool),
+    Null,
+    Str(Str, usize, usize),
+    Aggregate,
 }
 
 /// What kind of sequence an aggregate is.
@@ -178,18 +230,34 @@ trait Sink {
 struct Scan;
 
 impl Sink for Scan {
-    type Out = ();
+    type Out = Shape;
     type Items = ();
-    fn string(&mut self, _: Str, _: usize, _: usize) {}
-    fn integer(&mut self, _: i64) {}
-    fn double(&mut self, _: f64) {}
-    fn boolean(&mut self, _: bool) {}
-    fn null(&mut self) {}
+    fn string(&mut self, kind: Str, start: usize, end: usize) -> Shape {
+        Shape::Str(kind, start, end)
+    }
+    fn integer(&mut self, i: i64) -> Shape {
+        Shape::Integer(i)
+    }
+    fn double(&mut self, d: f64) -> Shape {
+        Shape::Double(d)
+    }
+    fn boolean(&mut self, b: bool) -> Shape {
+        Shape::Boolean(b)
+    }
+    fn null(&mut self) -> Shape {
+        Shape::Null
+    }
     fn items(&mut self, _: usize) {}
-    fn item(&mut self, _: &mut (), _: ()) {}
-    fn seq(&mut self, _: Seq, _: ()) {}
-    fn map(&mut self, _: ()) {}
-    fn attribute(&mut self, _: (), _: ()) {}
+    fn item(&mut self, _: &mut (), _: Shape) {}
+    fn seq(&mut self, _: Seq, _: ()) -> Shape {
+        Shape::Aggregate
+    }
+    fn map(&mut self, _: ()) -> Shape {
+        Shape::Aggregate
+    }
+    fn attribute(&mut self, _: (), _: Shape) -> Shape {
+        Shape::Aggregate
+    }
 }
 
 /// The building sink: strings are slices of the frozen frame.
@@ -205,14 +273,7 @@ impl Sink for Build<'_> {
     type Items = Vec<Value>;
 
     fn string(&mut self, kind: Str, start: usize, end: usize) -> Value {
-        let bytes = self.frame.slice(start..end);
-        match kind {
-            Str::Simple => Value::SimpleString(bytes),
-            Str::Error => Value::Error(bytes),
-            Str::Bulk => Value::BulkString(bytes),
-            Str::BigNumber => Value::BigNumber(bytes),
-            Str::Verbatim(format) => Value::VerbatimString { format, text: bytes },
-        }
+        kind.value(self.frame.slice(start..end))
     }
     fn integer(&mut self, i: i64) -> Value {
         Value::Integer(i)
@@ -271,7 +332,7 @@ struct Parser<'a, S> {
     sink: S,
 }
 
-type Parsed<T> = Result<Step<T>, ProtocolError>;
+pub(crate) type Parsed<T> = Result<Step<T>, ProtocolError>;
 
 impl<S: Sink> Parser<'_, S> {
     fn value(&mut self, depth: usize) -> Parsed<S::Out> {

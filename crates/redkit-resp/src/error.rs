@@ -220,7 +220,7 @@ pub(crate) fn describe(value: &Value) -> String {
     }
 }
 
-/// Bytes that are not valid RESP, or a frame that breaks the decoder's [`Limits`](crate::codec::Limits).
+/// Bytes that are not valid RESP, or a frame that breaks the decoder's [`Limits`](crate::Limits).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProtocolError {

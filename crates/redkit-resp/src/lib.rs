@@ -9,7 +9,7 @@
 //! | --- | --- |
 //! | build a command | [`Cmd`] (`Cmd::new("SET").arg(key).arg(value)`), arguments via [`ToArg`] |
 //! | send several at once | [`Pipeline`] |
-//! | read and write a connection | [`RespCodec`] with `tokio_util::codec::Framed`, or [`decode`] / [`encode_value`] |
+//! | read and write a connection | [`RespCodec`] with `tokio_util::codec::Framed`, or [`decode()`] / [`encode_value`] |
 //! | get typed results | [`FromValue`] (`Option<T>` for nullable replies, range-checked integers) |
 //! | tell errors apart | [`Error`], [`ServerError`] and its [`ErrorKind`] (`WRONGTYPE`, `MOVED`, …) |
 //! | talk to any backend | [`Executor`] (generic) or [`DynExecutor`] (boxed) |

@@ -441,3 +441,45 @@ fn errors_with_line_breaks_stay_intact_in_resp3() {
     encode_value(&Value::error("ERR a\r\nb"), RespVersion::Resp2, &mut wire);
     assert_eq!(&wire[..], b"-ERR a  b\r\n");
 }
+
+/// `redis-protocol`'s RESP2 frame as a `Value`, to use that crate as a reference decoder.
+fn reference_value(frame: redis_protocol::resp2::types::BytesFrame) -> Value {
+    use redis_protocol::resp2::types::BytesFrame as F;
+    match frame {
+        F::SimpleString(b) => Value::SimpleString(b),
+        F::Error(s) => Value::Error(Bytes::copy_from_slice(s.as_bytes())),
+        F::Integer(i) => Value::Integer(i),
+        F::BulkString(b) => Value::BulkString(b),
+        F::Array(items) => Value::Array(items.into_iter().map(reference_value).collect()),
+        F::Null => Value::Null,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// On valid RESP2 (UTF-8 errors, which that crate requires), this decoder and `redis-protocol` agree.
+    #[test]
+    fn resp2_decoding_agrees_with_redis_protocol(values in proptest::collection::vec(resp2_value(), 1..8)) {
+        let values: Vec<Value> = values.into_iter().map(utf8_errors).collect();
+        let wire = encode_all(&values, RespVersion::Resp2);
+        let mut theirs = Vec::new();
+        let mut buf = wire.clone();
+        while let Some((frame, _, _)) = redis_protocol::resp2::decode::decode_bytes_mut(&mut buf)
+            .map_err(|e| TestCaseError::fail(format!("redis-protocol rejected valid RESP2: {e:?}")))?
+        {
+            theirs.push(reference_value(frame));
+        }
+        prop_assert_eq!(&decode_chunked(&wire, wire.len(), RespVersion::Resp2)?, &theirs);
+    }
+}
+
+fn utf8_errors(value: Value) -> Value {
+    match value {
+        Value::Error(b) => Value::Error(Bytes::from(
+            String::from_utf8_lossy(&b).replace(['\r', '\n'], " "),
+        )),
+        Value::Array(items) => Value::Array(items.into_iter().map(utf8_errors).collect()),
+        other => other,
+    }
+}

@@ -1,0 +1,6 @@
+#![no_main]
+//! Fuzz the RESP3 decoder: `cargo +nightly fuzz run resp3` (from the `fuzz/` directory).
+
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::check(data, redkit_resp::RespVersion::Resp3));
