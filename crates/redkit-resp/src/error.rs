@@ -62,6 +62,12 @@ pub enum Error {
         /// Why the connection is gone.
         reason: String,
     },
+    /// An optimistic transaction gave up: a WATCHed key changed before EXEC on every attempt.
+    #[error("transaction aborted: a watched key changed ({attempts} attempt(s))")]
+    WatchAborted {
+        /// How many times the transaction was tried.
+        attempts: u32,
+    },
     /// A configuration value (URL, option, argument) is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -104,7 +110,7 @@ impl Error {
             | Error::Io { command, .. }
             | Error::Timeout { command, .. }
             | Error::ConnectionLost { command, .. } => command,
-            Error::Protocol(_) | Error::Config(_) | Error::Closed => return self,
+            Error::Protocol(_) | Error::Config(_) | Error::Closed | Error::WatchAborted { .. } => return self,
         };
         if slot.is_none() {
             *slot = Some(name.into());
@@ -120,7 +126,7 @@ impl Error {
             | Error::Io { command, .. }
             | Error::Timeout { command, .. }
             | Error::ConnectionLost { command, .. } => command.as_deref(),
-            Error::Protocol(_) | Error::Config(_) | Error::Closed => None,
+            Error::Protocol(_) | Error::Config(_) | Error::Closed | Error::WatchAborted { .. } => None,
         }
     }
 

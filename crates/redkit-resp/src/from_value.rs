@@ -4,7 +4,8 @@
 //! - An error reply converts to [`Error::Server`] for every target type except [`Value`] itself.
 //! - RESP3 attributes are skipped; conversions see the value they describe.
 //! - A null converts to `None` for `Option<T>`, to an empty collection for `Vec`, maps and sets (Redis answers a
-//!   missing key with an empty aggregate or a null interchangeably), and is an error for scalars.
+//!   missing key with an empty aggregate or a null interchangeably), to `false` for `bool` (a write that did not
+//!   apply), and is an error for other scalars.
 //! - Integers are range-checked (`-1` never becomes `u64::MAX`), and parse from bulk text (`GET` of a counter).
 //! - Maps convert from a RESP3 map, a flat RESP2 array `[k1, v1, k2, v2, …]` or an array of pairs; likewise
 //!   `Vec<(K, V)>`, so `HGETALL` and `ZRANGE … WITHSCORES` read the same on both protocols.
@@ -166,15 +167,16 @@ impl FromValue for String {
 }
 
 impl FromValue for bool {
-    /// From `:0`/`:1`, RESP3 `#f`/`#t`, or the text `0`/`1`.
+    /// From `:0`/`:1`, RESP3 `#f`/`#t`, or the text `0`/`1`; also from the replies of writes that may not
+    /// apply: `+OK` is `true` and null is `false` (`SET … NX` on an existing key).
     fn from_value(value: Value) -> Result<Self> {
         match reply(value)? {
             Value::Boolean(b) => Ok(b),
-            Value::Integer(0) => Ok(false),
+            Value::Integer(0) | Value::Null => Ok(false),
             Value::Integer(1) => Ok(true),
             ref v @ (Value::BulkString(ref b) | Value::SimpleString(ref b)) => match &b[..] {
                 b"0" => Ok(false),
-                b"1" => Ok(true),
+                b"1" | b"OK" => Ok(true),
                 _ => mismatch("a boolean (0 or 1)", v),
             },
             other => mismatch("a boolean (0 or 1)", &other),

@@ -218,6 +218,10 @@ fn booleans_read_zero_one_and_resp3_booleans() {
         "expected a boolean (0 or 1), got integer 2"
     );
     assert!(conv::<bool>(Value::bulk("yes")).is_err());
+    // Writes that may not apply: SET … NX answers OK or null.
+    assert!(conv::<bool>(Value::simple("OK")).unwrap());
+    assert!(!conv::<bool>(Value::Null).unwrap());
+    assert_eq!(conv::<Option<bool>>(Value::Null).unwrap(), None);
 }
 
 #[test]
