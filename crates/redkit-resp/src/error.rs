@@ -110,7 +110,9 @@ impl Error {
             | Error::Io { command, .. }
             | Error::Timeout { command, .. }
             | Error::ConnectionLost { command, .. } => command,
-            Error::Protocol(_) | Error::Config(_) | Error::Closed | Error::WatchAborted { .. } => return self,
+            Error::Protocol(_) | Error::Config(_) | Error::Closed | Error::WatchAborted { .. } => {
+                return self;
+            }
         };
         if slot.is_none() {
             *slot = Some(name.into());

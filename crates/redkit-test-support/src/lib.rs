@@ -42,12 +42,16 @@ pub fn redis_server_binary() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join("redis-server")).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("redis-server"))
+        .find(|p| p.is_file())
 }
 
 /// `true` when running under CI (`CI` set to anything but `false`/`0`).
 pub fn in_ci() -> bool {
-    std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "false" && v != "0")
+        .unwrap_or(false)
 }
 
 /// PEM files of a test certificate authority and a server certificate for `localhost` / `127.0.0.1` it signed.
@@ -85,7 +89,10 @@ pub struct RedisServer {
 
 impl fmt::Debug for RedisServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisServer").field("port", &self.port).field("dir", &self.dir.path()).finish()
+        f.debug_struct("RedisServer")
+            .field("port", &self.port)
+            .field("dir", &self.dir.path())
+            .finish()
     }
 }
 
@@ -103,7 +110,9 @@ impl RedisServer {
             if in_ci() {
                 panic!("redis-server is required in CI but was not found on the PATH (or in $REDIS_SERVER)");
             }
-            eprintln!("skipping: redis-server not found on the PATH (set REDIS_SERVER or install redis-server)");
+            eprintln!(
+                "skipping: redis-server not found on the PATH (set REDIS_SERVER or install redis-server)"
+            );
             return None;
         }
         match RedisServer::with(options) {
@@ -118,8 +127,18 @@ impl RedisServer {
             .prefix("redkit-redis-")
             .tempdir()
             .map_err(|e| StartError(format!("creating a temporary directory: {e}")))?;
-        let tls = if options.tls { Some(generate_tls_files(dir.path())?) } else { None };
-        let mut server = RedisServer { child: None, port: 0, dir, options, tls };
+        let tls = if options.tls {
+            Some(generate_tls_files(dir.path())?)
+        } else {
+            None
+        };
+        let mut server = RedisServer {
+            child: None,
+            port: 0,
+            dir,
+            options,
+            tls,
+        };
         let mut last = StartError("not started".into());
         // A free port can be taken between probing and binding it: try a few.
         for _ in 0..5 {
@@ -149,7 +168,9 @@ impl RedisServer {
 
     /// The Unix socket path, when started with `unix_socket`.
     pub fn unix_socket(&self) -> Option<PathBuf> {
-        self.options.unix_socket.then(|| self.dir.path().join("redis.sock"))
+        self.options
+            .unix_socket
+            .then(|| self.dir.path().join("redis.sock"))
     }
 
     /// The TLS files, when started with `tls`.
@@ -194,7 +215,10 @@ impl RedisServer {
         if let Some(p) = &self.options.password {
             cmd.args(["--no-auth-warning", "-a", p]);
         }
-        let out = cmd.args(args).output().map_err(|e| StartError(format!("running redis-cli: {e}")))?;
+        let out = cmd
+            .args(args)
+            .output()
+            .map_err(|e| StartError(format!("running redis-cli: {e}")))?;
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
     }
 
@@ -205,7 +229,16 @@ impl RedisServer {
         let _ = std::fs::remove_file(&log);
         let mut cmd = Command::new(binary);
         let port = self.port.to_string();
-        cmd.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]);
+        cmd.args([
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]);
         cmd.args(["--protected-mode", "no", "--loglevel", "notice"]);
         cmd.arg("--dir").arg(dir).arg("--logfile").arg(&log);
         match &self.tls {
@@ -220,14 +253,20 @@ impl RedisServer {
             }
         }
         if self.options.unix_socket {
-            cmd.arg("--unixsocket").arg(dir.join("redis.sock")).args(["--unixsocketperm", "700"]);
+            cmd.arg("--unixsocket")
+                .arg(dir.join("redis.sock"))
+                .args(["--unixsocketperm", "700"]);
         }
         if let Some(p) = &self.options.password {
             cmd.args(["--requirepass", p]);
         }
         cmd.args(&self.options.args);
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        let child = cmd.spawn().map_err(|e| StartError(format!("spawning redis-server: {e}")))?;
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd
+            .spawn()
+            .map_err(|e| StartError(format!("spawning redis-server: {e}")))?;
         self.child = Some(child);
         self.wait_ready(&log)
     }
@@ -241,7 +280,10 @@ impl RedisServer {
             {
                 let text = std::fs::read_to_string(log).unwrap_or_default();
                 self.child = None;
-                return Err(StartError(format!("redis-server exited with {status}: {}", last_lines(&text))));
+                return Err(StartError(format!(
+                    "redis-server exited with {status}: {}",
+                    last_lines(&text)
+                )));
             }
             let ready = std::fs::read_to_string(log).is_ok_and(|t| t.contains("Ready to accept connections"));
             if ready && self.tcp_answers() {
@@ -250,14 +292,19 @@ impl RedisServer {
             if Instant::now() >= deadline {
                 let text = std::fs::read_to_string(log).unwrap_or_default();
                 self.kill();
-                return Err(StartError(format!("redis-server not ready after {START_TIMEOUT:?}: {}", last_lines(&text))));
+                return Err(StartError(format!(
+                    "redis-server not ready after {START_TIMEOUT:?}: {}",
+                    last_lines(&text)
+                )));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     fn tcp_answers(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
         if self.tls.is_some() {
             return true;
         }
@@ -284,9 +331,12 @@ fn last_lines(text: &str) -> String {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> Result<u16, StartError> {
-    let listener =
-        TcpListener::bind(("127.0.0.1", 0)).map_err(|e| StartError(format!("probing for a free port: {e}")))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| StartError(format!("probing for a free port: {e}")))
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| StartError(format!("probing for a free port: {e}")))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| StartError(format!("probing for a free port: {e}")))
 }
 
 /// Generate a CA and a server certificate for `localhost` and `127.0.0.1`, as PEM files in `dir`.
@@ -294,18 +344,26 @@ pub fn generate_tls_files(dir: &Path) -> Result<TlsFiles, StartError> {
     let err = |e: rcgen::Error| StartError(format!("generating test certificates: {e}"));
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "redkit test CA");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "redkit test CA");
     let ca_key = rcgen::KeyPair::generate().map_err(err)?;
     let ca_cert = ca_params.self_signed(&ca_key).map_err(err)?;
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
     let mut params =
         rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).map_err(err)?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
     let key = rcgen::KeyPair::generate().map_err(err)?;
     let cert = params.signed_by(&key, &issuer).map_err(err)?;
 
-    let files = TlsFiles { ca_cert: dir.join("ca.crt"), cert: dir.join("server.crt"), key: dir.join("server.key") };
+    let files = TlsFiles {
+        ca_cert: dir.join("ca.crt"),
+        cert: dir.join("server.crt"),
+        key: dir.join("server.key"),
+    };
     let write = |path: &Path, pem: String| {
         std::fs::write(path, pem).map_err(|e| StartError(format!("writing {}: {e}", path.display())))
     };

@@ -32,7 +32,9 @@ pub(crate) fn blocking_timeout(cmd: &Cmd) -> Option<Option<Duration>> {
 /// A timeout in (fractional) seconds; 0 or unreadable means "forever" (the server decides).
 fn seconds(arg: Option<&[u8]>) -> Option<Duration> {
     let secs: f64 = std::str::from_utf8(arg?).ok()?.parse().ok()?;
-    (secs > 0.0).then(|| Duration::try_from_secs_f64(secs).ok()).flatten()
+    (secs > 0.0)
+        .then(|| Duration::try_from_secs_f64(secs).ok())
+        .flatten()
 }
 
 fn millis(arg: Option<&[u8]>) -> Option<Duration> {
@@ -49,14 +51,30 @@ mod tests {
         let t = |cmd: Cmd| blocking_timeout(&cmd);
         assert_eq!(t(Cmd::new("GET").arg("k")), None);
         assert_eq!(t(Cmd::new("BITCOUNT").arg("k")), None);
-        assert_eq!(t(Cmd::new("blpop").arg("a").arg("b").arg(1.5)), Some(Some(Duration::from_millis(1500))));
-        assert_eq!(t(Cmd::new("BRPOP").arg("a").arg(0)), Some(None));
-        assert_eq!(t(Cmd::new("BLMPOP").arg(2).arg(1).arg("k").arg("LEFT")), Some(Some(Duration::from_secs(2))));
         assert_eq!(
-            t(Cmd::new("XREAD").arg("COUNT").arg(1).arg("block").arg(250).arg("STREAMS").arg("s").arg("$")),
+            t(Cmd::new("blpop").arg("a").arg("b").arg(1.5)),
+            Some(Some(Duration::from_millis(1500)))
+        );
+        assert_eq!(t(Cmd::new("BRPOP").arg("a").arg(0)), Some(None));
+        assert_eq!(
+            t(Cmd::new("BLMPOP").arg(2).arg(1).arg("k").arg("LEFT")),
+            Some(Some(Duration::from_secs(2)))
+        );
+        assert_eq!(
+            t(Cmd::new("XREAD")
+                .arg("COUNT")
+                .arg(1)
+                .arg("block")
+                .arg(250)
+                .arg("STREAMS")
+                .arg("s")
+                .arg("$")),
             Some(Some(Duration::from_millis(250)))
         );
         assert_eq!(t(Cmd::new("XREAD").arg("STREAMS").arg("s").arg("0")), None);
-        assert_eq!(t(Cmd::new("WAIT").arg(1).arg(100)), Some(Some(Duration::from_millis(100))));
+        assert_eq!(
+            t(Cmd::new("WAIT").arg(1).arg(100)),
+            Some(Some(Duration::from_millis(100)))
+        );
     }
 }

@@ -59,8 +59,14 @@ struct Shared {
 
 /// A request to the driver.
 enum Request {
-    One { cmd: Cmd, reply: oneshot::Sender<Result<Value>> },
-    Many { pipeline: Pipeline, reply: oneshot::Sender<Result<Vec<Value>>> },
+    One {
+        cmd: Cmd,
+        reply: oneshot::Sender<Result<Value>>,
+    },
+    Many {
+        pipeline: Pipeline,
+        reply: oneshot::Sender<Result<Vec<Value>>>,
+    },
 }
 
 impl Request {
@@ -74,8 +80,15 @@ impl Request {
 
 /// A request written and waiting for its replies.
 enum Pending {
-    One { cmd: Cmd, reply: oneshot::Sender<Result<Value>> },
-    Many { expected: usize, replies: Vec<Value>, reply: oneshot::Sender<Result<Vec<Value>>> },
+    One {
+        cmd: Cmd,
+        reply: oneshot::Sender<Result<Value>>,
+    },
+    Many {
+        expected: usize,
+        replies: Vec<Value>,
+        reply: oneshot::Sender<Result<Vec<Value>>>,
+    },
 }
 
 impl Client {
@@ -85,7 +98,12 @@ impl Client {
         let first = Connection::connect(&config).await?;
         let (requests, rx) = mpsc::channel(QUEUE);
         let (pushes, _) = broadcast::channel(1024);
-        let shared = Arc::new(Shared { config: config.clone(), requests, spare: Mutex::new(Vec::new()), pushes });
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            requests,
+            spare: Mutex::new(Vec::new()),
+            pushes,
+        });
         tokio::spawn(drive(config, rx, first, shared.pushes.clone()));
         Ok(Client { shared })
     }
@@ -107,7 +125,10 @@ impl Client {
 
     /// An exclusive connection for stateful work: WATCH/MULTI, SELECT, CLIENT TRACKING, blocking commands.
     pub async fn dedicated(&self) -> Result<Dedicated> {
-        Ok(Dedicated::new(Connection::connect(&self.shared.config).await?, self.shared.config.request_timeout))
+        Ok(Dedicated::new(
+            Connection::connect(&self.shared.config).await?,
+            self.shared.config.request_timeout,
+        ))
     }
 
     /// Send one command with a timeout other than the configured default (`None`: wait forever).
@@ -117,12 +138,18 @@ impl Client {
         }
         let name_on_error = NameOnError::new(&cmd);
         let (tx, rx) = oneshot::channel();
-        self.submit(Request::One { cmd, reply: tx }).await.map_err(|e| name_on_error.attach(e))?;
+        self.submit(Request::One { cmd, reply: tx })
+            .await
+            .map_err(|e| name_on_error.attach(e))?;
         wait(rx, limit).await.map_err(|e| name_on_error.attach(e))
     }
 
     async fn submit(&self, request: Request) -> Result<()> {
-        self.shared.requests.send(request).await.map_err(|_| Error::Closed)
+        self.shared
+            .requests
+            .send(request)
+            .await
+            .map_err(|_| Error::Closed)
     }
 
     /// A blocking command on a spare connection, bounded by its own timeout plus the margin.
@@ -138,7 +165,8 @@ impl Client {
             Ok(_) => true,
             Err(e) => e.server_error().is_some(),
         };
-        if healthy && conn.is_idle()
+        if healthy
+            && conn.is_idle()
             && let Ok(mut spare) = self.shared.spare.lock()
             && spare.len() < MAX_SPARE
         {
@@ -170,19 +198,26 @@ impl NameOnError {
 
 /// Wait for a reply; a dropped sender means the connection went away with the request in flight.
 async fn wait<T>(rx: oneshot::Receiver<Result<T>>, limit: Option<Duration>) -> Result<T> {
-    let lost = |_| Error::ConnectionLost { command: None, reason: "the connection dropped while the request was in flight".into() };
+    let lost = |_| Error::ConnectionLost {
+        command: None,
+        reason: "the connection dropped while the request was in flight".into(),
+    };
     match limit {
         None => rx.await.map_err(lost)?,
         Some(limit) => match tokio::time::timeout(limit, rx).await {
             Ok(r) => r.map_err(lost)?,
-            Err(_) => Err(Error::Timeout { command: None, after: limit }),
+            Err(_) => Err(Error::Timeout {
+                command: None,
+                after: limit,
+            }),
         },
     }
 }
 
 impl Executor for Client {
     async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        self.execute_timeout(cmd, self.shared.config.request_timeout).await
+        self.execute_timeout(cmd, self.shared.config.request_timeout)
+            .await
     }
 
     async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
@@ -191,12 +226,19 @@ impl Executor for Client {
         }
         let (tx, rx) = oneshot::channel();
         self.submit(Request::Many { pipeline, reply: tx }).await?;
-        wait(rx, self.shared.config.request_timeout).await.map_err(|e| e.with_command("pipeline"))
+        wait(rx, self.shared.config.request_timeout)
+            .await
+            .map_err(|e| e.with_command("pipeline"))
     }
 }
 
 /// The driver task: keep a connection up and run requests over it until every `Client` is dropped.
-async fn drive(config: Config, mut requests: mpsc::Receiver<Request>, first: Connection, pushes: broadcast::Sender<Value>) {
+async fn drive(
+    config: Config,
+    mut requests: mpsc::Receiver<Request>,
+    first: Connection,
+    pushes: broadcast::Sender<Value>,
+) {
     let mut conn = Some(first);
     let mut attempt = 0u32;
     loop {
@@ -222,7 +264,9 @@ async fn drive(config: Config, mut requests: mpsc::Receiver<Request>, first: Con
         };
         match run(current, &mut requests, &pushes).await {
             Exit::Shutdown => return,
-            Exit::Lost(reason) => tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting"),
+            Exit::Lost(reason) => {
+                tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting")
+            }
         }
     }
 }
@@ -233,7 +277,11 @@ enum Exit {
 }
 
 /// Run one connection: a writer and a reader, concurrently, until either ends.
-async fn run(conn: Connection, requests: &mut mpsc::Receiver<Request>, pushes: &broadcast::Sender<Value>) -> Exit {
+async fn run(
+    conn: Connection,
+    requests: &mut mpsc::Receiver<Request>,
+    pushes: &broadcast::Sender<Value>,
+) -> Exit {
     let (io, read_buf, codec) = conn.into_parts();
     let (reader, writer) = tokio::io::split(io);
     let (pending_tx, pending_rx) = mpsc::unbounded_channel();
@@ -265,7 +313,11 @@ async fn write_loop(
                     }
                     Request::Many { pipeline, reply } => {
                         pipeline.encode(&mut buf);
-                        Pending::Many { expected: pipeline.len(), replies: Vec::with_capacity(pipeline.len()), reply }
+                        Pending::Many {
+                            expected: pipeline.len(),
+                            replies: Vec::with_capacity(pipeline.len()),
+                            reply,
+                        }
                     }
                 };
                 // Recorded before the bytes go out, so the reader always finds it.
@@ -312,12 +364,20 @@ async fn read_loop(
                 Pending::One { cmd, reply } => {
                     let _ = reply.send(reply_result(&cmd, value));
                 }
-                Pending::Many { expected, mut replies, reply } => {
+                Pending::Many {
+                    expected,
+                    mut replies,
+                    reply,
+                } => {
                     replies.push(value);
                     if replies.len() == expected {
                         let _ = reply.send(Ok(replies));
                     } else {
-                        current = Some(Pending::Many { expected, replies, reply });
+                        current = Some(Pending::Many {
+                            expected,
+                            replies,
+                            reply,
+                        });
                     }
                 }
             }

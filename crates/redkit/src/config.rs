@@ -80,7 +80,11 @@ pub struct TlsConfig {
 
 impl Default for TlsConfig {
     fn default() -> Self {
-        TlsConfig { roots: TlsRoots::System, client_cert: None, server_name: None }
+        TlsConfig {
+            roots: TlsRoots::System,
+            client_cert: None,
+            server_name: None,
+        }
     }
 }
 
@@ -105,7 +109,10 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(20), max: Duration::from_secs(2) }
+        Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_secs(2),
+        }
     }
 }
 
@@ -166,7 +173,10 @@ impl fmt::Debug for Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            addr: Addr::Tcp { host: "127.0.0.1".into(), port: DEFAULT_PORT },
+            addr: Addr::Tcp {
+                host: "127.0.0.1".into(),
+                port: DEFAULT_PORT,
+            },
             tls: None,
             username: None,
             password: None,
@@ -197,7 +207,8 @@ impl Config {
     /// assert!(Config::from_url("http://nope").is_err());
     /// ```
     pub fn from_url(url: &str) -> Result<Config> {
-        let parsed = Url::parse(url).map_err(|e| config_error(format!("invalid URL {:?}: {e}", redact(url))))?;
+        let parsed =
+            Url::parse(url).map_err(|e| config_error(format!("invalid URL {:?}: {e}", redact(url))))?;
         let mut config = Config::default();
         match parsed.scheme() {
             "redis" | "rediss" => {
@@ -206,7 +217,10 @@ impl Config {
                     .filter(|h| !h.is_empty())
                     .ok_or_else(|| config_error(format!("URL {:?} has no host", redact(url))))?;
                 let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-                config.addr = Addr::Tcp { host, port: parsed.port().unwrap_or(DEFAULT_PORT) };
+                config.addr = Addr::Tcp {
+                    host,
+                    port: parsed.port().unwrap_or(DEFAULT_PORT),
+                };
                 if parsed.scheme() == "rediss" {
                     config.tls = Some(TlsConfig::default());
                 }
@@ -254,12 +268,18 @@ impl Config {
                 self.protocol = match value {
                     "resp2" | "2" => RespVersion::Resp2,
                     "resp3" | "3" => RespVersion::Resp3,
-                    _ => return Err(config_error(format!("protocol={value:?}: expected resp2 or resp3"))),
+                    _ => {
+                        return Err(config_error(format!(
+                            "protocol={value:?}: expected resp2 or resp3"
+                        )));
+                    }
                 }
             }
             "client_name" => self.client_name = Some(value.to_owned()),
             "db" => {
-                self.db = value.parse().map_err(|_| config_error(format!("db={value:?} is not a number")))?;
+                self.db = value
+                    .parse()
+                    .map_err(|_| config_error(format!("db={value:?} is not a number")))?;
             }
             "password" => self.password = Some(value.to_owned()),
             "user" | "username" => self.username = Some(value.to_owned()),
@@ -312,7 +332,11 @@ fn decode(s: &str) -> Result<String> {
 
 /// `250ms`, `2s`, `1.5` (seconds).
 fn parse_duration(key: &str, value: &str) -> Result<Duration> {
-    let bad = || config_error(format!("{key}={value:?}: expected a duration like 500ms, 2s or 1.5"));
+    let bad = || {
+        config_error(format!(
+            "{key}={value:?}: expected a duration like 500ms, 2s or 1.5"
+        ))
+    };
     let (number, scale) = if let Some(n) = value.strip_suffix("ms") {
         (n, 1e-3)
     } else if let Some(n) = value.strip_suffix('s') {
@@ -342,11 +366,23 @@ mod tests {
     #[test]
     fn parses_every_url_form() {
         let c = Config::from_url("redis://localhost").unwrap();
-        assert_eq!(c.addr, Addr::Tcp { host: "localhost".into(), port: 6379 });
+        assert_eq!(
+            c.addr,
+            Addr::Tcp {
+                host: "localhost".into(),
+                port: 6379
+            }
+        );
         assert_eq!((c.db, c.protocol, c.tls.is_none()), (0, RespVersion::Resp3, true));
 
         let c = Config::from_url("rediss://:p%40ss@[::1]:7000/3?timeout=250ms&connect_timeout=2").unwrap();
-        assert_eq!(c.addr, Addr::Tcp { host: "::1".into(), port: 7000 });
+        assert_eq!(
+            c.addr,
+            Addr::Tcp {
+                host: "::1".into(),
+                port: 7000
+            }
+        );
         assert_eq!(c.password.as_deref(), Some("p@ss"));
         assert_eq!(c.username, None);
         assert_eq!(c.db, 3);
@@ -383,7 +419,10 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_stays_capped() {
-        let b = Backoff { initial: Duration::from_millis(10), max: Duration::from_millis(100) };
+        let b = Backoff {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(100),
+        };
         for attempt in 0..40 {
             let d = b.delay(attempt);
             assert!(d <= Duration::from_millis(100), "{d:?}");

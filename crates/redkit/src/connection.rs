@@ -47,7 +47,19 @@ impl Connection {
         let limit = config.connect_timeout;
         match tokio::time::timeout(limit, Connection::connect_unbounded(config)).await {
             Ok(result) => result,
-            Err(_) => Err(Error::Timeout { command: Some(format!("connect to {}", config.addr)), after: limit }),
+            Err(_) => {
+                let what = match config.tls {
+                    Some(_) => format!(
+                        "connect to {} over TLS (does the server speak TLS on that port?)",
+                        config.addr
+                    ),
+                    None => format!("connect to {}", config.addr),
+                };
+                Err(Error::Timeout {
+                    command: Some(what),
+                    after: limit,
+                })
+            }
         }
     }
 
@@ -70,7 +82,10 @@ impl Connection {
 
     /// HELLO (with AUTH and SETNAME) or, on servers without HELLO, AUTH and CLIENT SETNAME; then SELECT.
     async fn handshake(&mut self, config: &Config) -> Result<()> {
-        let auth = config.password.as_ref().map(|p| (config.username.as_deref().unwrap_or("default"), p));
+        let auth = config
+            .password
+            .as_ref()
+            .map(|p| (config.username.as_deref().unwrap_or("default"), p));
         let mut negotiated = false;
         if config.protocol == RespVersion::Resp3 {
             let hello = Cmd::new("HELLO")
@@ -147,7 +162,10 @@ impl Connection {
             None => self.send(cmd).await,
             Some(limit) => match tokio::time::timeout(limit, self.send(cmd)).await {
                 Ok(r) => r,
-                Err(_) => Err(Error::Timeout { command: Some(cmd.name()), after: limit }),
+                Err(_) => Err(Error::Timeout {
+                    command: Some(cmd.name()),
+                    after: limit,
+                }),
             },
         }
     }
@@ -199,7 +217,10 @@ impl Connection {
     async fn write_pending(&mut self, replies: usize) -> Result<()> {
         self.owed += replies;
         self.writing = true;
-        self.io.write_all(&self.write_buf).await.map_err(|e| self.lost(e))?;
+        self.io
+            .write_all(&self.write_buf)
+            .await
+            .map_err(|e| self.lost(e))?;
         self.writing = false;
         Ok(())
     }
@@ -239,14 +260,20 @@ impl Connection {
             self.read_buf.reserve(READ_CHUNK);
         }
         match self.io.read_buf(&mut self.read_buf).await {
-            Ok(0) => Err(Error::ConnectionLost { command: None, reason: format!("{} closed the connection", self.addr) }),
+            Ok(0) => Err(Error::ConnectionLost {
+                command: None,
+                reason: format!("{} closed the connection", self.addr),
+            }),
             Ok(_) => Ok(()),
             Err(e) => Err(self.lost(e)),
         }
     }
 
     fn lost(&self, e: std::io::Error) -> Error {
-        Error::ConnectionLost { command: None, reason: format!("I/O error on {}: {e}", self.addr) }
+        Error::ConnectionLost {
+            command: None,
+            reason: format!("I/O error on {}: {e}", self.addr),
+        }
     }
 
     /// Split into the parts the multiplexer drives.

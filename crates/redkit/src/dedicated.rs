@@ -22,7 +22,10 @@ pub struct Dedicated {
 
 impl Dedicated {
     pub(crate) fn new(conn: Connection, timeout: Option<Duration>) -> Dedicated {
-        Dedicated { conn: Mutex::new(conn), timeout }
+        Dedicated {
+            conn: Mutex::new(conn),
+            timeout,
+        }
     }
 
     /// The underlying connection.
@@ -51,7 +54,10 @@ impl Executor for Dedicated {
             None => conn.send_pipeline(&pipeline).await,
             Some(limit) => tokio::time::timeout(limit, conn.send_pipeline(&pipeline))
                 .await
-                .unwrap_or(Err(redkit_resp::Error::Timeout { command: Some("pipeline".into()), after: limit })),
+                .unwrap_or(Err(redkit_resp::Error::Timeout {
+                    command: Some("pipeline".into()),
+                    after: limit,
+                })),
         }
     }
 }

@@ -101,7 +101,10 @@ pub(crate) fn unwrap_exec(replies: &mut Vec<Value>, queued: usize) -> Result<Vec
             if let (ErrorKind::ExecAbort, Some(first)) = (error.kind(), first_rejection) {
                 error = ServerError::new(format!("{} (first rejected command: {first})", error.text()));
             }
-            Err(Error::Server { command: Some("EXEC".into()), error })
+            Err(Error::Server {
+                command: Some("EXEC".into()),
+                error,
+            })
         }
         other => Err(redkit_resp::ConversionError::unexpected("EXEC's array of replies", &other).into()),
     }

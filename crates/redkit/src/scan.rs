@@ -26,7 +26,10 @@ pub struct ScanStream<'a, T> {
 
 impl<T> std::fmt::Debug for ScanStream<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScanStream").field("cursor", &self.cursor).field("buffered", &self.buffer.len()).finish()
+        f.debug_struct("ScanStream")
+            .field("cursor", &self.cursor)
+            .field("buffered", &self.buffer.len())
+            .finish()
     }
 }
 
@@ -38,7 +41,12 @@ impl<'a, T: FromValue + Send + 'a> ScanStream<'a, T> {
             let cmd = base.clone().arg(cursor).arg(&options);
             Box::pin(executor.query(cmd))
         };
-        ScanStream { fetch: Box::new(fetch), cursor: Some(0), buffer: VecDeque::new(), in_flight: None }
+        ScanStream {
+            fetch: Box::new(fetch),
+            cursor: Some(0),
+            buffer: VecDeque::new(),
+            in_flight: None,
+        }
     }
 }
 
@@ -52,10 +60,14 @@ impl<T> Stream for ScanStream<'_, T> {
                 return Poll::Ready(Some(Ok(item)));
             }
             if this.in_flight.is_none() {
-                let Some(cursor) = this.cursor else { return Poll::Ready(None) };
+                let Some(cursor) = this.cursor else {
+                    return Poll::Ready(None);
+                };
                 this.in_flight = Some((this.fetch)(cursor));
             }
-            let Some(fut) = this.in_flight.as_mut() else { return Poll::Ready(None) };
+            let Some(fut) = this.in_flight.as_mut() else {
+                return Poll::Ready(None);
+            };
             match fut.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(result) => {
@@ -95,7 +107,11 @@ where
 }
 
 /// Every `(field, value)` of the hash at `key` (HSCAN).
-pub fn hscan_all<'a, F, V, E>(executor: &'a E, key: impl ToArg, options: ScanOptions) -> ScanStream<'a, (F, V)>
+pub fn hscan_all<'a, F, V, E>(
+    executor: &'a E,
+    key: impl ToArg,
+    options: ScanOptions,
+) -> ScanStream<'a, (F, V)>
 where
     F: FromValue + Send + 'a,
     V: FromValue + Send + 'a,

@@ -61,7 +61,10 @@ impl Script {
 
     /// Load the script without running it (SCRIPT LOAD).
     pub async fn load<E: Executor + ?Sized>(&self, executor: &E) -> Result<()> {
-        executor.execute(Cmd::new("SCRIPT").arg("LOAD").arg(&self.code)).await.map(drop)
+        executor
+            .execute(Cmd::new("SCRIPT").arg("LOAD").arg(&self.code))
+            .await
+            .map(drop)
     }
 
     async fn run<T: FromValue, E: Executor + ?Sized>(
@@ -72,7 +75,11 @@ impl Script {
         keys: &[impl ToArg],
         args: impl ToArg,
     ) -> Result<T> {
-        let cmd = Cmd::new(by_sha).arg(&self.sha1).arg(keys.len()).arg(keys).arg(args);
+        let cmd = Cmd::new(by_sha)
+            .arg(&self.sha1)
+            .arg(keys.len())
+            .arg(keys)
+            .arg(args);
         let retry = Cmd::new(by_code).arg(&self.code).args_from(cmd.args().skip(2));
         let reply = match executor.execute(cmd).await {
             Err(e) if matches!(e.server_kind(), Some(ErrorKind::NoScript)) => executor.execute(retry).await?,

@@ -118,7 +118,10 @@ pub struct Subscriber {
 
 impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Control").field("op", &self.op).field("names", &self.names).finish()
+        f.debug_struct("Control")
+            .field("op", &self.op)
+            .field("names", &self.names)
+            .finish()
     }
 }
 
@@ -139,7 +142,13 @@ impl Subscriber {
             return Ok(());
         }
         let (done, rx) = oneshot::channel();
-        self.control.send(Control { op, names: list, done }).map_err(|_| Error::Closed)?;
+        self.control
+            .send(Control {
+                op,
+                names: list,
+                done,
+            })
+            .map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }
 
@@ -270,7 +279,11 @@ impl Driver {
         Ok(())
     }
 
-    async fn serve(&mut self, conn: &mut Connection, control: &mut mpsc::UnboundedReceiver<Control>) -> Ended {
+    async fn serve(
+        &mut self,
+        conn: &mut Connection,
+        control: &mut mpsc::UnboundedReceiver<Control>,
+    ) -> Ended {
         if let Err(e) = self.restore(conn).await {
             return Ended::Lost(e);
         }
@@ -333,16 +346,31 @@ impl Driver {
         let message = match &kind[..] {
             b"message" => {
                 let (channel, payload) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
-                Some(Message { kind: MessageKind::Channel, channel, pattern: None, payload })
+                Some(Message {
+                    kind: MessageKind::Channel,
+                    channel,
+                    pattern: None,
+                    payload,
+                })
             }
             b"smessage" => {
                 let (channel, payload) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
-                Some(Message { kind: MessageKind::Shard, channel, pattern: None, payload })
+                Some(Message {
+                    kind: MessageKind::Shard,
+                    channel,
+                    pattern: None,
+                    payload,
+                })
             }
             b"pmessage" => {
                 let pattern = it.next();
                 let (channel, payload) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
-                Some(Message { kind: MessageKind::Pattern, channel, pattern, payload })
+                Some(Message {
+                    kind: MessageKind::Pattern,
+                    channel,
+                    pattern,
+                    payload,
+                })
             }
             ack => {
                 if let Some((op, remaining, _)) = self.awaiting.front_mut()

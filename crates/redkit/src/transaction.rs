@@ -93,6 +93,8 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::WatchAborted { attempts: max_attempts.max(1) })
+        Err(Error::WatchAborted {
+            attempts: max_attempts.max(1),
+        })
     }
 }

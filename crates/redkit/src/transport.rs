@@ -33,7 +33,8 @@ impl Transport {
                 let tcp = TcpStream::connect((host.as_str(), *port))
                     .await
                     .map_err(|e| connect_error(&config.addr, e))?;
-                tcp.set_nodelay(true).map_err(|e| connect_error(&config.addr, e))?;
+                tcp.set_nodelay(true)
+                    .map_err(|e| connect_error(&config.addr, e))?;
                 match tls {
                     None => Ok(Transport::Tcp(tcp)),
                     Some(tls) => {
@@ -41,30 +42,37 @@ impl Transport {
                         let name = tls.server_name.clone().unwrap_or_else(|| host.clone());
                         let server_name = ServerName::try_from(name.clone())
                             .map_err(|_| Error::Config(format!("{name:?} is not a valid TLS server name")))?;
-                        let stream = connector.connect(server_name, tcp).await.map_err(|e| {
-                            Error::Io {
-                                command: None,
-                                source: io::Error::new(e.kind(), format!("TLS handshake with {} failed: {e}", config.addr)),
-                            }
+                        let stream = connector.connect(server_name, tcp).await.map_err(|e| Error::Io {
+                            command: None,
+                            source: io::Error::new(
+                                e.kind(),
+                                format!("TLS handshake with {} failed: {e}", config.addr),
+                            ),
                         })?;
                         Ok(Transport::Tls(Box::new(stream)))
                     }
                 }
             }
             #[cfg(unix)]
-            (Addr::Unix(path), None) => {
-                UnixStream::connect(path).await.map(Transport::Unix).map_err(|e| connect_error(&config.addr, e))
-            }
+            (Addr::Unix(path), None) => UnixStream::connect(path)
+                .await
+                .map(Transport::Unix)
+                .map_err(|e| connect_error(&config.addr, e)),
             #[cfg(unix)]
             (Addr::Unix(_), Some(_)) => Err(Error::Config("TLS over a Unix socket is not supported".into())),
             #[cfg(not(unix))]
-            (Addr::Unix(_), _) => Err(Error::Config("Unix sockets are not available on this platform".into())),
+            (Addr::Unix(_), _) => Err(Error::Config(
+                "Unix sockets are not available on this platform".into(),
+            )),
         }
     }
 }
 
 fn connect_error(addr: &Addr, e: io::Error) -> Error {
-    Error::Io { command: None, source: io::Error::new(e.kind(), format!("connecting to {addr}: {e}")) }
+    Error::Io {
+        command: None,
+        source: io::Error::new(e.kind(), format!("connecting to {addr}: {e}")),
+    }
 }
 
 fn tls_error(what: &str, e: impl std::fmt::Display) -> Error {
@@ -88,15 +96,17 @@ fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error("protocol versions", e))?;
     let builder = match &tls.roots {
-        TlsRoots::DangerAcceptInvalidCerts => {
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(danger::AcceptAnything(provider())))
-        }
+        TlsRoots::DangerAcceptInvalidCerts => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(danger::AcceptAnything(provider()))),
         roots => {
             let mut store = rustls::RootCertStore::empty();
             match roots {
                 TlsRoots::Custom(pem) => {
                     for cert in pem_certs(pem)? {
-                        store.add(cert).map_err(|e| tls_error("adding a CA certificate", e))?;
+                        store
+                            .add(cert)
+                            .map_err(|e| tls_error("adding a CA certificate", e))?;
                     }
                 }
                 _ => {
@@ -117,8 +127,11 @@ fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
         None => Ok(builder.with_no_client_auth()),
         Some((cert_pem, key_pem)) => {
             use rustls::pki_types::pem::PemObject;
-            let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| tls_error("reading the client key", e))?;
-            builder.with_client_auth_cert(pem_certs(cert_pem)?, key).map_err(|e| tls_error("client certificate", e))
+            let key =
+                PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| tls_error("reading the client key", e))?;
+            builder
+                .with_client_auth_cert(pem_certs(cert_pem)?, key)
+                .map_err(|e| tls_error("client certificate", e))
         }
     }
 }
@@ -126,7 +139,9 @@ fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
 mod danger {
     use std::sync::Arc;
 
-    use tokio_rustls::rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use tokio_rustls::rustls::client::danger::{
+        HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+    };
     use tokio_rustls::rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
     use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
     use tokio_rustls::rustls::{DigitallySignedStruct, Error, SignatureScheme};

@@ -40,13 +40,39 @@ async fn expiry_in_durations_and_times() {
         assert_eq!(c.ttl("k").await.unwrap().0, Ttl::NoExpiry);
         assert_eq!(c.ttl("nope").await.unwrap().0, Ttl::NoKey);
         assert_eq!(c.pttl("nope").await.unwrap(), Ttl::NoKey);
-        assert!(c.expire("k", Duration::from_secs(100), ExpireCondition::Always).await.unwrap());
-        assert!(!c.expire("k", Duration::from_secs(50), ExpireCondition::Gt).await.unwrap());
-        assert!(c.expire("k", Duration::from_secs(50), ExpireCondition::Lt).await.unwrap());
-        assert!(!c.expire("k", Duration::from_secs(50), ExpireCondition::Nx).await.unwrap());
-        assert!(c.pexpire("k", Duration::from_millis(40_500), ExpireCondition::Xx).await.unwrap());
-        assert!(matches!(c.pttl("k").await.unwrap(), Ttl::Expires(d) if d <= Duration::from_millis(40_500) && d > Duration::from_secs(39)));
-        assert!(!c.expire("nope", Duration::from_secs(1), ExpireCondition::Always).await.unwrap());
+        assert!(
+            c.expire("k", Duration::from_secs(100), ExpireCondition::Always)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !c.expire("k", Duration::from_secs(50), ExpireCondition::Gt)
+                .await
+                .unwrap()
+        );
+        assert!(
+            c.expire("k", Duration::from_secs(50), ExpireCondition::Lt)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !c.expire("k", Duration::from_secs(50), ExpireCondition::Nx)
+                .await
+                .unwrap()
+        );
+        assert!(
+            c.pexpire("k", Duration::from_millis(40_500), ExpireCondition::Xx)
+                .await
+                .unwrap()
+        );
+        assert!(
+            matches!(c.pttl("k").await.unwrap(), Ttl::Expires(d) if d <= Duration::from_millis(40_500) && d > Duration::from_secs(39))
+        );
+        assert!(
+            !c.expire("nope", Duration::from_secs(1), ExpireCondition::Always)
+                .await
+                .unwrap()
+        );
 
         let at = SystemTime::now() + Duration::from_secs(1000);
         assert!(c.expire_at("k", at, ExpireCondition::Always).await.unwrap());
@@ -68,7 +94,9 @@ async fn expiry_in_durations_and_times() {
 
         // A key that expires is gone afterwards (bounded wait).
         c.set("short", "v").await.unwrap();
-        c.pexpire("short", Duration::from_millis(30), ExpireCondition::Always).await.unwrap();
+        c.pexpire("short", Duration::from_millis(30), ExpireCondition::Always)
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(80)).await;
         assert_eq!(c.get::<String>("short").await.unwrap(), None);
     });
@@ -93,9 +121,18 @@ async fn rename_copy_move_dump_restore() {
 
         let dumped = c.dump("e").await.unwrap().expect("dump of an existing key");
         assert_eq!(c.dump("nope").await.unwrap(), None);
-        c.restore("restored", Duration::ZERO, dumped.clone(), false).await.unwrap();
-        assert!(c.restore("restored", Duration::ZERO, dumped.clone(), false).await.is_err(), "BUSYKEY");
-        c.restore("restored", Duration::from_secs(100), dumped, true).await.unwrap();
+        c.restore("restored", Duration::ZERO, dumped.clone(), false)
+            .await
+            .unwrap();
+        assert!(
+            c.restore("restored", Duration::ZERO, dumped.clone(), false)
+                .await
+                .is_err(),
+            "BUSYKEY"
+        );
+        c.restore("restored", Duration::from_secs(100), dumped, true)
+            .await
+            .unwrap();
         assert_eq!(c.get::<String>("restored").await.unwrap().as_deref(), Some("3"));
         assert!(matches!(c.pttl("restored").await.unwrap(), Ttl::Expires(_)));
     });
@@ -111,7 +148,10 @@ async fn scan_pages_and_streams_visit_every_key() {
         let mut seen = BTreeSet::new();
         let mut cursor = 0;
         for _ in 0..1000 {
-            let page = c.scan::<String>(cursor, ScanOptions::new().pattern("user:*").count(50)).await.unwrap();
+            let page = c
+                .scan::<String>(cursor, ScanOptions::new().pattern("user:*").count(50))
+                .await
+                .unwrap();
             seen.extend(page.items);
             cursor = page.cursor;
             if cursor == 0 {
@@ -121,11 +161,13 @@ async fn scan_pages_and_streams_visit_every_key() {
         assert_eq!(cursor, 0, "the scan finished within the bound");
         assert_eq!(seen.len(), 250);
 
-        let all: Vec<String> =
-            redkit::collect_scan(redkit::scan_all(&c, ScanOptions::new().count(20))).await.unwrap();
+        let all: Vec<String> = redkit::collect_scan(redkit::scan_all(&c, ScanOptions::new().count(20)))
+            .await
+            .unwrap();
         assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), 251);
-        let sets: Vec<String> =
-            redkit::collect_scan(redkit::scan_all(&c, ScanOptions::new().kind("set"))).await.unwrap();
+        let sets: Vec<String> = redkit::collect_scan(redkit::scan_all(&c, ScanOptions::new().kind("set")))
+            .await
+            .unwrap();
         assert_eq!(sets, ["other"]);
     });
 }

@@ -11,7 +11,10 @@ use redkit::{Error, ErrorKind, Value};
 async fn typed_pipelines_in_one_round_trip() {
     each_protocol!(|c| {
         let pipe = TypedPipeline::new();
-        pipe.set("a", 1).incr("a").get::<i64>("a").get::<String>("missing");
+        pipe.set("a", 1)
+            .incr("a")
+            .get::<i64>("a")
+            .get::<String>("missing");
         assert_eq!(pipe.len(), 4);
         let ((), two, read, missing): ((), i64, Option<i64>, Option<String>) = pipe.query(&c).await.unwrap();
         assert_eq!((two, read, missing), (2, Some(2), None));
@@ -27,7 +30,10 @@ async fn typed_pipelines_in_one_round_trip() {
         let err = pipe.query::<(i64,), _>(&c).await.unwrap_err();
         assert!(err.to_string().contains("not an integer"));
 
-        assert_eq!(TypedPipeline::new().execute(&c).await.unwrap(), Vec::<Value>::new());
+        assert_eq!(
+            TypedPipeline::new().execute(&c).await.unwrap(),
+            Vec::<Value>::new()
+        );
     });
 }
 
@@ -39,7 +45,10 @@ async fn atomic_pipelines_report_exec_abort_distinctly() {
         let replies = pipe.execute(&c).await.unwrap();
         assert_eq!(replies.len(), 4);
         assert_eq!(replies[1], Value::Integer(15));
-        assert!(matches!(replies[3], Value::Error(_)), "a runtime error inside EXEC stays per command");
+        assert!(
+            matches!(replies[3], Value::Error(_)),
+            "a runtime error inside EXEC stays per command"
+        );
 
         // A command rejected at queue time aborts the whole transaction: EXECABORT, naming the rejection.
         let pipe = TypedPipeline::new().atomic();
@@ -97,7 +106,10 @@ async fn watch_abort_and_transaction_retries() {
         assert!(matches!(err, Error::WatchAborted { attempts: 3 }), "{err}");
 
         // The body may decide not to write.
-        let none = c.transaction::<(i64,), _, _>(&["bal"], 3, async |_conn| Ok(None)).await.unwrap();
+        let none = c
+            .transaction::<(i64,), _, _>(&["bal"], 3, async |_conn| Ok(None))
+            .await
+            .unwrap();
         assert_eq!(none, None);
     });
 }
@@ -108,7 +120,11 @@ async fn dedicated_connections_keep_state() {
         let d = c.dedicated().await.unwrap();
         d.select(3).await.unwrap();
         d.set("in-db-3", "x").await.unwrap();
-        assert_eq!(c.exists("in-db-3").await.unwrap(), 0, "the shared client stays on db 0");
+        assert_eq!(
+            c.exists("in-db-3").await.unwrap(),
+            0,
+            "the shared client stays on db 0"
+        );
         assert_eq!(d.exists("in-db-3").await.unwrap(), 1);
         d.multi().await.unwrap();
         let queued = d.execute(redkit::Cmd::new("INCR").arg("n")).await.unwrap();

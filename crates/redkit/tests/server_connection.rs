@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use redkit::prelude::*;
-use redkit::{ClientKillFilter, Client, Config};
+use redkit::{Client, ClientKillFilter, Config};
 use redkit_test_support::{RedisServer, ServerOptions};
 
 #[tokio::test]
@@ -15,7 +15,14 @@ async fn connection_commands() {
     each_protocol!(|c| {
         assert_eq!(c.ping().await.unwrap(), "PONG");
         assert_eq!(c.echo::<String>("hi there").await.unwrap(), "hi there");
-        let hello = c.hello(if c.config().protocol == redkit::RespVersion::Resp3 { 3 } else { 2 }).await.unwrap();
+        let hello = c
+            .hello(if c.config().protocol == redkit::RespVersion::Resp3 {
+                3
+            } else {
+                2
+            })
+            .await
+            .unwrap();
         assert!(hello.iter().any(|(k, _)| k == "server"));
         let d = c.dedicated().await.unwrap();
         let id = d.client_id().await.unwrap();
@@ -32,12 +39,22 @@ async fn connection_commands() {
         assert_eq!(d.client_getname().await.unwrap(), None, "RESET clears the name");
         c.client_pause(Duration::from_millis(20), true).await.unwrap();
         c.client_unpause().await.unwrap();
-        assert_eq!(c.client_kill(ClientKillFilter::new().id(id).skip_me(true)).await.unwrap(), 1);
+        assert_eq!(
+            c.client_kill(ClientKillFilter::new().id(id).skip_me(true))
+                .await
+                .unwrap(),
+            1
+        );
         assert!(d.ping().await.is_err(), "the killed connection is gone");
         let q = c.dedicated().await.unwrap();
         q.quit().await.unwrap();
         assert!(q.ping().await.is_err());
-        assert_eq!(c.client_kill(ClientKillFilter::new().addr("1.2.3.4:5")).await.unwrap(), 0);
+        assert_eq!(
+            c.client_kill(ClientKillFilter::new().addr("1.2.3.4:5"))
+                .await
+                .unwrap(),
+            0
+        );
     });
 }
 
@@ -62,7 +79,10 @@ async fn server_commands() {
         c.set("b", "2").await.unwrap();
         let slow = c.slowlog_get(Some(10)).await.unwrap();
         assert!(!slow.is_empty());
-        assert!(slow.iter().any(|e| e.args.first().map(String::as_str) == Some("SET")));
+        assert!(
+            slow.iter()
+                .any(|e| e.args.first().map(String::as_str) == Some("SET"))
+        );
         assert!(c.slowlog_len().await.unwrap() > 0);
         c.slowlog_reset().await.unwrap();
         c.config_set(("slowlog-log-slower-than", "10000")).await.unwrap();
@@ -86,7 +106,8 @@ async fn server_commands() {
 async fn no_child_running(c: &Client) {
     for _ in 0..250 {
         let info = c.info(Some("persistence")).await.unwrap();
-        if info.get("rdb_bgsave_in_progress") == Some("0") && info.get("aof_rewrite_in_progress") == Some("0") {
+        if info.get("rdb_bgsave_in_progress") == Some("0") && info.get("aof_rewrite_in_progress") == Some("0")
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -96,17 +117,28 @@ async fn no_child_running(c: &Client) {
 
 #[tokio::test]
 async fn auth_acl_users_and_databases() {
-    let options = ServerOptions { password: Some("s3cret".into()), ..ServerOptions::default() };
-    let Some(server) = RedisServer::with_or_skip(options) else { return };
+    let options = ServerOptions {
+        password: Some("s3cret".into()),
+        ..ServerOptions::default()
+    };
+    let Some(server) = RedisServer::with_or_skip(options) else {
+        return;
+    };
     for protocol in common::PROTOCOLS {
         let url = format!("redis://:s3cret@127.0.0.1:{}/5?client_name=tester", server.port());
-        let c = Client::connect(Config::from_url(&url).unwrap().with_protocol(protocol)).await.unwrap();
+        let c = Client::connect(Config::from_url(&url).unwrap().with_protocol(protocol))
+            .await
+            .unwrap();
         assert_eq!(c.client_getname().await.unwrap().as_deref(), Some("tester"));
         c.set("k", "v").await.unwrap();
         assert!(c.info(Some("keyspace")).await.unwrap().get("db5").is_some());
-        c.execute(redkit::Cmd::new("ACL").args_from(["SETUSER", "app", "on", ">apppass", "~*", "+@all"])).await.unwrap();
+        c.execute(redkit::Cmd::new("ACL").args_from(["SETUSER", "app", "on", ">apppass", "~*", "+@all"]))
+            .await
+            .unwrap();
         let as_user = format!("redis://app:apppass@127.0.0.1:{}", server.port());
-        let u = Client::connect(Config::from_url(&as_user).unwrap().with_protocol(protocol)).await.unwrap();
+        let u = Client::connect(Config::from_url(&as_user).unwrap().with_protocol(protocol))
+            .await
+            .unwrap();
         assert_eq!(u.ping().await.unwrap(), "PONG");
         let d = u.dedicated().await.unwrap();
         d.auth(None, "s3cret").await.unwrap();

@@ -5,7 +5,10 @@ use std::time::{Duration, SystemTime};
 use redkit_resp::{Cmd, ToArg};
 
 use super::commands;
-use super::options::{ExpireCondition, ExpireTime, Millis, ScanOptions, ScanPage, Seconds, Ttl, TtlSeconds, UnixMillis, UnixSeconds};
+use super::options::{
+    ExpireCondition, ExpireTime, Millis, ScanOptions, ScanPage, Seconds, Ttl, TtlSeconds, UnixMillis,
+    UnixSeconds,
+};
 
 commands! {
     /// Generic key commands.

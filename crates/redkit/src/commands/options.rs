@@ -35,8 +35,12 @@ impl Ttl {
         match i64::from_value(value)? {
             -2 => Ok(Ttl::NoKey),
             -1 => Ok(Ttl::NoExpiry),
-            n if n >= 0 => Ok(Ttl::Expires(unit.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX)))),
-            n => Err(ConversionError::new("a TTL (-2, -1 or a non-negative count)", format!("integer {n}")).into()),
+            n if n >= 0 => Ok(Ttl::Expires(
+                unit.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX)),
+            )),
+            n => Err(
+                ConversionError::new("a TTL (-2, -1 or a non-negative count)", format!("integer {n}")).into(),
+            ),
         }
     }
 }
@@ -75,7 +79,9 @@ impl FromValue for ExpireTime {
         match i64::from_value(value)? {
             -2 => Ok(ExpireTime::NoKey),
             -1 => Ok(ExpireTime::NoExpiry),
-            n => Ok(ExpireTime::At(UNIX_EPOCH + Duration::from_millis(n.unsigned_abs()))),
+            n => Ok(ExpireTime::At(
+                UNIX_EPOCH + Duration::from_millis(n.unsigned_abs()),
+            )),
         }
     }
 }
@@ -360,7 +366,14 @@ pub enum Position {
 
 impl ToArg for Position {
     fn write_args<W: ArgWriter + ?Sized>(&self, out: &mut W) {
-        token(out, if *self == Position::Before { "BEFORE" } else { "AFTER" });
+        token(
+            out,
+            if *self == Position::Before {
+                "BEFORE"
+            } else {
+                "AFTER"
+            },
+        );
     }
 }
 
@@ -484,7 +497,9 @@ impl ToArg for ScoreBound {
                 let mut text = String::from("(");
                 let mut buf = Vec::<Vec<u8>>::new();
                 s.write_args(&mut buf);
-                text.push_str(&String::from_utf8_lossy(buf.first().map(Vec::as_slice).unwrap_or(b"0")));
+                text.push_str(&String::from_utf8_lossy(
+                    buf.first().map(Vec::as_slice).unwrap_or(b"0"),
+                ));
                 out.write_arg(text.as_bytes());
             }
             ScoreBound::MinusInf => token(out, "-inf"),
@@ -540,15 +555,27 @@ pub struct ZRangeOptions {
 impl ZRangeOptions {
     /// Members ranked `start..=stop`.
     pub fn rank(start: i64, stop: i64) -> Self {
-        ZRangeOptions { range: ZRange::Rank(start, stop), rev: false, limit: None }
+        ZRangeOptions {
+            range: ZRange::Rank(start, stop),
+            rev: false,
+            limit: None,
+        }
     }
     /// Members with scores between `min` and `max`.
     pub fn score(min: ScoreBound, max: ScoreBound) -> Self {
-        ZRangeOptions { range: ZRange::Score(min, max), rev: false, limit: None }
+        ZRangeOptions {
+            range: ZRange::Score(min, max),
+            rev: false,
+            limit: None,
+        }
     }
     /// Members between `min` and `max` lexicographically (all with equal scores).
     pub fn lex(min: LexBound, max: LexBound) -> Self {
-        ZRangeOptions { range: ZRange::Lex(min, max), rev: false, limit: None }
+        ZRangeOptions {
+            range: ZRange::Lex(min, max),
+            rev: false,
+            limit: None,
+        }
     }
     /// Highest first. For score and lex ranges, give the bounds as usual (min, max): they are swapped on the wire.
     #[must_use]
@@ -569,11 +596,19 @@ impl ToArg for ZRangeOptions {
         match &self.range {
             ZRange::Rank(a, b) => (a, b).write_args(out),
             ZRange::Score(min, max) => {
-                if self.rev { (max, min).write_args(out) } else { (min, max).write_args(out) }
+                if self.rev {
+                    (max, min).write_args(out)
+                } else {
+                    (min, max).write_args(out)
+                }
                 token(out, "BYSCORE");
             }
             ZRange::Lex(min, max) => {
-                if self.rev { (max, min).write_args(out) } else { (min, max).write_args(out) }
+                if self.rev {
+                    (max, min).write_args(out)
+                } else {
+                    (min, max).write_args(out)
+                }
                 token(out, "BYLEX");
             }
         }
@@ -632,11 +667,14 @@ impl ToArg for ZCombineOptions {
         }
         if let Some(a) = self.aggregate {
             token(out, "AGGREGATE");
-            token(out, match a {
-                Aggregate::Sum => "SUM",
-                Aggregate::Min => "MIN",
-                Aggregate::Max => "MAX",
-            });
+            token(
+                out,
+                match a {
+                    Aggregate::Sum => "SUM",
+                    Aggregate::Min => "MIN",
+                    Aggregate::Max => "MAX",
+                },
+            );
         }
     }
 }
@@ -672,7 +710,10 @@ impl std::str::FromStr for StreamId {
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         let bad = || ConversionError::new("a stream ID like 1526919030474-0", format!("{s:?}"));
         let (ms, seq) = s.split_once('-').unwrap_or((s, "0"));
-        Ok(StreamId { ms: ms.parse().map_err(|_| bad())?, seq: seq.parse().map_err(|_| bad())? })
+        Ok(StreamId {
+            ms: ms.parse().map_err(|_| bad())?,
+            seq: seq.parse().map_err(|_| bad())?,
+        })
     }
 }
 
@@ -707,7 +748,10 @@ impl<V> StreamEntry<V> {
 impl<V: FromValue> FromValue for StreamEntry<V> {
     fn from_value(value: Value) -> Result<Self> {
         let (id, fields): (StreamId, Option<Vec<(String, V)>>) = FromValue::from_value(value)?;
-        Ok(StreamEntry { id, fields: fields.unwrap_or_default() })
+        Ok(StreamEntry {
+            id,
+            fields: fields.unwrap_or_default(),
+        })
     }
 }
 
@@ -727,11 +771,21 @@ pub struct StreamTrim {
 impl StreamTrim {
     /// Keep at most `len` entries (`MAXLEN =`).
     pub fn maxlen(len: u64) -> StreamTrim {
-        StreamTrim { strategy: "MAXLEN", threshold: len.to_string().into(), approximate: false, limit: None }
+        StreamTrim {
+            strategy: "MAXLEN",
+            threshold: len.to_string().into(),
+            approximate: false,
+            limit: None,
+        }
     }
     /// Drop entries with IDs below `id` (`MINID =`).
     pub fn minid(id: StreamId) -> StreamTrim {
-        StreamTrim { strategy: "MINID", threshold: id.to_string().into(), approximate: false, limit: None }
+        StreamTrim {
+            strategy: "MINID",
+            threshold: id.to_string().into(),
+            approximate: false,
+            limit: None,
+        }
     }
     /// Trim approximately (`~`), which is much cheaper.
     #[must_use]
@@ -859,12 +913,15 @@ pub enum GeoUnit {
 
 impl ToArg for GeoUnit {
     fn write_args<W: ArgWriter + ?Sized>(&self, out: &mut W) {
-        token(out, match self {
-            GeoUnit::Meters => "m",
-            GeoUnit::Kilometers => "km",
-            GeoUnit::Miles => "mi",
-            GeoUnit::Feet => "ft",
-        });
+        token(
+            out,
+            match self {
+                GeoUnit::Meters => "m",
+                GeoUnit::Kilometers => "km",
+                GeoUnit::Miles => "mi",
+                GeoUnit::Feet => "ft",
+            },
+        );
     }
 }
 
@@ -893,11 +950,23 @@ enum GeoShape {
 impl GeoSearch {
     /// Around an existing member, within `radius`.
     pub fn from_member_radius(member: impl Into<Bytes>, radius: f64, unit: GeoUnit) -> GeoSearch {
-        GeoSearch { from: GeoFrom::Member(member.into()), shape: GeoShape::Radius(radius), unit, order: None, count: None }
+        GeoSearch {
+            from: GeoFrom::Member(member.into()),
+            shape: GeoShape::Radius(radius),
+            unit,
+            order: None,
+            count: None,
+        }
     }
     /// Around a longitude/latitude, within `radius`.
     pub fn from_lonlat_radius(lon: f64, lat: f64, radius: f64, unit: GeoUnit) -> GeoSearch {
-        GeoSearch { from: GeoFrom::LonLat(lon, lat), shape: GeoShape::Radius(radius), unit, order: None, count: None }
+        GeoSearch {
+            from: GeoFrom::LonLat(lon, lat),
+            shape: GeoShape::Radius(radius),
+            unit,
+            order: None,
+            count: None,
+        }
     }
     /// Around an existing member, within a `width` × `height` box.
     pub fn from_member_box(member: impl Into<Bytes>, width: f64, height: f64, unit: GeoUnit) -> GeoSearch {
@@ -911,7 +980,13 @@ impl GeoSearch {
     }
     /// Around a longitude/latitude, within a `width` × `height` box.
     pub fn from_lonlat_box(lon: f64, lat: f64, width: f64, height: f64, unit: GeoUnit) -> GeoSearch {
-        GeoSearch { from: GeoFrom::LonLat(lon, lat), shape: GeoShape::Box(width, height), unit, order: None, count: None }
+        GeoSearch {
+            from: GeoFrom::LonLat(lon, lat),
+            shape: GeoShape::Box(width, height),
+            unit,
+            order: None,
+            count: None,
+        }
     }
     /// Nearest first.
     #[must_use]
@@ -985,7 +1060,12 @@ pub struct GeoMatch {
 impl FromValue for GeoMatch {
     fn from_value(value: Value) -> Result<Self> {
         let (member, distance, hash, coordinates) = FromValue::from_value(value)?;
-        Ok(GeoMatch { member, distance, hash, coordinates })
+        Ok(GeoMatch {
+            member,
+            distance,
+            hash,
+            coordinates,
+        })
     }
 }
 
@@ -1004,12 +1084,15 @@ pub enum BitOp {
 
 impl ToArg for BitOp {
     fn write_args<W: ArgWriter + ?Sized>(&self, out: &mut W) {
-        token(out, match self {
-            BitOp::And => "AND",
-            BitOp::Or => "OR",
-            BitOp::Xor => "XOR",
-            BitOp::Not => "NOT",
-        });
+        token(
+            out,
+            match self {
+                BitOp::And => "AND",
+                BitOp::Or => "OR",
+                BitOp::Xor => "XOR",
+                BitOp::Not => "NOT",
+            },
+        );
     }
 }
 

@@ -25,7 +25,10 @@ impl Info {
                 current = name.trim().to_ascii_lowercase();
                 info.sections.entry(current.clone()).or_default();
             } else if let Some((k, v)) = line.split_once(':') {
-                info.sections.entry(current.clone()).or_default().insert(k.to_owned(), v.to_owned());
+                info.sections
+                    .entry(current.clone())
+                    .or_default()
+                    .insert(k.to_owned(), v.to_owned());
             }
         }
         info
@@ -33,7 +36,10 @@ impl Info {
 
     /// A field from any section (`info.get("redis_version")`).
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.sections.values().find_map(|s| s.get(field)).map(String::as_str)
+        self.sections
+            .values()
+            .find_map(|s| s.get(field))
+            .map(String::as_str)
     }
 
     /// A field parsed as a number or other type.
@@ -55,7 +61,9 @@ pub struct ServerTime(pub SystemTime);
 impl FromValue for ServerTime {
     fn from_value(value: Value) -> Result<Self> {
         let (secs, micros): (u64, u64) = FromValue::from_value(value)?;
-        Ok(ServerTime(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros)))
+        Ok(ServerTime(
+            UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_micros(micros),
+        ))
     }
 }
 
@@ -87,7 +95,14 @@ impl FromValue for SlowlogEntry {
         let args = Vec::from_value(next())?;
         let client_addr = Option::from_value(next())?;
         let client_name = Option::<String>::from_value(next())?.filter(|n| !n.is_empty());
-        Ok(SlowlogEntry { id, timestamp, duration: Duration::from_micros(micros), args, client_addr, client_name })
+        Ok(SlowlogEntry {
+            id,
+            timestamp,
+            duration: Duration::from_micros(micros),
+            args,
+            client_addr,
+            client_name,
+        })
     }
 }
 

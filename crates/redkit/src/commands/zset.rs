@@ -6,8 +6,8 @@ use redkit_resp::{Cmd, ToArg};
 
 use super::commands;
 use super::options::{
-    BlockTimeout, KeyedPop, LexBound, ScanOptions, ScanPage, ScoreBound, Scored, ZAddOptions, ZCombineOptions,
-    ZRangeOptions,
+    BlockTimeout, KeyedPop, LexBound, ScanOptions, ScanPage, ScoreBound, Scored, ZAddOptions,
+    ZCombineOptions, ZRangeOptions,
 };
 
 commands! {

@@ -25,7 +25,9 @@ pub(crate) fn config(server: &RedisServer, protocol: RespVersion) -> Config {
 pub(crate) async fn client(server: &RedisServer, protocol: RespVersion) -> Client {
     let client = Client::connect(config(server, protocol)).await.unwrap();
     // Each protocol's run starts from an empty database on this private server.
-    redkit::Executor::execute(&client, redkit::Cmd::new("FLUSHALL")).await.unwrap();
+    redkit::Executor::execute(&client, redkit::Cmd::new("FLUSHALL"))
+        .await
+        .unwrap();
     client
 }
 
