@@ -1,13 +1,34 @@
-//! Quickstart: build a pipeline, encode it as a client would, decode a server's replies, and convert them.
+//! Quickstart: the protocol core on its own, then — when `REDIS_URL` points at a server — the client.
 //!
-//! Run with `cargo run --example quickstart`. (Once the client and embedded server land, this example talks to a
-//! real server through them.)
+//! ```sh
+//! cargo run --example quickstart                                   # protocol only
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run --example quickstart  # and talk to a server
+//! ```
+
+use std::time::Duration;
 
 use bytes::BytesMut;
-use redkit_resp::{Cmd, Error, FromValue, Pipeline, RespCodec, RespVersion, Value, encode_value};
+use redkit::prelude::*;
+use redkit::{Client, Config, SetOptions};
+use redkit_resp::{Error, FromValue, Pipeline, RespCodec, RespVersion, encode_value};
 use tokio_util::codec::{Decoder, Encoder};
 
-fn main() -> Result<(), Error> {
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    protocol_tour()?;
+    match std::env::var("REDIS_URL") {
+        Ok(url) => client_tour(&url).await,
+        Err(_) => {
+            println!(
+                "\nSet REDIS_URL (e.g. redis://127.0.0.1:6379) to run the client part against a server."
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Encode a pipeline as a client would, decode a server's replies, convert them to Rust types.
+fn protocol_tour() -> Result<(), Error> {
     let pipeline = Pipeline::new()
         .with(
             Cmd::new("SET")
@@ -18,9 +39,7 @@ fn main() -> Result<(), Error> {
         )
         .with(Cmd::new("INCRBY").arg("visits").arg(3))
         .with(Cmd::new("GET").arg("greeting"))
-        .with(Cmd::new("GET").arg("missing"))
-        .with(Cmd::new("HGETALL").arg("user:1"));
-
+        .with(Cmd::new("GET").arg("missing"));
     let mut codec = RespCodec::new(RespVersion::Resp3);
     let mut wire = BytesMut::new();
     codec.encode(&pipeline, &mut wire)?;
@@ -39,31 +58,42 @@ fn main() -> Result<(), Error> {
         Value::Integer(3),
         Value::bulk("hello, redkit"),
         Value::Null,
-        Value::Map(vec![
-            (Value::bulk("name"), Value::bulk("Ada")),
-            (Value::bulk("born"), Value::bulk("1815")),
-        ]),
     ];
     let mut incoming = BytesMut::new();
     for reply in &replies {
         encode_value(reply, RespVersion::Resp3, &mut incoming);
     }
-    println!("\n{} bytes of replies decode to:", incoming.len());
     let mut decoded = Vec::new();
     while let Some(value) = codec.decode(&mut incoming)? {
-        println!("  {value:?}");
         decoded.push(value);
     }
+    println!("replies decode to {decoded:?}");
+    let typed: ((), i64, Option<String>, Option<String>) = FromValue::from_value(Value::Array(decoded))?;
+    println!("typed: {typed:?}");
+    Ok(())
+}
 
-    type Replies = ((), i64, Option<String>, Option<String>, Vec<(String, String)>);
-    let mut values = decoded.into_iter();
-    let typed: Replies = (
-        <()>::from_value(values.next().unwrap_or(Value::Null))?,
-        i64::from_value(values.next().unwrap_or(Value::Null))?,
-        Option::from_value(values.next().unwrap_or(Value::Null))?,
-        Option::from_value(values.next().unwrap_or(Value::Null))?,
-        Vec::from_value(values.next().unwrap_or(Value::Null))?,
-    );
-    println!("\ntyped: {typed:?}");
+/// The same, through the client against a real server.
+async fn client_tour(url: &str) -> Result<(), Error> {
+    let client = Client::connect(Config::from_url(url)?).await?;
+    println!("\nconnected to {url}");
+    let key = "redkit:quickstart:greeting";
+    client
+        .set_with(
+            key,
+            "hello, redkit",
+            SetOptions::new().ttl(Duration::from_secs(60)),
+        )
+        .await?;
+    let greeting: Option<String> = client.get(key).await?;
+    let ttl = client.pttl(key).await?;
+    println!("GET {key} = {greeting:?}, expires: {ttl:?}");
+
+    let pipe = TypedPipeline::new();
+    pipe.incr("redkit:quickstart:visits")
+        .get::<String>("redkit:quickstart:missing");
+    let (visits, missing): (i64, Option<String>) = pipe.query(&client).await?;
+    println!("visits = {visits}, missing = {missing:?}");
+    client.del([key, "redkit:quickstart:visits"]).await?;
     Ok(())
 }

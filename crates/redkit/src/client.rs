@@ -2,7 +2,7 @@
 //!
 //! # How a request travels
 //! 1. The caller's task sends the [`Cmd`] (or [`Pipeline`]) over a channel to the connection's driver task, with a
-//!    oneshot channel for the answer, and waits on it (bounded by the request timeout).
+//!    oneshot channel for the answer and its deadline, and waits on the oneshot.
 //! 2. The driver's *writer* takes every request queued at that moment, encodes them into one buffer, records them
 //!    as pending in order, and writes the buffer in one call: concurrent callers share writes (automatic
 //!    pipelining) without anyone configuring a batch.
@@ -12,15 +12,23 @@
 //! Dropping a request future only drops the receiving end of its oneshot channel: its reply is still read and paired
 //! with it, then discarded, so no reply ever shifts onto another request.
 //!
+//! # Timeouts
+//! Deadlines are enforced by the driver, with one timer for the whole connection rather than one per request: the
+//! timer is armed for the earliest deadline and, when it fires, fails every overdue request with
+//! [`Error::Timeout`] (their replies, if they still come, are discarded in order). A request that is already
+//! overdue when the writer reaches it is failed without being sent.
+//!
 //! # Failures
 //! When the connection drops, every request in flight fails with [`Error::ConnectionLost`]: it may or may not have
 //! run (at-most-once delivery). The driver reconnects with exponential backoff and jitter; requests sent meanwhile
-//! wait in the queue (within their timeout) and go out on the new connection. Requests whose caller gave up are
-//! skipped, not sent late.
+//! wait (within their deadline) and go out on the new connection. Requests whose caller gave up are skipped, not
+//! sent late.
 //!
 //! Blocking commands (BLPOP, XREAD … BLOCK, WAIT, …) never go through the shared connection: they run on spare
 //! connections of their own, with their own timeout plus [`Config::blocking_margin`].
 
+use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +36,7 @@ use bytes::BytesMut;
 use redkit_resp::{Cmd, Error, Executor, Pipeline, RespCodec, Result, Value, reply_result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::{Instant, Sleep};
 use tokio_util::codec::Decoder;
 
 use crate::blocking::blocking_timeout;
@@ -42,6 +51,8 @@ const QUEUE: usize = 8192;
 const MAX_WRITE_BATCH: usize = 512 * 1024;
 /// Spare connections kept for blocking commands.
 const MAX_SPARE: usize = 8;
+/// "No deadline" for the connection timer.
+const FAR: Duration = Duration::from_secs(86_400 * 365);
 
 /// A cheap-to-clone, multiplexed Redis client. See the [module docs](self).
 #[derive(Clone, Debug)]
@@ -57,38 +68,75 @@ struct Shared {
     pushes: broadcast::Sender<Value>,
 }
 
-/// A request to the driver.
-enum Request {
-    One {
-        cmd: Cmd,
-        reply: oneshot::Sender<Result<Value>>,
-    },
-    Many {
-        pipeline: Pipeline,
-        reply: oneshot::Sender<Result<Vec<Value>>>,
-    },
+/// When a request gives up: the deadline and the limit it came from (for the error message).
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    limit: Duration,
 }
 
-impl Request {
-    fn abandoned(&self) -> bool {
-        match self {
-            Request::One { reply, .. } => reply.is_closed(),
-            Request::Many { reply, .. } => reply.is_closed(),
-        }
+impl Deadline {
+    fn after(limit: Option<Duration>) -> Option<Deadline> {
+        limit.map(|limit| Deadline { at: Instant::now() + limit, limit })
     }
 }
 
-/// A request written and waiting for its replies.
-enum Pending {
-    One {
-        cmd: Cmd,
-        reply: oneshot::Sender<Result<Value>>,
-    },
-    Many {
-        expected: usize,
-        replies: Vec<Value>,
-        reply: oneshot::Sender<Result<Vec<Value>>>,
-    },
+/// Where a request's answer goes.
+enum Reply {
+    One(Cmd, oneshot::Sender<Result<Value>>),
+    Many(oneshot::Sender<Result<Vec<Value>>>),
+}
+
+impl Reply {
+    fn abandoned(&self) -> bool {
+        match self {
+            Reply::One(_, tx) => tx.is_closed(),
+            Reply::Many(tx) => tx.is_closed(),
+        }
+    }
+
+    fn fail(self, error: Error) {
+        match self {
+            Reply::One(cmd, tx) => {
+                let _ = tx.send(Err(error.with_command(cmd.name())));
+            }
+            Reply::Many(tx) => {
+                let _ = tx.send(Err(error.with_command("pipeline")));
+            }
+        }
+    }
+
+    fn timeout(self, deadline: Deadline) {
+        self.fail(Error::Timeout { command: None, after: deadline.limit });
+    }
+}
+
+/// A request to the driver.
+struct Request {
+    /// A pipeline's commands (a single command travels inside its [`Reply`], which needs it for errors).
+    payload: Payload,
+    reply: Reply,
+    deadline: Option<Deadline>,
+}
+
+enum Payload {
+    One,
+    Many(Pipeline),
+}
+
+impl Request {
+    fn overdue(&self, now: Instant) -> bool {
+        self.deadline.is_some_and(|d| d.at <= now)
+    }
+}
+
+/// A request written and waiting for its replies. `reply` is `None` once its caller has been answered with a
+/// timeout: its replies are then read and dropped.
+struct Pending {
+    expected: usize,
+    replies: Vec<Value>,
+    reply: Option<Reply>,
+    deadline: Option<Deadline>,
 }
 
 impl Client {
@@ -98,12 +146,7 @@ impl Client {
         let first = Connection::connect(&config).await?;
         let (requests, rx) = mpsc::channel(QUEUE);
         let (pushes, _) = broadcast::channel(1024);
-        let shared = Arc::new(Shared {
-            config: config.clone(),
-            requests,
-            spare: Mutex::new(Vec::new()),
-            pushes,
-        });
+        let shared = Arc::new(Shared { config: config.clone(), requests, spare: Mutex::new(Vec::new()), pushes });
         tokio::spawn(drive(config, rx, first, shared.pushes.clone()));
         Ok(Client { shared })
     }
@@ -125,10 +168,7 @@ impl Client {
 
     /// An exclusive connection for stateful work: WATCH/MULTI, SELECT, CLIENT TRACKING, blocking commands.
     pub async fn dedicated(&self) -> Result<Dedicated> {
-        Ok(Dedicated::new(
-            Connection::connect(&self.shared.config).await?,
-            self.shared.config.request_timeout,
-        ))
+        Ok(Dedicated::new(Connection::connect(&self.shared.config).await?, self.shared.config.request_timeout))
     }
 
     /// Send one command with a timeout other than the configured default (`None`: wait forever).
@@ -136,20 +176,26 @@ impl Client {
         if let Some(block) = blocking_timeout(&cmd) {
             return self.execute_blocking(cmd, block).await;
         }
-        let name_on_error = NameOnError::new(&cmd);
         let (tx, rx) = oneshot::channel();
-        self.submit(Request::One { cmd, reply: tx })
-            .await
-            .map_err(|e| name_on_error.attach(e))?;
-        wait(rx, limit).await.map_err(|e| name_on_error.attach(e))
+        let request = Request { payload: Payload::One, reply: Reply::One(cmd, tx), deadline: Deadline::after(limit) };
+        self.submit(request).await?;
+        rx.await.map_err(|_| lost())?
+    }
+
+    /// Send a pipeline with a timeout other than the configured default.
+    pub async fn execute_pipeline_timeout(&self, pipeline: Pipeline, limit: Option<Duration>) -> Result<Vec<Value>> {
+        if pipeline.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (tx, rx) = oneshot::channel();
+        let request =
+            Request { payload: Payload::Many(pipeline), reply: Reply::Many(tx), deadline: Deadline::after(limit) };
+        self.submit(request).await?;
+        rx.await.map_err(|_| lost().with_command("pipeline"))?
     }
 
     async fn submit(&self, request: Request) -> Result<()> {
-        self.shared
-            .requests
-            .send(request)
-            .await
-            .map_err(|_| Error::Closed)
+        self.shared.requests.send(request).await.map_err(|_| Error::Closed)
     }
 
     /// A blocking command on a spare connection, bounded by its own timeout plus the margin.
@@ -176,99 +222,93 @@ impl Client {
     }
 }
 
-/// The command name, kept without allocating so errors can name it.
-struct NameOnError {
-    bytes: [u8; 24],
-    len: usize,
-}
-
-impl NameOnError {
-    fn new(cmd: &Cmd) -> NameOnError {
-        let name = cmd.name_bytes();
-        let len = name.len().min(24);
-        let mut bytes = [0u8; 24];
-        bytes[..len].copy_from_slice(&name[..len]);
-        NameOnError { bytes, len }
-    }
-
-    fn attach(&self, e: Error) -> Error {
-        e.with_command(String::from_utf8_lossy(&self.bytes[..self.len]).to_ascii_uppercase())
-    }
-}
-
-/// Wait for a reply; a dropped sender means the connection went away with the request in flight.
-async fn wait<T>(rx: oneshot::Receiver<Result<T>>, limit: Option<Duration>) -> Result<T> {
-    let lost = |_| Error::ConnectionLost {
-        command: None,
-        reason: "the connection dropped while the request was in flight".into(),
-    };
-    match limit {
-        None => rx.await.map_err(lost)?,
-        Some(limit) => match tokio::time::timeout(limit, rx).await {
-            Ok(r) => r.map_err(lost)?,
-            Err(_) => Err(Error::Timeout {
-                command: None,
-                after: limit,
-            }),
-        },
-    }
+fn lost() -> Error {
+    Error::ConnectionLost { command: None, reason: "the connection dropped while the request was in flight".into() }
 }
 
 impl Executor for Client {
     async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        self.execute_timeout(cmd, self.shared.config.request_timeout)
-            .await
+        self.execute_timeout(cmd, self.shared.config.request_timeout).await
     }
 
     async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
-        if pipeline.is_empty() {
-            return Ok(Vec::new());
-        }
-        let (tx, rx) = oneshot::channel();
-        self.submit(Request::Many { pipeline, reply: tx }).await?;
-        wait(rx, self.shared.config.request_timeout)
-            .await
-            .map_err(|e| e.with_command("pipeline"))
+        self.execute_pipeline_timeout(pipeline, self.shared.config.request_timeout).await
     }
 }
 
 /// The driver task: keep a connection up and run requests over it until every `Client` is dropped.
-async fn drive(
-    config: Config,
-    mut requests: mpsc::Receiver<Request>,
-    first: Connection,
-    pushes: broadcast::Sender<Value>,
-) {
-    let mut conn = Some(first);
+async fn drive(config: Config, mut requests: mpsc::Receiver<Request>, first: Connection, pushes: broadcast::Sender<Value>) {
+    let mut conn = first;
+    // Requests that arrived while disconnected, sent first on the next connection.
+    let mut backlog: VecDeque<Request> = VecDeque::new();
+    loop {
+        match run(conn, &mut requests, &mut backlog, &pushes).await {
+            Exit::Shutdown => return,
+            Exit::Lost(reason) => tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting"),
+        }
+        let reconnected = tokio::select! {
+            c = reconnect(&config) => Some(c),
+            () = hold(&mut requests, &mut backlog) => None,
+        };
+        match reconnected {
+            Some(c) => {
+                tracing::info!(addr = %config.addr, "reconnected");
+                conn = c;
+            }
+            // Every client is gone and nothing is left to send.
+            None => return,
+        }
+    }
+}
+
+/// Connect again, with backoff, until it works.
+async fn reconnect(config: &Config) -> Connection {
     let mut attempt = 0u32;
     loop {
-        let current = match conn.take() {
-            Some(c) => c,
-            None => match Connection::connect(&config).await {
-                Ok(c) => {
-                    tracing::info!(addr = %config.addr, "reconnected");
-                    attempt = 0;
-                    c
-                }
-                Err(e) => {
-                    if requests.is_closed() {
-                        return;
-                    }
-                    let delay = config.backoff.delay(attempt);
-                    tracing::warn!(addr = %config.addr, error = %e, ?delay, "reconnect failed");
-                    attempt = attempt.saturating_add(1);
-                    tokio::time::sleep(delay).await;
-                    continue;
-                }
-            },
-        };
-        match run(current, &mut requests, &pushes).await {
-            Exit::Shutdown => return,
-            Exit::Lost(reason) => {
-                tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting")
+        match Connection::connect(config).await {
+            Ok(c) => return c,
+            Err(e) => {
+                let delay = config.backoff.delay(attempt);
+                tracing::warn!(addr = %config.addr, error = %e, ?delay, "reconnect failed");
+                attempt = attempt.saturating_add(1);
+                tokio::time::sleep(delay).await;
             }
         }
     }
+}
+
+/// While disconnected: keep new requests for later and fail those whose deadline passes. Returns once every
+/// client is dropped and the backlog is empty.
+async fn hold(requests: &mut mpsc::Receiver<Request>, backlog: &mut VecDeque<Request>) {
+    let mut open = true;
+    loop {
+        let now = Instant::now();
+        expire_backlog(backlog, now);
+        if !open && backlog.is_empty() {
+            return;
+        }
+        let next = backlog.iter().filter_map(|r| r.deadline.map(|d| d.at)).min();
+        tokio::select! {
+            request = requests.recv(), if open => match request {
+                Some(r) if r.reply.abandoned() => {}
+                Some(r) => backlog.push_back(r),
+                None => open = false,
+            },
+            () = tokio::time::sleep_until(next.unwrap_or(now + FAR)), if next.is_some() => {}
+        }
+    }
+}
+
+fn expire_backlog(backlog: &mut VecDeque<Request>, now: Instant) {
+    let mut kept = VecDeque::with_capacity(backlog.len());
+    for r in backlog.drain(..) {
+        match r.deadline {
+            Some(d) if d.at <= now => r.reply.timeout(d),
+            _ if r.reply.abandoned() => {}
+            _ => kept.push_back(r),
+        }
+    }
+    *backlog = kept;
 }
 
 enum Exit {
@@ -280,45 +320,75 @@ enum Exit {
 async fn run(
     conn: Connection,
     requests: &mut mpsc::Receiver<Request>,
+    backlog: &mut VecDeque<Request>,
     pushes: &broadcast::Sender<Value>,
 ) -> Exit {
     let (io, read_buf, codec) = conn.into_parts();
     let (reader, writer) = tokio::io::split(io);
-    let (pending_tx, pending_rx) = mpsc::unbounded_channel();
-    tokio::select! {
-        exit = write_loop(writer, requests, pending_tx) => exit,
-        exit = read_loop(reader, read_buf, codec, pending_rx, pushes) => exit,
+    let (pending_tx, mut pending_rx) = mpsc::unbounded_channel();
+    let mut queue = VecDeque::new();
+    let exit = tokio::select! {
+        exit = write_loop(writer, requests, backlog, pending_tx) => exit,
+        exit = read_loop(reader, read_buf, codec, &mut pending_rx, &mut queue, pushes) => exit,
+    };
+    if let Exit::Lost(reason) = &exit {
+        // Everything written and not answered may or may not have run: tell each caller, naming its command.
+        while let Ok(p) = pending_rx.try_recv() {
+            queue.push_back(p);
+        }
+        for p in queue {
+            if let Some(reply) = p.reply {
+                reply.fail(Error::ConnectionLost { command: None, reason: reason.clone() });
+            }
+        }
     }
-    // Dropping the loops drops every pending request's sender: their callers see `ConnectionLost`.
+    exit
 }
 
 async fn write_loop(
     mut io: WriteHalf<Transport>,
     requests: &mut mpsc::Receiver<Request>,
+    backlog: &mut VecDeque<Request>,
     pending: mpsc::UnboundedSender<Pending>,
 ) -> Exit {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     loop {
-        let Some(first) = requests.recv().await else {
-            let _ = io.shutdown().await;
-            return Exit::Shutdown;
+        let first = match backlog.pop_front() {
+            Some(r) => r,
+            None => match requests.recv().await {
+                Some(r) => r,
+                None => {
+                    let _ = io.shutdown().await;
+                    return Exit::Shutdown;
+                }
+            },
         };
+        let now = Instant::now();
         let mut next = Some(first);
         while let Some(request) = next.take() {
-            if !request.abandoned() {
-                let entry = match request {
-                    Request::One { cmd, reply } => {
+            if request.reply.abandoned() {
+                // The caller is gone: never send it late.
+            } else if request.overdue(now) {
+                if let Some(d) = request.deadline {
+                    request.reply.timeout(d);
+                }
+            } else {
+                let expected = match (&request.payload, &request.reply) {
+                    (Payload::Many(p), _) => {
+                        p.encode(&mut buf);
+                        p.len()
+                    }
+                    (Payload::One, Reply::One(cmd, _)) => {
                         cmd.encode(&mut buf);
-                        Pending::One { cmd, reply }
+                        1
                     }
-                    Request::Many { pipeline, reply } => {
-                        pipeline.encode(&mut buf);
-                        Pending::Many {
-                            expected: pipeline.len(),
-                            replies: Vec::with_capacity(pipeline.len()),
-                            reply,
-                        }
-                    }
+                    (Payload::One, Reply::Many(..)) => 0,
+                };
+                let entry = Pending {
+                    expected,
+                    replies: Vec::with_capacity(if expected > 1 { expected } else { 0 }),
+                    reply: Some(request.reply),
+                    deadline: request.deadline,
                 };
                 // Recorded before the bytes go out, so the reader always finds it.
                 if pending.send(entry).is_err() {
@@ -326,7 +396,7 @@ async fn write_loop(
                 }
             }
             if buf.len() < MAX_WRITE_BATCH {
-                next = requests.try_recv().ok();
+                next = backlog.pop_front().or_else(|| requests.try_recv().ok());
             }
         }
         if !buf.is_empty() {
@@ -338,15 +408,66 @@ async fn write_loop(
     }
 }
 
+/// The connection's one timer: armed for the earliest live deadline, re-armed only when it fires or an earlier
+/// deadline arrives.
+struct Timer {
+    sleep: Pin<Box<Sleep>>,
+    armed: Option<Instant>,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer { sleep: Box::pin(tokio::time::sleep(FAR)), armed: None }
+    }
+
+    fn arm(&mut self, at: Instant) {
+        if self.armed.is_none_or(|armed| at < armed) {
+            self.sleep.as_mut().reset(at);
+            self.armed = Some(at);
+        }
+    }
+
+    /// Fail every overdue request in `queue`, then re-arm for the earliest deadline left.
+    fn fire(&mut self, queue: &mut VecDeque<Pending>) {
+        let now = Instant::now();
+        let mut earliest: Option<Instant> = None;
+        for p in queue.iter_mut() {
+            if let (Some(d), Some(_)) = (p.deadline, &p.reply) {
+                if d.at <= now {
+                    if let Some(reply) = p.reply.take() {
+                        reply.timeout(d);
+                    }
+                } else {
+                    earliest = Some(earliest.map_or(d.at, |e| e.min(d.at)));
+                }
+            }
+        }
+        self.armed = None;
+        self.sleep.as_mut().reset(now + FAR);
+        if let Some(at) = earliest {
+            self.arm(at);
+        }
+    }
+}
+
 async fn read_loop(
     mut io: ReadHalf<Transport>,
     mut buf: BytesMut,
     mut codec: RespCodec,
-    mut pending: mpsc::UnboundedReceiver<Pending>,
+    pending: &mut mpsc::UnboundedReceiver<Pending>,
+    queue: &mut VecDeque<Pending>,
     pushes: &broadcast::Sender<Value>,
 ) -> Exit {
-    let mut current: Option<Pending> = None;
+    let mut timer = Timer::new();
     loop {
+        // Take in newly written requests.
+        while let Ok(p) = pending.try_recv() {
+            if let (Some(d), Some(_)) = (p.deadline, &p.reply) {
+                timer.arm(d.at);
+            }
+            queue.push_back(p);
+        }
+        // Pair every complete reply with the oldest pending request.
         loop {
             let value = match codec.decode(&mut buf) {
                 Ok(Some(v)) => v,
@@ -357,38 +478,54 @@ async fn read_loop(
                 let _ = pushes.send(value);
                 continue;
             }
-            let Some(entry) = current.take().or_else(|| pending.try_recv().ok()) else {
-                return Exit::Lost("a reply arrived that no request was waiting for".into());
-            };
-            match entry {
-                Pending::One { cmd, reply } => {
-                    let _ = reply.send(reply_result(&cmd, value));
+            if queue.is_empty() {
+                match pending.try_recv() {
+                    Ok(p) => queue.push_back(p),
+                    Err(_) => return Exit::Lost("a reply arrived that no request was waiting for".into()),
                 }
-                Pending::Many {
-                    expected,
-                    mut replies,
-                    reply,
-                } => {
-                    replies.push(value);
-                    if replies.len() == expected {
-                        let _ = reply.send(Ok(replies));
-                    } else {
-                        current = Some(Pending::Many {
-                            expected,
-                            replies,
-                            reply,
-                        });
-                    }
+            }
+            let Some(front) = queue.front_mut() else { continue };
+            if front.replies.len() + 1 >= front.expected {
+                if let Some(done) = queue.pop_front() {
+                    answer(done, value);
                 }
+            } else {
+                front.replies.push(value);
             }
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(64 * 1024);
         }
-        match io.read_buf(&mut buf).await {
-            Ok(0) => return Exit::Lost("the server closed the connection".into()),
-            Ok(_) => {}
-            Err(e) => return Exit::Lost(format!("read failed: {e}")),
+        tokio::select! {
+            read = io.read_buf(&mut buf) => match read {
+                Ok(0) => return Exit::Lost("the server closed the connection".into()),
+                Ok(_) => {}
+                Err(e) => return Exit::Lost(format!("read failed: {e}")),
+            },
+            p = pending.recv() => {
+                if let Some(p) = p {
+                    if let (Some(d), Some(_)) = (p.deadline, &p.reply) {
+                        timer.arm(d.at);
+                    }
+                    queue.push_back(p);
+                }
+            }
+            () = timer.sleep.as_mut(), if timer.armed.is_some() => timer.fire(queue),
         }
+    }
+}
+
+/// Hand a completed request its replies, `last` being the final one (a dropped or timed-out caller gets nothing).
+fn answer(done: Pending, last: Value) {
+    let Pending { mut replies, reply, .. } = done;
+    match reply {
+        Some(Reply::One(cmd, tx)) => {
+            let _ = tx.send(reply_result(&cmd, last));
+        }
+        Some(Reply::Many(tx)) => {
+            replies.push(last);
+            let _ = tx.send(Ok(replies));
+        }
+        None => {}
     }
 }

@@ -39,11 +39,7 @@ async fn dropped_requests_never_shift_replies() {
                         // Poll once, then drop: the command is queued or written, its reply still to come.
                         0 => {
                             let mut request = request;
-                            let polled = futures_poll_once(&mut request).await;
-                            match polled {
-                                Some(reply) => Some(reply),
-                                None => None,
-                            }
+                            futures_poll_once(&mut request).await
                         }
                         // A random, tiny deadline: drops at any point of the round trip.
                         1 => tokio::time::timeout(Duration::from_micros(rng.u64(1..300)), request)
@@ -319,4 +315,31 @@ async fn unreachable_and_silent_servers_fail_fast() {
     assert!(err.is_timeout(), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
     silent.join().unwrap();
+}
+
+/// A request that outlives its deadline fails with a timeout naming it; its late reply is discarded, and the
+/// connection stays in step.
+#[tokio::test]
+async fn request_timeouts_keep_the_connection_in_step() {
+    let Some(server) = common::server() else { return };
+    for protocol in common::PROTOCOLS {
+        let client = Client::connect(common::config(&server, protocol)).await.unwrap();
+        let busy = "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] \
+                    repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 300000 return 'late'";
+        let started = Instant::now();
+        let slow = client.execute_timeout(redkit::Cmd::new("EVAL").arg(busy).arg(0), Some(Duration::from_millis(50)));
+        // Queued behind the slow script, with its own short deadline.
+        let behind = client.execute_timeout(redkit::Cmd::new("PING"), Some(Duration::from_millis(100)));
+        let (slow, behind) = tokio::join!(slow, behind);
+        let err = slow.unwrap_err();
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(err.command(), Some("EVAL"));
+        assert_eq!(err.to_string(), "EVAL: timed out after 50ms");
+        assert!(behind.unwrap_err().is_timeout());
+        assert!(started.elapsed() < Duration::from_millis(290), "timeouts fired on time");
+        // After the script ends, every reply goes to its own request.
+        for i in 0..50 {
+            assert_eq!(client.echo::<String>(format!("n{i}")).await.unwrap(), format!("n{i}"));
+        }
+    }
 }
