@@ -7,7 +7,7 @@
 //! - `pipeline`: batches of 100 SETs (`redis-benchmark -P 100 -t set`);
 //! - `large`: GET of a 1 MiB value (`redis-benchmark -d 1048576 -t get`).
 //!
-//! Each workload runs `RUNS` times per contender, interleaved; the table gives the median run's ops/s, p50 and
+//! Each workload runs 5 times (`--runs N` of `cargo xtask bench`) per contender, interleaved; the table gives the median run's ops/s, p50 and
 //! p99 latency, and the ratio to the baselines. Written to `target/bench/client.md` (run with
 //! `cargo xtask bench client`).
 
@@ -23,7 +23,8 @@ use hdrhistogram::Histogram;
 use redkit::prelude::*;
 use redkit_test_support::RedisServer;
 
-const RUNS: usize = 5;
+/// Runs per contender and workload (`REDKIT_BENCH_RUNS` overrides).
+const DEFAULT_RUNS: usize = 5;
 const SEQ_OPS: usize = 20_000;
 const TASKS: usize = 64;
 const OPS_PER_TASK: usize = 2_000;
@@ -235,6 +236,14 @@ fn redis_benchmark(port: u16, args: &[&str], tests: &str, only: Option<&str>) ->
     }
 }
 
+fn runs() -> usize {
+    std::env::var("REDKIT_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|r| *r > 0)
+        .unwrap_or(DEFAULT_RUNS)
+}
+
 fn median(mut samples: Vec<Sample>) -> Sample {
     samples.sort_by(|a, b| a.ops_per_sec.total_cmp(&b.ops_per_sec));
     samples[samples.len() / 2]
@@ -256,7 +265,7 @@ where
     Fut3: Future<Output = Sample>,
 {
     let (mut a, mut b, mut d) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..RUNS {
+    for _ in 0..runs() {
         a.push(f(c.redkit.clone()).await);
         b.push(g(c.redis.clone()).await);
         d.push(h(c.fred.clone()).await);
@@ -305,7 +314,7 @@ fn main() {
             )
             .await;
             let rb = median(
-                (0..RUNS)
+                (0..runs())
                     .map(|_| {
                         redis_benchmark(
                             port,
@@ -329,7 +338,7 @@ fn main() {
             .await;
             let n = (TASKS * OPS_PER_TASK).to_string();
             let rb = median(
-                (0..RUNS)
+                (0..runs())
                     .map(|_| redis_benchmark(port, &["-c", "64", "-n", &n, "-d", "16"], "set,get", None))
                     .collect(),
             );
@@ -346,7 +355,7 @@ fn main() {
             .await;
             let n = (BATCHES * BATCH).to_string();
             let rb = median(
-                (0..RUNS)
+                (0..runs())
                     .map(|_| {
                         redis_benchmark(port, &["-c", "1", "-P", "100", "-n", &n, "-d", "16"], "set", None)
                     })
@@ -364,7 +373,7 @@ fn main() {
             )
             .await;
             let rb = median(
-                (0..RUNS)
+                (0..runs())
                     .map(|_| {
                         redis_benchmark(
                             port,
@@ -390,9 +399,10 @@ type Row<'a> = (&'a str, &'a str, [Sample; 3], Sample);
 
 fn render(rows: &[Row<'_>]) -> String {
     let mut out = format!(
-        "### `client` (median of {RUNS} runs per contender; latencies in µs)\n\n\
+        "### `client` (median of {} runs per contender; latencies in µs)\n\n\
          | workload | contender | ops/s | p50 | p99 | vs redis-benchmark | vs `redis` crate |\n\
-         |---|---|---:|---:|---:|---:|---:|\n"
+         |---|---|---:|---:|---:|---:|---:|\n",
+        runs()
     );
     for (name, rb_args, [redkit, redis, fred], rb) in rows {
         let line = |who: &str, s: &Sample| {

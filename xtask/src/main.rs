@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime};
 
-/// Benchmarks of the bench-only package, each a criterion bench target in `bench/benches/`.
-const BENCHES: &[&str] = &["resp"];
+/// Benchmarks of the bench-only package, each a bench target in `bench/benches/`.
+const BENCHES: &[&str] = &["resp", "client"];
+
+/// Benchmarks with their own harness, which repeat their runs and write `target/bench/NAME.md` themselves.
+const SELF_REPORTING: &[&str] = &["client"];
 
 /// Packages that only `cargo xtask bench` builds: heavy comparison crates live there.
 const BENCH_ONLY: &str = "redkit-bench";
@@ -142,6 +145,19 @@ fn bench(args: &[String]) -> Result {
     let out_dir = workspace_root().join("target/bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
     for name in names {
+        if SELF_REPORTING.contains(&name.as_str()) {
+            let mut cmd = cargo();
+            cmd.args(["bench", "-p", BENCH_ONLY, "--bench", &name]);
+            if runs > 1 {
+                cmd.env("REDKIT_BENCH_RUNS", runs.to_string());
+            }
+            run(&format!("bench {name}"), &mut cmd)?;
+            let path = out_dir.join(format!("{name}.md"));
+            let table =
+                std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+            println!("{table}");
+            continue;
+        }
         // benchmark id → median nanoseconds of each run, plus its throughput.
         let mut medians: BTreeMap<(String, String), (Vec<f64>, Throughput)> = BTreeMap::new();
         for run_no in 1..=runs {

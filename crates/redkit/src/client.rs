@@ -77,7 +77,10 @@ struct Deadline {
 
 impl Deadline {
     fn after(limit: Option<Duration>) -> Option<Deadline> {
-        limit.map(|limit| Deadline { at: Instant::now() + limit, limit })
+        limit.map(|limit| Deadline {
+            at: Instant::now() + limit,
+            limit,
+        })
     }
 }
 
@@ -107,7 +110,10 @@ impl Reply {
     }
 
     fn timeout(self, deadline: Deadline) {
-        self.fail(Error::Timeout { command: None, after: deadline.limit });
+        self.fail(Error::Timeout {
+            command: None,
+            after: deadline.limit,
+        });
     }
 }
 
@@ -146,7 +152,12 @@ impl Client {
         let first = Connection::connect(&config).await?;
         let (requests, rx) = mpsc::channel(QUEUE);
         let (pushes, _) = broadcast::channel(1024);
-        let shared = Arc::new(Shared { config: config.clone(), requests, spare: Mutex::new(Vec::new()), pushes });
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            requests,
+            spare: Mutex::new(Vec::new()),
+            pushes,
+        });
         tokio::spawn(drive(config, rx, first, shared.pushes.clone()));
         Ok(Client { shared })
     }
@@ -168,7 +179,10 @@ impl Client {
 
     /// An exclusive connection for stateful work: WATCH/MULTI, SELECT, CLIENT TRACKING, blocking commands.
     pub async fn dedicated(&self) -> Result<Dedicated> {
-        Ok(Dedicated::new(Connection::connect(&self.shared.config).await?, self.shared.config.request_timeout))
+        Ok(Dedicated::new(
+            Connection::connect(&self.shared.config).await?,
+            self.shared.config.request_timeout,
+        ))
     }
 
     /// Send one command with a timeout other than the configured default (`None`: wait forever).
@@ -177,25 +191,40 @@ impl Client {
             return self.execute_blocking(cmd, block).await;
         }
         let (tx, rx) = oneshot::channel();
-        let request = Request { payload: Payload::One, reply: Reply::One(cmd, tx), deadline: Deadline::after(limit) };
+        let request = Request {
+            payload: Payload::One,
+            reply: Reply::One(cmd, tx),
+            deadline: Deadline::after(limit),
+        };
         self.submit(request).await?;
         rx.await.map_err(|_| lost())?
     }
 
     /// Send a pipeline with a timeout other than the configured default.
-    pub async fn execute_pipeline_timeout(&self, pipeline: Pipeline, limit: Option<Duration>) -> Result<Vec<Value>> {
+    pub async fn execute_pipeline_timeout(
+        &self,
+        pipeline: Pipeline,
+        limit: Option<Duration>,
+    ) -> Result<Vec<Value>> {
         if pipeline.is_empty() {
             return Ok(Vec::new());
         }
         let (tx, rx) = oneshot::channel();
-        let request =
-            Request { payload: Payload::Many(pipeline), reply: Reply::Many(tx), deadline: Deadline::after(limit) };
+        let request = Request {
+            payload: Payload::Many(pipeline),
+            reply: Reply::Many(tx),
+            deadline: Deadline::after(limit),
+        };
         self.submit(request).await?;
         rx.await.map_err(|_| lost().with_command("pipeline"))?
     }
 
     async fn submit(&self, request: Request) -> Result<()> {
-        self.shared.requests.send(request).await.map_err(|_| Error::Closed)
+        self.shared
+            .requests
+            .send(request)
+            .await
+            .map_err(|_| Error::Closed)
     }
 
     /// A blocking command on a spare connection, bounded by its own timeout plus the margin.
@@ -223,28 +252,40 @@ impl Client {
 }
 
 fn lost() -> Error {
-    Error::ConnectionLost { command: None, reason: "the connection dropped while the request was in flight".into() }
+    Error::ConnectionLost {
+        command: None,
+        reason: "the connection dropped while the request was in flight".into(),
+    }
 }
 
 impl Executor for Client {
     async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        self.execute_timeout(cmd, self.shared.config.request_timeout).await
+        self.execute_timeout(cmd, self.shared.config.request_timeout)
+            .await
     }
 
     async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
-        self.execute_pipeline_timeout(pipeline, self.shared.config.request_timeout).await
+        self.execute_pipeline_timeout(pipeline, self.shared.config.request_timeout)
+            .await
     }
 }
 
 /// The driver task: keep a connection up and run requests over it until every `Client` is dropped.
-async fn drive(config: Config, mut requests: mpsc::Receiver<Request>, first: Connection, pushes: broadcast::Sender<Value>) {
+async fn drive(
+    config: Config,
+    mut requests: mpsc::Receiver<Request>,
+    first: Connection,
+    pushes: broadcast::Sender<Value>,
+) {
     let mut conn = first;
     // Requests that arrived while disconnected, sent first on the next connection.
     let mut backlog: VecDeque<Request> = VecDeque::new();
     loop {
         match run(conn, &mut requests, &mut backlog, &pushes).await {
             Exit::Shutdown => return,
-            Exit::Lost(reason) => tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting"),
+            Exit::Lost(reason) => {
+                tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting")
+            }
         }
         let reconnected = tokio::select! {
             c = reconnect(&config) => Some(c),
@@ -338,7 +379,10 @@ async fn run(
         }
         for p in queue {
             if let Some(reply) = p.reply {
-                reply.fail(Error::ConnectionLost { command: None, reason: reason.clone() });
+                reply.fail(Error::ConnectionLost {
+                    command: None,
+                    reason: reason.clone(),
+                });
             }
         }
     }
@@ -417,7 +461,10 @@ struct Timer {
 
 impl Timer {
     fn new() -> Timer {
-        Timer { sleep: Box::pin(tokio::time::sleep(FAR)), armed: None }
+        Timer {
+            sleep: Box::pin(tokio::time::sleep(FAR)),
+            armed: None,
+        }
     }
 
     fn arm(&mut self, at: Instant) {
@@ -517,7 +564,9 @@ async fn read_loop(
 
 /// Hand a completed request its replies, `last` being the final one (a dropped or timed-out caller gets nothing).
 fn answer(done: Pending, last: Value) {
-    let Pending { mut replies, reply, .. } = done;
+    let Pending {
+        mut replies, reply, ..
+    } = done;
     match reply {
         Some(Reply::One(cmd, tx)) => {
             let _ = tx.send(reply_result(&cmd, last));

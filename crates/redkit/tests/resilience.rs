@@ -326,7 +326,10 @@ async fn request_timeouts_keep_the_connection_in_step() {
         let client = Client::connect(common::config(&server, protocol)).await.unwrap();
         let busy = "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] \
                     repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 300000 return 'late'";
-        let slow = client.execute_timeout(redkit::Cmd::new("EVAL").arg(busy).arg(0), Some(Duration::from_millis(50)));
+        let slow = client.execute_timeout(
+            redkit::Cmd::new("EVAL").arg(busy).arg(0),
+            Some(Duration::from_millis(50)),
+        );
         // Queued behind the slow script, with its own short deadline.
         let behind = client.execute_timeout(redkit::Cmd::new("PING"), Some(Duration::from_millis(100)));
         let (slow, behind) = tokio::join!(slow, behind);
@@ -337,7 +340,10 @@ async fn request_timeouts_keep_the_connection_in_step() {
         assert!(behind.unwrap_err().is_timeout());
         // After the script ends, every reply goes to its own request.
         for i in 0..50 {
-            assert_eq!(client.echo::<String>(format!("n{i}")).await.unwrap(), format!("n{i}"));
+            assert_eq!(
+                client.echo::<String>(format!("n{i}")).await.unwrap(),
+                format!("n{i}")
+            );
         }
     }
 }
