@@ -139,6 +139,10 @@ pub(crate) fn decode_step(buf: &mut BytesMut, version: RespVersion, limits: &Lim
         Shape::Double(d) => Value::Double(d),
         Shape::Boolean(b) => Value::Boolean(b),
         Shape::Null => Value::Null,
+        Shape::Str(Str::Simple, start, end) if let Some(known) = common_status(&buf[start..end]) => {
+            buf.advance(n);
+            return Ok(Step::Done(Value::SimpleString(known)));
+        }
         Shape::Str(kind, start, end) => {
             buf.advance(start);
             let data = buf.split_to(end - start).freeze();
@@ -149,6 +153,16 @@ pub(crate) fn decode_step(buf: &mut BytesMut, version: RespVersion, limits: &Lim
     };
     buf.advance(n);
     Ok(Step::Done(value))
+}
+
+/// The most frequent status replies, as static bytes: no buffer split, no reference count to touch.
+fn common_status(text: &[u8]) -> Option<Bytes> {
+    match text {
+        b"OK" => Some(Bytes::from_static(b"OK")),
+        b"QUEUED" => Some(Bytes::from_static(b"QUEUED")),
+        b"PONG" => Some(Bytes::from_static(b"PONG")),
+        _ => None,
+    }
 }
 
 /// Build the value of one complete frame that fills `frame` exactly (as found by [`scan`]).

@@ -185,6 +185,12 @@ impl Client {
         ))
     }
 
+    /// A new [`TypedPipeline`](crate::TypedPipeline): queue typed commands, then `.query(&client)` them in one
+    /// round trip.
+    pub fn pipeline(&self) -> crate::TypedPipeline {
+        crate::TypedPipeline::new()
+    }
+
     /// Send one command with a timeout other than the configured default (`None`: wait forever).
     pub async fn execute_timeout(&self, cmd: Cmd, limit: Option<Duration>) -> Result<Value> {
         if let Some(block) = blocking_timeout(&cmd) {

@@ -66,6 +66,12 @@ pub use script::Script;
 pub use subscriber::{Message, MessageKind, Subscriber};
 pub use transaction::Watched;
 
+/// A command built by hand, for anything the typed methods do not cover:
+/// `client.query::<i64>(redkit::cmd("OBJECT").arg("REFCOUNT").arg("key"))`.
+pub fn cmd(name: &str) -> Cmd {
+    Cmd::new(name)
+}
+
 /// Everything needed to call commands: `use redkit::prelude::*;`.
 pub mod prelude {
     pub use crate::commands::Issue;
