@@ -179,8 +179,11 @@ pub fn compaction_preserves_reads<S: KvStore>(s: &mut S, keys: &[&[u8]]) -> LawR
     })
 }
 
+/// What `get` and `exists` returned for one key.
+pub type Observation = (Option<Vec<u8>>, bool);
+
 /// Every `get` and `exists` over `keys`: what "observationally equal" compares.
-pub fn observe<S: KvStore>(s: &mut S, keys: &[&[u8]]) -> Result<Vec<(Option<Vec<u8>>, bool)>, String> {
+pub fn observe<S: KvStore>(s: &mut S, keys: &[&[u8]]) -> Result<Vec<Observation>, String> {
     keys.iter()
         .map(|k| {
             Ok((

@@ -60,7 +60,7 @@ impl Log {
 
     /// Append a tombstone; whether the key existed before.
     pub fn del(&mut self, key: &[u8]) -> bool {
-        let existed = self.exists(key);
+        let existed = Log::exists(self, key);
         self.records.push((key.to_vec(), None));
         existed
     }
@@ -76,7 +76,7 @@ impl Log {
 
     /// Whether `get` would return a value.
     pub fn exists(&self, key: &[u8]) -> bool {
-        self.get(key).is_some()
+        Log::get(self, key).is_some()
     }
 
     /// Keep only the newest record of each key, in the order those records were written, and drop tombstones
