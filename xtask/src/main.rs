@@ -3,6 +3,8 @@
 //! - `cargo xtask ci`: formatting, lints, the whole test suite and the docs, as CI runs them.
 //! - `cargo xtask bench [NAME…] [--runs N]`: run benchmarks (all when no name is given) and write a markdown table
 //!   of medians to `target/bench/NAME.md`.
+//! - `cargo xtask crash [--cycles N]`: a longer kill-and-recover campaign against `redkit-log` (the test suite runs
+//!   200 cycles).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,10 +12,10 @@ use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime};
 
 /// Benchmarks of the bench-only package, each a bench target in `bench/benches/`.
-const BENCHES: &[&str] = &["resp", "client"];
+const BENCHES: &[&str] = &["resp", "client", "log"];
 
 /// Benchmarks with their own harness, which repeat their runs and write `target/bench/NAME.md` themselves.
-const SELF_REPORTING: &[&str] = &["client"];
+const SELF_REPORTING: &[&str] = &["client", "log"];
 
 /// Packages that only `cargo xtask bench` builds: heavy comparison crates live there.
 const BENCH_ONLY: &str = "redkit-bench";
@@ -25,8 +27,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench(&args[1..]),
+        Some("crash") => crash(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N]");
+            eprintln!(
+                "usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N] | cargo xtask crash [--cycles N]"
+            );
             eprintln!("benchmarks: {}", BENCHES.join(", "));
             return ExitCode::from(2);
         }
@@ -115,6 +120,31 @@ fn ci() -> Result {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+fn crash(args: &[String]) -> Result {
+    let cycles = match args {
+        [] => 2000,
+        [flag, n] if flag == "--cycles" => {
+            n.parse::<u64>().map_err(|_| "--cycles takes a positive number")?
+        }
+        _ => return Err("usage: cargo xtask crash [--cycles N]".into()),
+    };
+    run(
+        &format!("crash campaign ({cycles} cycles)"),
+        cargo()
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "redkit-log",
+                "--test",
+                "crash",
+                "--",
+                "acknowledged_writes_survive_sigkill",
+            ])
+            .env("REDKIT_CRASH_CYCLES", cycles.to_string()),
+    )
 }
 
 fn bench(args: &[String]) -> Result {

@@ -1009,18 +1009,22 @@ fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         .find(|(_, k)| **k == FileKind::Segment)
         .map(|(id, _)| *id);
     let mut report = RecoveryReport::default();
-    // key → newest (seq, location or None for a tombstone)
-    let mut newest: HashMap<Vec<u8>, (u64, Option<Loc>)> = HashMap::new();
+    // key → newest (seq, location or None for a tombstone). A BTreeMap, so the index is built from it in one
+    // sorted pass.
+    let mut newest: BTreeMap<Vec<u8>, (u64, Option<Loc>)> = BTreeMap::new();
     let mut segments = BTreeMap::new();
     let mut total_bytes = 0u64;
     let mut max_seq = 0u64;
-    let mut apply = |key: &[u8], seq: u64, loc: Option<Loc>, max_seq: &mut u64| {
+    let mut apply = |key: Vec<u8>, seq: u64, loc: Option<Loc>, max_seq: &mut u64| {
         *max_seq = (*max_seq).max(seq);
-        match newest.get_mut(key) {
-            Some(slot) if slot.0 >= seq => {}
-            Some(slot) => *slot = (seq, loc),
-            None => {
-                newest.insert(key.to_vec(), (seq, loc));
+        match newest.entry(key) {
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                if e.get().0 < seq {
+                    e.insert((seq, loc));
+                }
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert((seq, loc));
             }
         }
     };
@@ -1040,7 +1044,7 @@ fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
                     size: h.size,
                     seq: h.seq,
                 };
-                apply(&h.key, h.seq, Some(loc), &mut max_seq);
+                apply(h.key, h.seq, Some(loc), &mut max_seq);
             }
             total_bytes += segment.len()?;
             segments.insert(id, Arc::new(segment));
@@ -1067,7 +1071,7 @@ fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
                     at += size;
                     if !r.continues_batch() {
                         for (k, seq, loc) in staged.drain(..) {
-                            apply(&k, seq, loc, &mut max_seq);
+                            apply(k, seq, loc, &mut max_seq);
                         }
                         batch_start = at;
                     }
@@ -1129,12 +1133,10 @@ fn recover(dir: &Path, options: &Options) -> Result<Recovered> {
         segments.insert(id, Arc::new(segment));
     }
 
-    let mut index = BTreeMap::new();
-    for (key, (_, loc)) in newest {
-        if let Some(loc) = loc {
-            index.insert(key, loc);
-        }
-    }
+    let index: BTreeMap<Vec<u8>, Loc> = newest
+        .into_iter()
+        .filter_map(|(k, (_, loc))| Some((k, loc?)))
+        .collect();
     let live_bytes = index.values().map(|l: &Loc| u64::from(l.size)).sum();
     // Append to the last append segment if it has room, else start a new one.
     let reuse = last_append
