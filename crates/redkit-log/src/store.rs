@@ -414,20 +414,22 @@ impl Store {
             return Ok(Some(lock(&self.inner.writer).next_seq.saturating_sub(1)));
         }
         for (key, value) in &batch.ops {
-            if key.len() > self.inner.options.max_key_len {
+            // The record format stores lengths in 32 bits, whatever the configured limits say.
+            let max_key = self.inner.options.max_key_len.min(u32::MAX as usize / 2);
+            if key.len() > max_key {
                 return Err(Error::TooLarge {
                     what: "key",
                     len: key.len(),
-                    max: self.inner.options.max_key_len,
+                    max: max_key,
                 });
             }
-            if let Some(v) = value
-                && v.len() > self.inner.options.max_value_len
-            {
+            let value_len = value.as_ref().map_or(0, Vec::len);
+            let max_value = self.inner.options.max_value_len.min(u32::MAX as usize / 2);
+            if value_len > max_value {
                 return Err(Error::TooLarge {
                     what: "value",
-                    len: v.len(),
-                    max: self.inner.options.max_value_len,
+                    len: value_len,
+                    max: max_value,
                 });
             }
         }
