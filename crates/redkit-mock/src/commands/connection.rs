@@ -1,0 +1,194 @@
+//! Connection commands: PING, ECHO, SELECT, SWAPDB, HELLO, AUTH, QUIT, RESET, CLIENT.
+
+use bytes::Bytes;
+use redkit_resp::{RespVersion, Value};
+
+use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
+use crate::server::{Ctx, DATABASES};
+
+pub(crate) fn ping(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    match args.len() {
+        1 => Ok(Value::simple("PONG")),
+        2 => Ok(Value::BulkString(args[1].clone())),
+        _ => Err(err("ERR wrong number of arguments for 'ping' command")),
+    }
+}
+
+pub(crate) fn echo(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(Value::BulkString(args[1].clone()))
+}
+
+fn db_index(arg: &[u8]) -> Result<usize, Value> {
+    let n = parse_i64(arg)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n < DATABASES)
+        .ok_or_else(|| err("ERR DB index is out of range"))
+}
+
+pub(crate) fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    ctx.session.db = db_index(&args[1])?;
+    ok()
+}
+
+pub(crate) fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    parse_i64(&args[1]).map_err(|_| err("ERR invalid first DB index"))?;
+    parse_i64(&args[2]).map_err(|_| err("ERR invalid second DB index"))?;
+    let (a, b) = (db_index(&args[1])?, db_index(&args[2])?);
+    ctx.state.dbs.swap(a, b);
+    ctx.state.dbs[a].epoch += 1;
+    ctx.state.dbs[b].epoch += 1;
+    ok()
+}
+
+fn check_password(ctx: &mut Ctx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), Value> {
+    let wrong = || err("WRONGPASS invalid username-password pair or user is disabled.");
+    if user.is_some_and(|u| u != b"default") {
+        return Err(wrong());
+    }
+    match &ctx.state.config.requirepass {
+        Some(p) if p.as_bytes() == pass => {
+            ctx.session.authenticated = true;
+            Ok(())
+        }
+        Some(_) => Err(wrong()),
+        None if user.is_some() => {
+            // The default user has no password: any password works ("nopass").
+            ctx.session.authenticated = true;
+            Ok(())
+        }
+        None => Err(err(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        )),
+    }
+}
+
+pub(crate) fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    match args.len() {
+        2 => check_password(ctx, None, &args[1])?,
+        3 => check_password(ctx, Some(&args[1]), &args[2])?,
+        _ => return Err(syntax_error()),
+    }
+    ok()
+}
+
+pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut protocol = ctx.session.protocol;
+    let mut i = 1;
+    if let Some(v) = args.get(1) {
+        let n = parse_i64(v).map_err(|_| err("ERR Protocol version is not an integer or out of range"))?;
+        protocol = match n {
+            2 => RespVersion::Resp2,
+            3 => RespVersion::Resp3,
+            _ => return Err(err("NOPROTO unsupported protocol version")),
+        };
+        i = 2;
+    }
+    let mut name = None;
+    while i < args.len() {
+        if is(&args[i], "AUTH") && i + 2 < args.len() {
+            check_password(ctx, Some(&args[i + 1]), &args[i + 2])?;
+            i += 3;
+        } else if is(&args[i], "SETNAME") && i + 1 < args.len() {
+            name = Some(valid_name(&args[i + 1])?);
+            i += 2;
+        } else {
+            return Err(err(&format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&args[i])
+            )));
+        }
+    }
+    if !ctx.session.authenticated {
+        return Err(err(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
+    }
+    ctx.session.protocol = protocol;
+    if let Some(n) = name {
+        ctx.session.name = n;
+    }
+    let proto = if protocol == RespVersion::Resp3 { 3 } else { 2 };
+    Ok(Value::Map(vec![
+        (Value::bulk("server"), Value::bulk("redis")),
+        (Value::bulk("version"), Value::bulk("7.0.15")),
+        (Value::bulk("proto"), Value::Integer(proto)),
+        (Value::bulk("id"), int(ctx.session.id)),
+        (Value::bulk("mode"), Value::bulk("standalone")),
+        (Value::bulk("role"), Value::bulk("master")),
+        (Value::bulk("modules"), Value::Array(vec![])),
+    ]))
+}
+
+pub(crate) fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    ctx.session.closing = true;
+    ok()
+}
+
+pub(crate) fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    let s = &mut *ctx.session;
+    s.db = 0;
+    s.protocol = RespVersion::Resp2;
+    s.name = None;
+    s.multi = None;
+    s.watched.clear();
+    s.authenticated = ctx.state.config.requirepass.is_none();
+    Ok(Value::simple("RESET"))
+}
+
+/// A client name: no spaces, newlines or other special characters; empty clears it.
+fn valid_name(name: &Bytes) -> Result<Option<Bytes>, Value> {
+    if name.iter().any(|b| *b < b'!' || *b > b'~') {
+        return Err(err(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    Ok((!name.is_empty()).then(|| name.clone()))
+}
+
+/// The error for a subcommand: wrong arity if `known`, else unknown.
+pub(crate) fn subcommand_error(command: &str, sub: &[u8], known: bool) -> Value {
+    let sub = String::from_utf8_lossy(sub);
+    if known {
+        err(&format!(
+            "ERR wrong number of arguments for '{command}|{}' command",
+            sub.to_ascii_lowercase()
+        ))
+    } else {
+        err(&format!(
+            "ERR unknown subcommand '{sub}'. Try {} HELP.",
+            command.to_ascii_uppercase()
+        ))
+    }
+}
+
+pub(crate) fn client(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let sub = &args[1];
+    let known = ["ID", "GETNAME", "SETNAME", "INFO"].iter().any(|k| is(sub, k));
+    if is(sub, "ID") && args.len() == 2 {
+        Ok(int(ctx.session.id))
+    } else if is(sub, "GETNAME") && args.len() == 2 {
+        Ok(ctx.session.name.clone().map_or(Value::Null, Value::BulkString))
+    } else if is(sub, "SETNAME") && args.len() == 3 {
+        ctx.session.name = valid_name(&args[2])?;
+        ok()
+    } else if is(sub, "INFO") && args.len() == 2 {
+        let name = ctx
+            .session
+            .name
+            .as_ref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        let resp = if ctx.session.protocol == RespVersion::Resp3 {
+            3
+        } else {
+            2
+        };
+        Ok(Value::bulk(format!(
+            "id={} addr=embedded name={name} db={} resp={resp}\n",
+            ctx.session.id, ctx.session.db
+        )))
+    } else {
+        Err(subcommand_error("client", sub, known))
+    }
+}

@@ -1,0 +1,224 @@
+//! Hashes: fields and values, counters, random fields, HSCAN.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use redkit_resp::Value;
+
+use super::{
+    Reply, bulk, err, format_float, glob_match, int, is, ok, parse_f64, parse_i64, read, scan_options,
+    syntax_error, wrongtype,
+};
+use crate::db::{Data, Entry};
+use crate::server::Ctx;
+
+fn hash_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<HashMap<Bytes, Bytes>>, Value> {
+    read(ctx, key, |d| match d {
+        Data::Hash(h) => Some(h.clone()),
+        _ => None,
+    })
+}
+
+fn hash_mut<'a>(
+    ctx: &'a mut Ctx<'_>,
+    key: &Bytes,
+    create: bool,
+) -> Result<Option<&'a mut HashMap<Bytes, Bytes>>, Value> {
+    let now = ctx.now;
+    let db = ctx.db();
+    match db.get(key, now) {
+        Some(Entry {
+            data: Data::Hash(_), ..
+        }) => {}
+        Some(_) => return Err(wrongtype()),
+        None if create => db.set(key.clone(), Data::Hash(HashMap::new())),
+        None => return Ok(None),
+    }
+    db.touch(key);
+    Ok(db.get_mut(key, now).and_then(|e| match &mut e.data {
+        Data::Hash(h) => Some(h),
+        _ => None,
+    }))
+}
+
+fn set_fields(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str) -> Result<usize, Value> {
+    if !args.len().is_multiple_of(2) {
+        return Err(err(&format!(
+            "ERR wrong number of arguments for '{name}' command"
+        )));
+    }
+    let Some(h) = hash_mut(ctx, &args[1], true)? else {
+        return Ok(0);
+    };
+    Ok(args[2..]
+        .chunks(2)
+        .filter(|p| h.insert(p[0].clone(), p[1].clone()).is_none())
+        .count())
+}
+
+pub(crate) fn hset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(set_fields(ctx, args, "hset")?))
+}
+
+pub(crate) fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    set_fields(ctx, args, "hmset")?;
+    ok()
+}
+
+pub(crate) fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    if hash_of(ctx, &args[1])?.is_some_and(|h| h.contains_key(&args[2])) {
+        return Ok(int(0));
+    }
+    if let Some(h) = hash_mut(ctx, &args[1], true)? {
+        h.insert(args[2].clone(), args[3].clone());
+    }
+    Ok(int(1))
+}
+
+pub(crate) fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(hash_of(ctx, &args[1])?
+        .and_then(|h| h.get(&args[2]).cloned())
+        .map_or(Value::Null, Value::BulkString))
+}
+
+pub(crate) fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
+    Ok(Value::Array(
+        args[2..]
+            .iter()
+            .map(|f| h.get(f).map_or(Value::Null, bulk))
+            .collect(),
+    ))
+}
+
+pub(crate) fn hgetall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
+    Ok(Value::Map(
+        h.into_iter()
+            .map(|(k, v)| (Value::BulkString(k), Value::BulkString(v)))
+            .collect(),
+    ))
+}
+
+pub(crate) fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let Some(h) = hash_mut(ctx, &args[1], false)? else {
+        return Ok(int(0));
+    };
+    let n = args[2..].iter().filter(|f| h.remove(*f).is_some()).count();
+    ctx.db().drop_if_empty(&args[1]);
+    Ok(int(n))
+}
+
+pub(crate) fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(u8::from(
+        hash_of(ctx, &args[1])?.is_some_and(|h| h.contains_key(&args[2])),
+    )))
+}
+
+pub(crate) fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(hash_of(ctx, &args[1])?.map_or(0, |h| h.len())))
+}
+
+pub(crate) fn hkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
+    Ok(Value::Array(h.into_keys().map(Value::BulkString).collect()))
+}
+
+pub(crate) fn hvals(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
+    Ok(Value::Array(h.into_values().map(Value::BulkString).collect()))
+}
+
+pub(crate) fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(hash_of(ctx, &args[1])?
+        .and_then(|h| h.get(&args[2]).map(|v| v.len()))
+        .unwrap_or(0)))
+}
+
+pub(crate) fn hincrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let by = parse_i64(&args[3])?;
+    let current = match hash_of(ctx, &args[1])?.and_then(|h| h.get(&args[2]).cloned()) {
+        None => 0,
+        Some(v) => parse_i64(&v).map_err(|_| err("ERR hash value is not an integer"))?,
+    };
+    let new = current
+        .checked_add(by)
+        .ok_or_else(|| err("ERR increment or decrement would overflow"))?;
+    if let Some(h) = hash_mut(ctx, &args[1], true)? {
+        h.insert(args[2].clone(), Bytes::from(new.to_string()));
+    }
+    Ok(Value::Integer(new))
+}
+
+pub(crate) fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let by = parse_f64(&args[3])?;
+    let current = match hash_of(ctx, &args[1])?.and_then(|h| h.get(&args[2]).cloned()) {
+        None => 0.0,
+        Some(v) => parse_f64(&v).map_err(|_| err("ERR hash value is not a float"))?,
+    };
+    let new = current + by;
+    if new.is_nan() || new.is_infinite() {
+        return Err(err("ERR increment would produce NaN or Infinity"));
+    }
+    let text = Bytes::from(format_float(new));
+    if let Some(h) = hash_mut(ctx, &args[1], true)? {
+        h.insert(args[2].clone(), text.clone());
+    }
+    Ok(Value::BulkString(text))
+}
+
+pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
+    let with_values = match args.get(3) {
+        None => false,
+        Some(a) if is(a, "WITHVALUES") && args.len() == 4 => true,
+        _ => return Err(syntax_error()),
+    };
+    let pairs: Vec<(Bytes, Bytes)> = hash_of(ctx, &args[1])?
+        .map(|h| h.into_iter().collect())
+        .unwrap_or_default();
+    let Some(n) = count else {
+        return Ok(if pairs.is_empty() {
+            Value::Null
+        } else {
+            Value::BulkString(pairs[fastrand::usize(0..pairs.len())].0.clone())
+        });
+    };
+    let chosen: Vec<(Bytes, Bytes)> = if n >= 0 {
+        let mut all = pairs;
+        fastrand::shuffle(&mut all);
+        all.into_iter().take(n as usize).collect()
+    } else if pairs.is_empty() {
+        Vec::new()
+    } else {
+        (0..n.unsigned_abs().min(1 << 24))
+            .map(|_| pairs[fastrand::usize(0..pairs.len())].clone())
+            .collect()
+    };
+    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    Ok(Value::Array(if with_values && resp3 {
+        chosen
+            .into_iter()
+            .map(|(f, v)| Value::Array(vec![Value::BulkString(f), Value::BulkString(v)]))
+            .collect()
+    } else if with_values {
+        chosen
+            .into_iter()
+            .flat_map(|(f, v)| [Value::BulkString(f), Value::BulkString(v)])
+            .collect()
+    } else {
+        chosen.into_iter().map(|(f, _)| Value::BulkString(f)).collect()
+    }))
+}
+
+pub(crate) fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let _cursor = parse_i64(&args[2]).map_err(|_| err("ERR invalid cursor"))?;
+    let (pattern, _count, _) = scan_options(args, 3, false)?;
+    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
+    let items = h
+        .into_iter()
+        .filter(|(f, _)| pattern.as_ref().is_none_or(|p| glob_match(p, f)))
+        .flat_map(|(f, v)| [Value::BulkString(f), Value::BulkString(v)])
+        .collect();
+    Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]))
+}

@@ -1,0 +1,319 @@
+//! Keys: existence, deletion, types, expiry, renaming, KEYS and SCAN.
+
+use bytes::Bytes;
+use redkit_resp::Value;
+
+use super::{Reply, err, glob_match, int, is, ok, parse_i64, scan_options, syntax_error};
+use crate::server::{Ctx, DATABASES};
+
+pub(crate) fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    let db = ctx.db();
+    Ok(int(args[1..]
+        .iter()
+        .filter(|k| db.remove(k, now).is_some())
+        .count()))
+}
+
+pub(crate) fn exists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    let db = ctx.db();
+    Ok(int(args[1..].iter().filter(|k| db.contains(k, now)).count()))
+}
+
+pub(crate) fn key_type(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    Ok(Value::simple(
+        ctx.db().get(&args[1], now).map_or("none", |e| e.data.type_name()),
+    ))
+}
+
+/// -2 for a missing key, -1 for no expiry, else the remaining time in `unit_ms` (rounded as Redis does).
+fn remaining(ctx: &mut Ctx<'_>, key: &[u8], unit_ms: i64) -> Reply {
+    let now = ctx.now;
+    Ok(Value::Integer(match ctx.db().get(key, now) {
+        None => -2,
+        Some(e) => match e.expire_at {
+            None => -1,
+            Some(t) => {
+                let ms = (t - now).max(0);
+                (ms + unit_ms / 2) / unit_ms
+            }
+        },
+    }))
+}
+
+pub(crate) fn ttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    remaining(ctx, &args[1], 1000)
+}
+
+pub(crate) fn pttl(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    remaining(ctx, &args[1], 1)
+}
+
+fn expire_time(ctx: &mut Ctx<'_>, key: &[u8], unit_ms: i64) -> Reply {
+    let now = ctx.now;
+    Ok(Value::Integer(match ctx.db().get(key, now) {
+        None => -2,
+        Some(e) => e.expire_at.map_or(-1, |t| t / unit_ms),
+    }))
+}
+
+pub(crate) fn expiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    expire_time(ctx, &args[1], 1000)
+}
+
+pub(crate) fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    expire_time(ctx, &args[1], 1)
+}
+
+/// EXPIRE and friends: `unit_ms` per unit, relative or absolute, with NX/XX/GT/LT.
+fn set_expire(ctx: &mut Ctx<'_>, args: &[Bytes], unit_ms: i64, absolute: bool) -> Reply {
+    let n = parse_i64(&args[2])?;
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for a in &args[3..] {
+        if is(a, "NX") {
+            nx = true;
+        } else if is(a, "XX") {
+            xx = true;
+        } else if is(a, "GT") {
+            gt = true;
+        } else if is(a, "LT") {
+            lt = true;
+        } else {
+            return Err(err(&format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(a)
+            )));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(err(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if gt && lt {
+        return Err(err("ERR GT and LT options at the same time are not compatible"));
+    }
+    let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+    let invalid = || err(&format!("ERR invalid expire time in '{name}' command"));
+    let ms = n.checked_mul(unit_ms).ok_or_else(invalid)?;
+    let at = if absolute {
+        ms
+    } else {
+        ctx.now.checked_add(ms).ok_or_else(invalid)?
+    };
+    let now = ctx.now;
+    let db = ctx.db();
+    let Some(entry) = db.get_mut(&args[1], now) else {
+        return Ok(int(0));
+    };
+    let current = entry.expire_at;
+    // No expiry counts as an infinite TTL for GT/LT.
+    let applies = (!nx || current.is_none())
+        && (!xx || current.is_some())
+        && (!gt || current.is_some_and(|c| at > c))
+        && (!lt || current.is_none_or(|c| at < c));
+    if !applies {
+        return Ok(int(0));
+    }
+    if at <= now {
+        db.remove(&args[1], now);
+    } else {
+        entry.expire_at = Some(at);
+        db.touch(&args[1]);
+    }
+    Ok(int(1))
+}
+
+pub(crate) fn expire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    set_expire(ctx, args, 1000, false)
+}
+
+pub(crate) fn pexpire(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    set_expire(ctx, args, 1, false)
+}
+
+pub(crate) fn expireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    set_expire(ctx, args, 1000, true)
+}
+
+pub(crate) fn pexpireat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    set_expire(ctx, args, 1, true)
+}
+
+pub(crate) fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    let db = ctx.db();
+    match db.get_mut(&args[1], now) {
+        Some(e) if e.expire_at.is_some() => {
+            e.expire_at = None;
+            db.touch(&args[1]);
+            Ok(int(1))
+        }
+        _ => Ok(int(0)),
+    }
+}
+
+fn do_rename(ctx: &mut Ctx<'_>, args: &[Bytes], nx: bool) -> Reply {
+    let now = ctx.now;
+    let db = ctx.db();
+    if db.get(&args[1], now).is_none() {
+        return Err(err("ERR no such key"));
+    }
+    if args[1] == args[2] {
+        return if nx { Ok(int(0)) } else { ok() };
+    }
+    if nx && db.contains(&args[2], now) {
+        return Ok(int(0));
+    }
+    let Some(entry) = db.remove(&args[1], now) else {
+        return Err(err("ERR no such key"));
+    };
+    db.remove(&args[2], now);
+    db.set_entry(args[2].clone(), entry);
+    if nx { Ok(int(1)) } else { ok() }
+}
+
+pub(crate) fn rename(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    do_rename(ctx, args, false)
+}
+
+pub(crate) fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    do_rename(ctx, args, true)
+}
+
+fn db_index(arg: &[u8]) -> Result<usize, Value> {
+    let n = parse_i64(arg)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n < DATABASES)
+        .ok_or_else(|| err("ERR DB index is out of range"))
+}
+
+pub(crate) fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let (mut target_db, mut replace) = (ctx.session.db, false);
+    let mut i = 3;
+    while i < args.len() {
+        if is(&args[i], "REPLACE") {
+            replace = true;
+            i += 1;
+        } else if is(&args[i], "DB") && i + 1 < args.len() {
+            target_db = db_index(&args[i + 1])?;
+            i += 2;
+        } else {
+            return Err(syntax_error());
+        }
+    }
+    let now = ctx.now;
+    let src_db = ctx.session.db;
+    if src_db == target_db && args[1] == args[2] {
+        return Err(err("ERR source and destination objects are the same"));
+    }
+    let Some(entry) = ctx.state.dbs[src_db].get(&args[1], now).cloned() else {
+        return Ok(int(0));
+    };
+    let dest = &mut ctx.state.dbs[target_db];
+    if dest.contains(&args[2], now) {
+        if !replace {
+            return Ok(int(0));
+        }
+        dest.remove(&args[2], now);
+    }
+    dest.set_entry(args[2].clone(), entry);
+    Ok(int(1))
+}
+
+pub(crate) fn move_key(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let target = db_index(&args[2])?;
+    let src = ctx.session.db;
+    if src == target {
+        return Err(err("ERR source and destination objects are the same"));
+    }
+    let now = ctx.now;
+    if ctx.state.dbs[target].contains(&args[1], now) || !ctx.state.dbs[src].contains(&args[1], now) {
+        return Ok(int(0));
+    }
+    let Some(entry) = ctx.state.dbs[src].remove(&args[1], now) else {
+        return Ok(int(0));
+    };
+    ctx.state.dbs[target].set_entry(args[1].clone(), entry);
+    Ok(int(1))
+}
+
+pub(crate) fn randomkey(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    Ok(ctx.db().random_key(now).map_or(Value::Null, Value::BulkString))
+}
+
+pub(crate) fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    let pattern = args[1].clone();
+    Ok(Value::Array(
+        ctx.db()
+            .keys(now)
+            .into_iter()
+            .filter(|k| glob_match(&pattern, k))
+            .map(Value::BulkString)
+            .collect(),
+    ))
+}
+
+pub(crate) fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    Ok(int(ctx.db().len(now)))
+}
+
+/// SCAN walks the keys in order; the cursor names the last key returned (kept server-side), so every key present
+/// for the whole scan is returned exactly once even while others come and go.
+pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let cursor: u64 = std::str::from_utf8(&args[1])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| err("ERR invalid cursor"))?;
+    let (pattern, count, kind) = scan_options(args, 2, true)?;
+    let db_index = ctx.session.db;
+    let after = match cursor {
+        0 => None,
+        c => match ctx.state.cursors.get(&c) {
+            Some((db, key)) if *db == db_index => Some(key.clone()),
+            // An unknown cursor ends the scan, as a stale cursor effectively does in Redis.
+            _ => return Ok(Value::Array(vec![Value::bulk("0"), Value::Array(vec![])])),
+        },
+    };
+    let now = ctx.now;
+    let batch = ctx.db().keys_after(after.as_ref(), count, now);
+    let more = batch.len() == count && !ctx.db().keys_after(batch.last(), 1, now).is_empty();
+    let mut items = Vec::new();
+    for key in &batch {
+        if pattern.as_ref().is_some_and(|p| !glob_match(p, key)) {
+            continue;
+        }
+        if let Some(t) = &kind {
+            let matches = ctx
+                .db()
+                .get(key, now)
+                .is_some_and(|e| t.eq_ignore_ascii_case(e.data.type_name().as_bytes()));
+            if !matches {
+                continue;
+            }
+        }
+        items.push(Value::BulkString(key.clone()));
+    }
+    let next = match (more, batch.last()) {
+        (true, Some(last)) => {
+            let id = ctx.state.next_cursor;
+            ctx.state.next_cursor += 1;
+            if ctx.state.cursors.len() > 100_000 {
+                ctx.state.cursors.clear();
+            }
+            ctx.state.cursors.insert(id, (db_index, last.clone()));
+            id
+        }
+        _ => 0,
+    };
+    Ok(Value::Array(vec![
+        Value::bulk(next.to_string()),
+        Value::Array(items),
+    ]))
+}

@@ -1,0 +1,449 @@
+//! The command table and what handlers share: argument parsing with Redis's exact error messages, and type checks.
+//!
+//! One file per family; each command is one `fn(&mut Ctx, &[Bytes]) -> Reply` listed in [`TABLE`] with its Redis
+//! arity (positive: exactly that many arguments, name included; negative: at least that many).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use redkit_resp::Value;
+
+use crate::db::{Data, Entry};
+use crate::server::Ctx;
+
+mod connection;
+mod hashes;
+mod keys;
+mod lists;
+mod server;
+mod sets;
+mod strings;
+mod transactions;
+
+/// A handler's result: the reply, or an error reply (`Err` so `?` works in handlers).
+pub(crate) type Reply = Result<Value, Value>;
+
+/// A command handler.
+pub(crate) type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Reply;
+
+/// One entry of the command table.
+pub(crate) struct CommandSpec {
+    /// Lower-case name, as Redis reports it in errors.
+    pub(crate) name: &'static str,
+    /// Redis arity.
+    pub(crate) arity: i32,
+    pub(crate) apply: Handler,
+    /// Allowed before AUTH.
+    pub(crate) no_auth: bool,
+    /// Runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+    pub(crate) not_queued: bool,
+}
+
+const fn cmd(name: &'static str, arity: i32, apply: Handler) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        apply,
+        no_auth: false,
+        not_queued: false,
+    }
+}
+
+const fn cmd_flags(
+    name: &'static str,
+    arity: i32,
+    apply: Handler,
+    no_auth: bool,
+    not_queued: bool,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        apply,
+        no_auth,
+        not_queued,
+    }
+}
+
+/// Every command the server knows.
+static TABLE: &[CommandSpec] = &[
+    // strings
+    cmd("get", 2, strings::get),
+    cmd("set", -3, strings::set),
+    cmd("setnx", 3, strings::setnx),
+    cmd("setex", 4, strings::setex),
+    cmd("psetex", 4, strings::psetex),
+    cmd("getset", 3, strings::getset),
+    cmd("getdel", 2, strings::getdel),
+    cmd("getex", -2, strings::getex),
+    cmd("append", 3, strings::append),
+    cmd("strlen", 2, strings::strlen),
+    cmd("getrange", 4, strings::getrange),
+    cmd("substr", 4, strings::getrange),
+    cmd("setrange", 4, strings::setrange),
+    cmd("incr", 2, strings::incr),
+    cmd("decr", 2, strings::decr),
+    cmd("incrby", 3, strings::incrby),
+    cmd("decrby", 3, strings::decrby),
+    cmd("incrbyfloat", 3, strings::incrbyfloat),
+    cmd("mget", -2, strings::mget),
+    cmd("mset", -3, strings::mset),
+    cmd("msetnx", -3, strings::msetnx),
+    // keys
+    cmd("del", -2, keys::del),
+    cmd("unlink", -2, keys::del),
+    cmd("exists", -2, keys::exists),
+    cmd("touch", -2, keys::exists),
+    cmd("type", 2, keys::key_type),
+    cmd("ttl", 2, keys::ttl),
+    cmd("pttl", 2, keys::pttl),
+    cmd("expiretime", 2, keys::expiretime),
+    cmd("pexpiretime", 2, keys::pexpiretime),
+    cmd("expire", -3, keys::expire),
+    cmd("pexpire", -3, keys::pexpire),
+    cmd("expireat", -3, keys::expireat),
+    cmd("pexpireat", -3, keys::pexpireat),
+    cmd("persist", 2, keys::persist),
+    cmd("rename", 3, keys::rename),
+    cmd("renamenx", 3, keys::renamenx),
+    cmd("copy", -3, keys::copy),
+    cmd("move", 3, keys::move_key),
+    cmd("randomkey", 1, keys::randomkey),
+    cmd("keys", 2, keys::keys),
+    cmd("scan", -2, keys::scan),
+    cmd("dbsize", 1, keys::dbsize),
+    // lists
+    cmd("lpush", -3, lists::lpush),
+    cmd("rpush", -3, lists::rpush),
+    cmd("lpushx", -3, lists::lpushx),
+    cmd("rpushx", -3, lists::rpushx),
+    cmd("lpop", -2, lists::lpop),
+    cmd("rpop", -2, lists::rpop),
+    cmd("llen", 2, lists::llen),
+    cmd("lrange", 4, lists::lrange),
+    cmd("lindex", 3, lists::lindex),
+    cmd("lset", 4, lists::lset),
+    cmd("linsert", 5, lists::linsert),
+    cmd("ltrim", 4, lists::ltrim),
+    cmd("lrem", 4, lists::lrem),
+    cmd("lpos", -3, lists::lpos),
+    cmd("lmove", 5, lists::lmove),
+    cmd("rpoplpush", 3, lists::rpoplpush),
+    cmd("lmpop", -4, lists::lmpop),
+    // sets
+    cmd("sadd", -3, sets::sadd),
+    cmd("srem", -3, sets::srem),
+    cmd("scard", 2, sets::scard),
+    cmd("sismember", 3, sets::sismember),
+    cmd("smismember", -3, sets::smismember),
+    cmd("smembers", 2, sets::smembers),
+    cmd("spop", -2, sets::spop),
+    cmd("srandmember", -2, sets::srandmember),
+    cmd("smove", 4, sets::smove),
+    cmd("sinter", -2, sets::sinter),
+    cmd("sunion", -2, sets::sunion),
+    cmd("sdiff", -2, sets::sdiff),
+    cmd("sinterstore", -3, sets::sinterstore),
+    cmd("sunionstore", -3, sets::sunionstore),
+    cmd("sdiffstore", -3, sets::sdiffstore),
+    cmd("sintercard", -3, sets::sintercard),
+    cmd("sscan", -3, sets::sscan),
+    // hashes
+    cmd("hset", -4, hashes::hset),
+    cmd("hmset", -4, hashes::hmset),
+    cmd("hsetnx", 4, hashes::hsetnx),
+    cmd("hget", 3, hashes::hget),
+    cmd("hmget", -3, hashes::hmget),
+    cmd("hgetall", 2, hashes::hgetall),
+    cmd("hdel", -3, hashes::hdel),
+    cmd("hexists", 3, hashes::hexists),
+    cmd("hlen", 2, hashes::hlen),
+    cmd("hkeys", 2, hashes::hkeys),
+    cmd("hvals", 2, hashes::hvals),
+    cmd("hstrlen", 3, hashes::hstrlen),
+    cmd("hincrby", 4, hashes::hincrby),
+    cmd("hincrbyfloat", 4, hashes::hincrbyfloat),
+    cmd("hrandfield", -2, hashes::hrandfield),
+    cmd("hscan", -3, hashes::hscan),
+    // transactions
+    cmd_flags("multi", 1, transactions::multi, false, true),
+    cmd_flags("exec", 1, transactions::exec, false, true),
+    cmd_flags("discard", 1, transactions::discard, false, true),
+    cmd_flags("watch", -2, transactions::watch, false, true),
+    cmd("unwatch", 1, transactions::unwatch),
+    // connection
+    cmd("ping", -1, connection::ping),
+    cmd("echo", 2, connection::echo),
+    cmd("select", 2, connection::select),
+    cmd("swapdb", 3, connection::swapdb),
+    cmd_flags("hello", -1, connection::hello, true, false),
+    cmd_flags("auth", -2, connection::auth, true, false),
+    cmd_flags("quit", -1, connection::quit, true, true),
+    cmd_flags("reset", 1, connection::reset, true, true),
+    cmd("client", -2, connection::client),
+    // server
+    cmd("flushdb", -1, server::flushdb),
+    cmd("flushall", -1, server::flushall),
+    cmd("time", 1, server::time),
+    cmd("info", -1, server::info),
+    cmd("config", -2, server::config),
+    cmd("command", -1, server::command),
+];
+
+/// The spec of a command by lower-case name.
+pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    static INDEX: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| TABLE.iter().map(|c| (c.name.as_bytes(), c)).collect())
+        .get(name)
+        .copied()
+}
+
+/// How many commands the server knows.
+pub(crate) fn count() -> usize {
+    TABLE.len()
+}
+
+// ---- shared helpers ----
+
+pub(crate) fn ok() -> Reply {
+    Ok(Value::simple("OK"))
+}
+
+pub(crate) fn err(text: &str) -> Value {
+    Value::error(text.to_owned())
+}
+
+pub(crate) fn syntax_error() -> Value {
+    err("ERR syntax error")
+}
+
+pub(crate) fn wrongtype() -> Value {
+    err("WRONGTYPE Operation against a key holding the wrong kind of value")
+}
+
+pub(crate) fn not_integer() -> Value {
+    err("ERR value is not an integer or out of range")
+}
+
+pub(crate) fn int(i: impl TryInto<i64>) -> Value {
+    Value::Integer(i.try_into().unwrap_or(i64::MAX))
+}
+
+pub(crate) fn bulk(b: &Bytes) -> Value {
+    Value::BulkString(b.clone())
+}
+
+/// A signed 64-bit integer argument, as Redis parses it (no spaces, no `+`, no leading zeros issue).
+pub(crate) fn parse_i64(arg: &[u8]) -> Result<i64, Value> {
+    let s = std::str::from_utf8(arg).map_err(|_| not_integer())?;
+    if s.is_empty()
+        || s.starts_with('+')
+        || s.len() > 20
+        || (s.len() > 1 && s.starts_with('0'))
+        || s.starts_with("-0")
+    {
+        return Err(not_integer());
+    }
+    s.parse().map_err(|_| not_integer())
+}
+
+/// A float argument as Redis parses it (`inf`, `-inf`, `+inf` allowed; NaN refused).
+pub(crate) fn parse_f64(arg: &[u8]) -> Result<f64, Value> {
+    let s = std::str::from_utf8(arg).map_err(|_| err("ERR value is not a valid float"))?;
+    let v = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ if s.is_empty() || s.trim() != s => return Err(err("ERR value is not a valid float")),
+        _ => s
+            .parse::<f64>()
+            .map_err(|_| err("ERR value is not a valid float"))?,
+    };
+    if v.is_nan() {
+        return Err(err("ERR value is not a valid float"));
+    }
+    Ok(v)
+}
+
+/// Redis's "human" float format (as INCRBYFLOAT and HINCRBYFLOAT reply): no exponent, no trailing zeros. Redis
+/// computes in `long double` and prints 17 digits of that; an `f64` carries the same value to about 15 digits, so
+/// results are rounded to 15 significant digits (`0.1 + 0.2` prints `0.3`, as in Redis).
+pub(crate) fn format_float(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let rounded: f64 = format!("{v:.14e}").parse().unwrap_or(v);
+    let mut s = format!("{rounded}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" { "0".into() } else { s }
+}
+
+/// The case-insensitive option name of an argument.
+pub(crate) fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// Read a key's entry, checking its type with `pick`; `Ok(None)` for a missing key.
+pub(crate) fn read<'a, T>(
+    ctx: &'a mut Ctx<'_>,
+    key: &[u8],
+    pick: impl FnOnce(&'a Data) -> Option<T>,
+) -> Result<Option<T>, Value> {
+    let now = ctx.now;
+    match ctx.db().get(key, now) {
+        None => Ok(None),
+        Some(Entry { data, .. }) => pick(data).map(Some).ok_or_else(wrongtype),
+    }
+}
+
+/// Glob matching as Redis's `stringmatchlen`: `*`, `?`, `[...]` with ranges and `^`, and `\` escapes.
+pub(crate) fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    fn inner(p: &[u8], t: &[u8], depth: usize) -> bool {
+        if depth > 1000 {
+            return false;
+        }
+        let (mut pi, mut ti) = (0, 0);
+        while pi < p.len() {
+            match p[pi] {
+                b'*' => {
+                    while pi + 1 < p.len() && p[pi + 1] == b'*' {
+                        pi += 1;
+                    }
+                    if pi + 1 == p.len() {
+                        return true;
+                    }
+                    return (ti..=t.len()).any(|start| inner(&p[pi + 1..], &t[start..], depth + 1));
+                }
+                b'?' => {
+                    if ti >= t.len() {
+                        return false;
+                    }
+                    ti += 1;
+                    pi += 1;
+                }
+                b'[' => {
+                    if ti >= t.len() {
+                        return false;
+                    }
+                    pi += 1;
+                    let negate = p.get(pi) == Some(&b'^');
+                    if negate {
+                        pi += 1;
+                    }
+                    let mut matched = false;
+                    while pi < p.len() && p[pi] != b']' {
+                        if p[pi] == b'\\' && pi + 1 < p.len() {
+                            pi += 1;
+                            matched |= p[pi] == t[ti];
+                            pi += 1;
+                        } else if pi + 2 < p.len() && p[pi + 1] == b'-' && p[pi + 2] != b']' {
+                            let (lo, hi) = if p[pi] <= p[pi + 2] {
+                                (p[pi], p[pi + 2])
+                            } else {
+                                (p[pi + 2], p[pi])
+                            };
+                            matched |= t[ti] >= lo && t[ti] <= hi;
+                            pi += 3;
+                        } else {
+                            matched |= p[pi] == t[ti];
+                            pi += 1;
+                        }
+                    }
+                    if pi < p.len() {
+                        pi += 1; // the ']'
+                    }
+                    if matched == negate {
+                        return false;
+                    }
+                    ti += 1;
+                }
+                b'\\' if pi + 1 < p.len() => {
+                    if t.get(ti) != Some(&p[pi + 1]) {
+                        return false;
+                    }
+                    pi += 2;
+                    ti += 1;
+                }
+                c => {
+                    if t.get(ti) != Some(&c) {
+                        return false;
+                    }
+                    pi += 1;
+                    ti += 1;
+                }
+            }
+        }
+        ti == t.len()
+    }
+    inner(pattern, text, 0)
+}
+
+/// Parse `[MATCH pattern] [COUNT n]` (and, for SCAN, `[TYPE t]`) starting at `args[from]`.
+pub(crate) fn scan_options(
+    args: &[Bytes],
+    from: usize,
+    allow_type: bool,
+) -> Result<(Option<Bytes>, usize, Option<Bytes>), Value> {
+    let (mut pattern, mut count, mut kind) = (None, 10usize, None);
+    let mut i = from;
+    while i < args.len() {
+        let value = args.get(i + 1).ok_or_else(syntax_error)?;
+        if is(&args[i], "MATCH") {
+            pattern = Some(value.clone());
+        } else if is(&args[i], "COUNT") {
+            let n = parse_i64(value)?;
+            if n < 1 {
+                return Err(syntax_error());
+            }
+            count = n as usize;
+        } else if allow_type && is(&args[i], "TYPE") {
+            kind = Some(value.clone());
+        } else {
+            return Err(syntax_error());
+        }
+        i += 2;
+    }
+    Ok((pattern, count, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_redis() {
+        assert!(glob_match(b"*", b""));
+        assert!(glob_match(b"h?llo", b"hello"));
+        assert!(glob_match(b"h*llo", b"heeeello"));
+        assert!(glob_match(b"h[ae]llo", b"hallo"));
+        assert!(!glob_match(b"h[^e]llo", b"hello"));
+        assert!(glob_match(b"h[a-b]llo", b"hbllo"));
+        assert!(glob_match(b"h\\*llo", b"h*llo"));
+        assert!(!glob_match(b"h\\*llo", b"hello"));
+        assert!(!glob_match(b"a*b", b"acd"));
+    }
+
+    #[test]
+    fn numbers_parse_and_format_like_redis() {
+        assert_eq!(parse_i64(b"-12"), Ok(-12));
+        assert!(parse_i64(b"012").is_err());
+        assert!(parse_i64(b"+1").is_err());
+        assert!(parse_i64(b" 1").is_err());
+        assert!(parse_i64(b"9223372036854775808").is_err());
+        assert_eq!(parse_f64(b"inf"), Ok(f64::INFINITY));
+        assert!(parse_f64(b"nan").is_err());
+        assert_eq!(format_float(10.5), "10.5");
+        assert_eq!(format_float(3.0), "3");
+        assert_eq!(format_float(0.1 + 0.2), "0.3");
+        assert_eq!(format_float(-0.0), "0");
+        assert_eq!(format_float(5.0e3), "5000");
+    }
+}

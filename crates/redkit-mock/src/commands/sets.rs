@@ -1,0 +1,276 @@
+//! Sets: membership, random members, algebra, SSCAN.
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use redkit_resp::Value;
+
+use super::{Reply, err, glob_match, int, is, parse_i64, read, scan_options, syntax_error, wrongtype};
+use crate::db::{Data, Entry};
+use crate::server::Ctx;
+
+fn set_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<HashSet<Bytes>>, Value> {
+    read(ctx, key, |d| match d {
+        Data::Set(s) => Some(s.clone()),
+        _ => None,
+    })
+}
+
+fn set_mut<'a>(
+    ctx: &'a mut Ctx<'_>,
+    key: &Bytes,
+    create: bool,
+) -> Result<Option<&'a mut HashSet<Bytes>>, Value> {
+    let now = ctx.now;
+    let db = ctx.db();
+    match db.get(key, now) {
+        Some(Entry {
+            data: Data::Set(_), ..
+        }) => {}
+        Some(_) => return Err(wrongtype()),
+        None if create => db.set(key.clone(), Data::Set(HashSet::new())),
+        None => return Ok(None),
+    }
+    db.touch(key);
+    Ok(db.get_mut(key, now).and_then(|e| match &mut e.data {
+        Data::Set(s) => Some(s),
+        _ => None,
+    }))
+}
+
+fn members(set: impl IntoIterator<Item = Bytes>) -> Value {
+    Value::Set(set.into_iter().map(Value::BulkString).collect())
+}
+
+pub(crate) fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let Some(set) = set_mut(ctx, &args[1], true)? else {
+        return Ok(int(0));
+    };
+    Ok(int(args[2..].iter().filter(|m| set.insert((*m).clone())).count()))
+}
+
+pub(crate) fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let Some(set) = set_mut(ctx, &args[1], false)? else {
+        return Ok(int(0));
+    };
+    let n = args[2..].iter().filter(|m| set.remove(*m)).count();
+    ctx.db().drop_if_empty(&args[1]);
+    Ok(int(n))
+}
+
+pub(crate) fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(set_of(ctx, &args[1])?.map_or(0, |s| s.len())))
+}
+
+pub(crate) fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(u8::from(
+        set_of(ctx, &args[1])?.is_some_and(|s| s.contains(&args[2])),
+    )))
+}
+
+pub(crate) fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let set = set_of(ctx, &args[1])?.unwrap_or_default();
+    Ok(Value::Array(
+        args[2..].iter().map(|m| int(u8::from(set.contains(m)))).collect(),
+    ))
+}
+
+pub(crate) fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(members(set_of(ctx, &args[1])?.unwrap_or_default()))
+}
+
+pub(crate) fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let count = match args.get(2) {
+        None => None,
+        Some(c) => {
+            let n = parse_i64(c)?;
+            if n < 0 {
+                return Err(err("ERR value is out of range, must be positive"));
+            }
+            Some(n as usize)
+        }
+    };
+    if args.len() > 3 {
+        return Err(syntax_error());
+    }
+    let Some(set) = set_mut(ctx, &args[1], false)? else {
+        return Ok(if count.is_some() {
+            Value::Set(vec![])
+        } else {
+            Value::Null
+        });
+    };
+    let mut all: Vec<Bytes> = set.iter().cloned().collect();
+    fastrand::shuffle(&mut all);
+    let take = count.unwrap_or(1).min(all.len());
+    let popped: Vec<Bytes> = all.into_iter().take(take).collect();
+    for m in &popped {
+        set.remove(m);
+    }
+    ctx.db().drop_if_empty(&args[1]);
+    Ok(match count {
+        None => popped.into_iter().next().map_or(Value::Null, Value::BulkString),
+        Some(_) => members(popped),
+    })
+}
+
+pub(crate) fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    if args.len() > 3 {
+        return Err(syntax_error());
+    }
+    let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
+    let all: Vec<Bytes> = set_of(ctx, &args[1])?
+        .map(|s| s.into_iter().collect())
+        .unwrap_or_default();
+    Ok(match count {
+        None => {
+            if all.is_empty() {
+                Value::Null
+            } else {
+                Value::BulkString(all[fastrand::usize(0..all.len())].clone())
+            }
+        }
+        Some(n) if n >= 0 => {
+            let mut all = all;
+            fastrand::shuffle(&mut all);
+            Value::Array(all.into_iter().take(n as usize).map(Value::BulkString).collect())
+        }
+        Some(n) => {
+            if all.is_empty() {
+                Value::Array(vec![])
+            } else {
+                let n = n.unsigned_abs().min(1 << 24) as usize;
+                Value::Array(
+                    (0..n)
+                        .map(|_| Value::BulkString(all[fastrand::usize(0..all.len())].clone()))
+                        .collect(),
+                )
+            }
+        }
+    })
+}
+
+pub(crate) fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    // As Redis: a missing source answers 0 before either type is checked.
+    let now = ctx.now;
+    if !ctx.db().contains(&args[1], now) {
+        return Ok(int(0));
+    }
+    let src = set_of(ctx, &args[1])?;
+    set_of(ctx, &args[2])?;
+    let Some(src) = src else { return Ok(int(0)) };
+    if !src.contains(&args[3]) {
+        return Ok(int(0));
+    }
+    if args[1] == args[2] {
+        return Ok(int(1));
+    }
+    if let Some(s) = set_mut(ctx, &args[1], false)? {
+        s.remove(&args[3]);
+    }
+    ctx.db().drop_if_empty(&args[1]);
+    if let Some(d) = set_mut(ctx, &args[2], true)? {
+        d.insert(args[3].clone());
+    }
+    Ok(int(1))
+}
+
+/// The sets at `keys` (missing keys are empty sets); WRONGTYPE if any is another type.
+fn sets(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Result<Vec<HashSet<Bytes>>, Value> {
+    keys.iter()
+        .map(|k| set_of(ctx, k).map(Option::unwrap_or_default))
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Inter,
+    Union,
+    Diff,
+}
+
+fn combine(all: Vec<HashSet<Bytes>>, op: Op) -> HashSet<Bytes> {
+    let mut it = all.into_iter();
+    let Some(first) = it.next() else {
+        return HashSet::new();
+    };
+    it.fold(first, |acc, s| match op {
+        Op::Inter => acc.intersection(&s).cloned().collect(),
+        Op::Union => acc.union(&s).cloned().collect(),
+        Op::Diff => acc.difference(&s).cloned().collect(),
+    })
+}
+
+fn algebra(ctx: &mut Ctx<'_>, args: &[Bytes], op: Op) -> Reply {
+    let all = sets(ctx, &args[1..])?;
+    Ok(members(combine(all, op)))
+}
+
+fn algebra_store(ctx: &mut Ctx<'_>, args: &[Bytes], op: Op) -> Reply {
+    let all = sets(ctx, &args[2..])?;
+    let result = combine(all, op);
+    let n = result.len();
+    let now = ctx.now;
+    ctx.db().remove(&args[1], now);
+    if n > 0 {
+        ctx.db().set(args[1].clone(), Data::Set(result));
+    }
+    Ok(int(n))
+}
+
+pub(crate) fn sinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    algebra(ctx, args, Op::Inter)
+}
+pub(crate) fn sunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    algebra(ctx, args, Op::Union)
+}
+pub(crate) fn sdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    algebra(ctx, args, Op::Diff)
+}
+pub(crate) fn sinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    algebra_store(ctx, args, Op::Inter)
+}
+pub(crate) fn sunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    algebra_store(ctx, args, Op::Union)
+}
+pub(crate) fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    algebra_store(ctx, args, Op::Diff)
+}
+
+pub(crate) fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let n = parse_i64(&args[1])?;
+    if n <= 0 {
+        return Err(err("ERR numkeys should be greater than 0"));
+    }
+    let n = n as usize;
+    if args.len() < 2 + n {
+        return Err(err("ERR Number of keys can't be greater than number of args"));
+    }
+    let limit = match &args[2 + n..] {
+        [] => 0,
+        [l, v] if is(l, "LIMIT") => {
+            let l = parse_i64(v)?;
+            if l < 0 {
+                return Err(err("ERR LIMIT can't be negative"));
+            }
+            l as usize
+        }
+        _ => return Err(syntax_error()),
+    };
+    let all = sets(ctx, &args[2..2 + n])?;
+    let size = combine(all, Op::Inter).len();
+    Ok(int(if limit > 0 { size.min(limit) } else { size }))
+}
+
+pub(crate) fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let _cursor = parse_i64(&args[2]).map_err(|_| err("ERR invalid cursor"))?;
+    let (pattern, _count, _) = scan_options(args, 3, false)?;
+    // Small sets are returned in one call (as Redis does for listpack/intset encodings): cursor 0.
+    let set = set_of(ctx, &args[1])?.unwrap_or_default();
+    let items = set
+        .into_iter()
+        .filter(|m| pattern.as_ref().is_none_or(|p| glob_match(p, m)))
+        .map(Value::BulkString)
+        .collect();
+    Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]))
+}

@@ -1,0 +1,392 @@
+//! Strings: GET, SET and its options, counters, ranges, multi-key forms.
+
+use bytes::{Bytes, BytesMut};
+use redkit_resp::Value;
+
+use super::{
+    Reply, bulk, err, format_float, int, is, not_integer, ok, parse_f64, parse_i64, read, syntax_error,
+    wrongtype,
+};
+use crate::db::{Data, Entry};
+use crate::server::Ctx;
+
+/// Largest string Redis allows (`proto-max-bulk-len`, 512 MiB).
+const MAX_STRING: usize = 512 * 1024 * 1024;
+
+fn string_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<Bytes>, Value> {
+    read(ctx, key, |d| match d {
+        Data::Str(s) => Some(s.clone()),
+        _ => None,
+    })
+}
+
+pub(crate) fn get(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(string_of(ctx, &args[1])?.map_or(Value::Null, |s| bulk(&s)))
+}
+
+/// Parse an expiry value in `unit` ms (relative) or as an absolute time, Redis's checks and messages included.
+fn expire_at(ctx: &Ctx<'_>, arg: &[u8], unit_ms: i64, absolute: bool, command: &str) -> Result<i64, Value> {
+    let n = parse_i64(arg)?;
+    if n <= 0 {
+        return Err(err(&format!("ERR invalid expire time in '{command}' command")));
+    }
+    let ms = n
+        .checked_mul(unit_ms)
+        .ok_or_else(|| err(&format!("ERR invalid expire time in '{command}' command")))?;
+    if absolute {
+        Ok(ms)
+    } else {
+        ctx.now
+            .checked_add(ms)
+            .ok_or_else(|| err(&format!("ERR invalid expire time in '{command}' command")))
+    }
+}
+
+pub(crate) fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let (key, value) = (&args[1], &args[2]);
+    let (mut nx, mut xx, mut get, mut keepttl) = (false, false, false, false);
+    let mut expiry: Option<i64> = None;
+    let mut i = 3;
+    while i < args.len() {
+        let a = &args[i];
+        let next = args.get(i + 1);
+        if is(a, "NX") && !xx {
+            nx = true;
+        } else if is(a, "XX") && !nx {
+            xx = true;
+        } else if is(a, "GET") {
+            get = true;
+        } else if is(a, "KEEPTTL") && expiry.is_none() {
+            keepttl = true;
+        } else if let (Some(unit), Some(v)) = (
+            [
+                ("EX", 1000, false),
+                ("PX", 1, false),
+                ("EXAT", 1000, true),
+                ("PXAT", 1, true),
+            ]
+            .iter()
+            .find(|(n, _, _)| is(a, n)),
+            next,
+        ) {
+            if expiry.is_some() || keepttl {
+                return Err(syntax_error());
+            }
+            expiry = Some(expire_at(ctx, v, unit.1, unit.2, "set")?);
+            i += 1;
+        } else {
+            return Err(syntax_error());
+        }
+        i += 1;
+    }
+    let now = ctx.now;
+    let existing = ctx.db().get(key, now).cloned();
+    let old = match &existing {
+        Some(Entry {
+            data: Data::Str(s), ..
+        }) => Some(s.clone()),
+        Some(_) if get => return Err(wrongtype()),
+        _ => None,
+    };
+    let old_reply = || {
+        if get {
+            Ok(old.as_ref().map_or(Value::Null, bulk))
+        } else {
+            Ok(Value::Null)
+        }
+    };
+    if (nx && existing.is_some()) || (xx && existing.is_none()) {
+        return old_reply();
+    }
+    let expire_at = if keepttl {
+        existing.and_then(|e| e.expire_at)
+    } else {
+        expiry
+    };
+    ctx.db().set_entry(
+        key.clone(),
+        Entry {
+            data: Data::Str(value.clone()),
+            expire_at,
+        },
+    );
+    if get { old_reply() } else { ok() }
+}
+
+pub(crate) fn setnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    if ctx.db().contains(&args[1], now) {
+        return Ok(int(0));
+    }
+    ctx.db().set(args[1].clone(), Data::Str(args[2].clone()));
+    Ok(int(1))
+}
+
+fn set_with_ttl(ctx: &mut Ctx<'_>, args: &[Bytes], unit_ms: i64, command: &str) -> Reply {
+    let at = expire_at(ctx, &args[2], unit_ms, false, command)?;
+    ctx.db().set_entry(
+        args[1].clone(),
+        Entry {
+            data: Data::Str(args[3].clone()),
+            expire_at: Some(at),
+        },
+    );
+    ok()
+}
+
+pub(crate) fn setex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    set_with_ttl(ctx, args, 1000, "setex")
+}
+
+pub(crate) fn psetex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    set_with_ttl(ctx, args, 1, "psetex")
+}
+
+pub(crate) fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let old = string_of(ctx, &args[1])?;
+    ctx.db().set(args[1].clone(), Data::Str(args[2].clone()));
+    Ok(old.map_or(Value::Null, |s| bulk(&s)))
+}
+
+pub(crate) fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let old = string_of(ctx, &args[1])?;
+    if old.is_some() {
+        let now = ctx.now;
+        ctx.db().remove(&args[1], now);
+    }
+    Ok(old.map_or(Value::Null, |s| bulk(&s)))
+}
+
+pub(crate) fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut change: Option<Option<i64>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "PERSIST") && change.is_none() {
+            change = Some(None);
+            i += 1;
+            continue;
+        }
+        let unit = [
+            ("EX", 1000, false),
+            ("PX", 1, false),
+            ("EXAT", 1000, true),
+            ("PXAT", 1, true),
+        ]
+        .into_iter()
+        .find(|(n, _, _)| is(a, n));
+        match (unit, args.get(i + 1), change) {
+            (Some((_, unit_ms, absolute)), Some(v), None) => {
+                change = Some(Some(expire_at(ctx, v, unit_ms, absolute, "getex")?));
+                i += 2;
+            }
+            _ => return Err(syntax_error()),
+        }
+    }
+    let value = string_of(ctx, &args[1])?;
+    if value.is_some()
+        && let Some(new) = change
+    {
+        let now = ctx.now;
+        let db = ctx.db();
+        if new.is_some_and(|t| t <= now) {
+            db.remove(&args[1], now);
+        } else if let Some(entry) = db.get_mut(&args[1], now) {
+            entry.expire_at = new;
+            db.touch(&args[1]);
+        }
+    }
+    Ok(value.map_or(Value::Null, |s| bulk(&s)))
+}
+
+pub(crate) fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let old = string_of(ctx, &args[1])?;
+    let now = ctx.now;
+    let mut buf = BytesMut::from(old.as_deref().unwrap_or_default());
+    buf.extend_from_slice(&args[2]);
+    let len = buf.len();
+    let expire_at = ctx.db().get(&args[1], now).and_then(|e| e.expire_at);
+    ctx.db().set_entry(
+        args[1].clone(),
+        Entry {
+            data: Data::Str(buf.freeze()),
+            expire_at,
+        },
+    );
+    Ok(int(len))
+}
+
+pub(crate) fn strlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(string_of(ctx, &args[1])?.map_or(0, |s| s.len())))
+}
+
+/// Clamp Redis-style inclusive `start..=end` (negative from the end) to `len`; `None` when empty.
+pub(crate) fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if end < 0 { len + end } else { end };
+    s = s.max(0);
+    e = e.min(len - 1);
+    (s <= e && s < len && len > 0).then_some((s as usize, e as usize))
+}
+
+pub(crate) fn getrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let (start, end) = (parse_i64(&args[2])?, parse_i64(&args[3])?);
+    let s = string_of(ctx, &args[1])?.unwrap_or_default();
+    let len = s.len() as i64;
+    // Redis's own arithmetic, which differs from LRANGE's: a negative end clamps to 0.
+    if start < 0 && end < 0 && start > end {
+        return Ok(Value::bulk(Bytes::new()));
+    }
+    let mut start = if start < 0 { len + start } else { start };
+    let mut end = if end < 0 { len + end } else { end };
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return Ok(Value::bulk(Bytes::new()));
+    }
+    Ok(Value::BulkString(s.slice(start as usize..=end as usize)))
+}
+
+pub(crate) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let offset = parse_i64(&args[2])?;
+    if offset < 0 {
+        return Err(err("ERR offset is out of range"));
+    }
+    let old = string_of(ctx, &args[1])?;
+    let value = &args[3];
+    let offset = offset as usize;
+    if value.is_empty() {
+        return Ok(int(old.map_or(0, |s| s.len())));
+    }
+    if offset + value.len() > MAX_STRING {
+        return Err(err(
+            "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        ));
+    }
+    let mut buf = BytesMut::from(old.as_deref().unwrap_or_default());
+    if buf.len() < offset + value.len() {
+        buf.resize(offset + value.len(), 0);
+    }
+    buf[offset..offset + value.len()].copy_from_slice(value);
+    let len = buf.len();
+    let now = ctx.now;
+    let expire_at = ctx.db().get(&args[1], now).and_then(|e| e.expire_at);
+    ctx.db().set_entry(
+        args[1].clone(),
+        Entry {
+            data: Data::Str(buf.freeze()),
+            expire_at,
+        },
+    );
+    Ok(int(len))
+}
+
+/// Add `by` to the integer at `key`, keeping its expiry.
+fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Reply {
+    let current = match string_of(ctx, key)? {
+        None => 0,
+        Some(s) => parse_i64(&s).map_err(|_| not_integer())?,
+    };
+    let new = current
+        .checked_add(by)
+        .ok_or_else(|| err("ERR increment or decrement would overflow"))?;
+    let now = ctx.now;
+    let expire_at = ctx.db().get(key, now).and_then(|e| e.expire_at);
+    ctx.db().set_entry(
+        key.clone(),
+        Entry {
+            data: Data::Str(Bytes::from(new.to_string())),
+            expire_at,
+        },
+    );
+    Ok(Value::Integer(new))
+}
+
+pub(crate) fn incr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    incr_by(ctx, &args[1], 1)
+}
+
+pub(crate) fn decr(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    incr_by(ctx, &args[1], -1)
+}
+
+pub(crate) fn incrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let by = parse_i64(&args[2])?;
+    incr_by(ctx, &args[1], by)
+}
+
+pub(crate) fn decrby(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let by = parse_i64(&args[2])?;
+    let by = by
+        .checked_neg()
+        .ok_or_else(|| err("ERR decrement would overflow"))?;
+    incr_by(ctx, &args[1], by)
+}
+
+pub(crate) fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    // Redis checks the key's type and value before the increment.
+    let current = match string_of(ctx, &args[1])? {
+        None => 0.0,
+        Some(s) => parse_f64(&s).map_err(|_| err("ERR value is not a valid float"))?,
+    };
+    let by = parse_f64(&args[2])?;
+    let new = current + by;
+    if new.is_nan() || new.is_infinite() {
+        return Err(err("ERR increment would produce NaN or Infinity"));
+    }
+    let text = Bytes::from(format_float(new));
+    let now = ctx.now;
+    let expire_at = ctx.db().get(&args[1], now).and_then(|e| e.expire_at);
+    ctx.db().set_entry(
+        args[1].clone(),
+        Entry {
+            data: Data::Str(text.clone()),
+            expire_at,
+        },
+    );
+    Ok(Value::BulkString(text))
+}
+
+pub(crate) fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    let db = ctx.db();
+    Ok(Value::Array(
+        args[1..]
+            .iter()
+            .map(|k| match db.get(k, now) {
+                Some(Entry {
+                    data: Data::Str(s), ..
+                }) => bulk(s),
+                _ => Value::Null,
+            })
+            .collect(),
+    ))
+}
+
+pub(crate) fn mset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    if args.len().is_multiple_of(2) {
+        return Err(err("ERR wrong number of arguments for 'mset' command"));
+    }
+    for pair in args[1..].chunks(2) {
+        ctx.db().set(pair[0].clone(), Data::Str(pair[1].clone()));
+    }
+    ok()
+}
+
+pub(crate) fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    if args.len().is_multiple_of(2) {
+        return Err(err("ERR wrong number of arguments for 'msetnx' command"));
+    }
+    let now = ctx.now;
+    if args[1..].chunks(2).any(|pair| ctx.db().contains(&pair[0], now)) {
+        return Ok(int(0));
+    }
+    for pair in args[1..].chunks(2) {
+        ctx.db().set(pair[0].clone(), Data::Str(pair[1].clone()));
+    }
+    Ok(int(1))
+}

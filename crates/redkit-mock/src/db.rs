@@ -1,0 +1,213 @@
+//! The keyspace: sixteen databases of typed values with expiry, and the clock they expire by.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+/// The server's clock: the system clock plus an offset that tests can advance, so keys expire without sleeping.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Unix time in milliseconds, as the server sees it.
+    pub fn now_ms(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        real + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Move the server's time forward.
+    pub fn advance(&self, by: Duration) {
+        self.offset_ms.fetch_add(
+            i64::try_from(by.as_millis()).unwrap_or(i64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// A stored value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Data {
+    Str(Bytes),
+    List(VecDeque<Bytes>),
+    Set(HashSet<Bytes>),
+    Hash(HashMap<Bytes, Bytes>),
+}
+
+impl Data {
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Data::Str(_) => "string",
+            Data::List(_) => "list",
+            Data::Set(_) => "set",
+            Data::Hash(_) => "hash",
+        }
+    }
+
+    fn is_empty_collection(&self) -> bool {
+        match self {
+            Data::Str(_) => false,
+            Data::List(l) => l.is_empty(),
+            Data::Set(s) => s.is_empty(),
+            Data::Hash(h) => h.is_empty(),
+        }
+    }
+}
+
+/// A key's value and expiry (Unix ms).
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) data: Data,
+    pub(crate) expire_at: Option<i64>,
+}
+
+/// One database. Keys are kept in order so SCAN can resume after the last key it returned.
+#[derive(Debug, Default)]
+pub(crate) struct Db {
+    entries: BTreeMap<Bytes, Entry>,
+    /// Bumped on every change to a key, for WATCH.
+    versions: HashMap<Bytes, u64>,
+    /// Bumped when the whole database changes at once (FLUSHDB, SWAPDB).
+    pub(crate) epoch: u64,
+}
+
+impl Db {
+    /// The live entry for `key`, expiring it first if its time has come.
+    pub(crate) fn get(&mut self, key: &[u8], now: i64) -> Option<&Entry> {
+        self.expire_if_due(key, now);
+        self.entries.get(key)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
+        self.expire_if_due(key, now);
+        self.entries.get_mut(key)
+    }
+
+    pub(crate) fn contains(&mut self, key: &[u8], now: i64) -> bool {
+        self.get(key, now).is_some()
+    }
+
+    fn expire_if_due(&mut self, key: &[u8], now: i64) {
+        if self
+            .entries
+            .get(key)
+            .is_some_and(|e| e.expire_at.is_some_and(|t| t <= now))
+        {
+            self.entries.remove(key);
+            self.touch(key);
+        }
+    }
+
+    /// Store a value, dropping any expiry.
+    pub(crate) fn set(&mut self, key: Bytes, data: Data) {
+        self.touch(&key);
+        self.entries.insert(
+            key,
+            Entry {
+                data,
+                expire_at: None,
+            },
+        );
+    }
+
+    /// Store an entry as given.
+    pub(crate) fn set_entry(&mut self, key: Bytes, entry: Entry) {
+        self.touch(&key);
+        self.entries.insert(key, entry);
+    }
+
+    pub(crate) fn remove(&mut self, key: &[u8], now: i64) -> Option<Entry> {
+        self.expire_if_due(key, now);
+        let removed = self.entries.remove(key);
+        if removed.is_some() {
+            self.touch(key);
+        }
+        removed
+    }
+
+    /// Record a change to `key` (for WATCH); called by every write.
+    pub(crate) fn touch(&mut self, key: &[u8]) {
+        *self.versions.entry(Bytes::copy_from_slice(key)).or_insert(0) += 1;
+    }
+
+    /// Remove a collection that became empty, as Redis does.
+    pub(crate) fn drop_if_empty(&mut self, key: &[u8]) {
+        if self
+            .entries
+            .get(key)
+            .is_some_and(|e| e.data.is_empty_collection())
+        {
+            self.entries.remove(key);
+        }
+    }
+
+    pub(crate) fn version(&self, key: &[u8]) -> u64 {
+        self.versions.get(key).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        let keys: Vec<Bytes> = self.entries.keys().cloned().collect();
+        for k in keys {
+            self.touch(&k);
+        }
+        self.entries.clear();
+        self.epoch += 1;
+    }
+
+    /// Every live key (expired ones are removed on the way).
+    pub(crate) fn keys(&mut self, now: i64) -> Vec<Bytes> {
+        self.purge_expired(now);
+        self.entries.keys().cloned().collect()
+    }
+
+    /// Keys after `after` in order, at most `count`, with the last one returned (for SCAN).
+    pub(crate) fn keys_after(&mut self, after: Option<&Bytes>, count: usize, now: i64) -> Vec<Bytes> {
+        self.purge_expired(now);
+        let range = match after {
+            Some(k) => self
+                .entries
+                .range::<Bytes, _>((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)),
+            None => self.entries.range::<Bytes, _>(..),
+        };
+        range.take(count).map(|(k, _)| k.clone()).collect()
+    }
+
+    pub(crate) fn len(&mut self, now: i64) -> usize {
+        self.purge_expired(now);
+        self.entries.len()
+    }
+
+    /// The active expiry cycle, in full (the embedded server's keyspaces are small).
+    pub(crate) fn purge_expired(&mut self, now: i64) {
+        let due: Vec<Bytes> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.expire_at.is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in due {
+            self.entries.remove(&k);
+            self.touch(&k);
+        }
+    }
+
+    pub(crate) fn random_key(&mut self, now: i64) -> Option<Bytes> {
+        self.purge_expired(now);
+        if self.entries.is_empty() {
+            return None;
+        }
+        let n = fastrand::usize(0..self.entries.len());
+        self.entries.keys().nth(n).cloned()
+    }
+
+    pub(crate) fn expires_count(&self) -> usize {
+        self.entries.values().filter(|e| e.expire_at.is_some()).count()
+    }
+}

@@ -1,0 +1,326 @@
+//! [`MockServer`]: the embedded server over TCP — RESP2/RESP3 and inline commands, pipelined, many connections.
+
+use std::net::SocketAddr;
+
+use bytes::{Bytes, BytesMut};
+use redkit_resp::{Limits, ProtocolError, RespVersion, Value, encode_value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::server::{Server, ServerConfig};
+
+/// Longest inline command line, as Redis (64 KiB).
+const MAX_INLINE: usize = 64 * 1024;
+/// Most arguments in one command, as Redis (1024 * 1024).
+const MAX_MULTIBULK: u64 = 1024 * 1024;
+
+/// The embedded server listening on a TCP port. Dropping it stops the server and closes its connections.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    server: Server,
+    stop: watch::Sender<bool>,
+}
+
+impl MockServer {
+    /// Start on `127.0.0.1` and a free port.
+    pub async fn start() -> std::io::Result<MockServer> {
+        MockServer::start_with(ServerConfig::default(), "127.0.0.1:0").await
+    }
+
+    /// Start with a configuration on `addr`.
+    pub async fn start_with(config: ServerConfig, addr: &str) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let server = Server::new(config);
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(accept_loop(listener, server.clone(), stopped.clone()));
+        tokio::spawn(expire_loop(server.clone(), stopped));
+        Ok(MockServer { addr, server, stop })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `redis://ADDR`.
+    pub fn url(&self) -> String {
+        format!("redis://{}", self.addr)
+    }
+
+    /// The server behind it (its clock, for tests).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Run until the process is stopped (for the `redkit-server` binary).
+    pub async fn wait(&self) {
+        let mut stopped = self.stop.subscribe();
+        while !*stopped.borrow() {
+            if stopped.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn accept_loop(listener: TcpListener, server: Server, mut stopped: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve(stream, server.clone(), stopped.clone()));
+                }
+                Err(e) => tracing::warn!(error = %e, "accept failed"),
+            },
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+async fn expire_loop(server: Server, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => server.expire_cycle(),
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// One parsed request, or why the input is not one.
+enum Request {
+    Command(Vec<Bytes>),
+    Empty,
+}
+
+/// Parse one request from the front of `buf`: `Ok(None)` for "need more bytes"; `Err` carries Redis's protocol
+/// error text (the connection is then closed).
+fn parse_request(buf: &mut BytesMut) -> Result<Option<Request>, String> {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    if buf[0] == b'*' {
+        let limits = Limits {
+            max_bulk_len: Limits::DEFAULT_MAX_BULK_LEN,
+            max_aggregate_len: MAX_MULTIBULK,
+            max_depth: 1,
+        };
+        return match redkit_resp::decode(buf, RespVersion::Resp2, &limits) {
+            Ok(None) => Ok(None),
+            Ok(Some(Value::Array(items))) => {
+                let mut args = Vec::with_capacity(items.len());
+                for item in items {
+                    match item {
+                        Value::BulkString(b) => args.push(b),
+                        other => return Err(format!("expected '$', got '{}'", first_byte(&other))),
+                    }
+                }
+                Ok(Some(if args.is_empty() {
+                    Request::Empty
+                } else {
+                    Request::Command(args)
+                }))
+            }
+            Ok(Some(Value::Null)) => Ok(Some(Request::Empty)),
+            Ok(Some(_)) => Err("invalid multibulk length".into()),
+            Err(ProtocolError::BulkTooLong { .. }) => Err("invalid bulk length".into()),
+            Err(ProtocolError::AggregateTooLong { .. }) => Err("invalid multibulk length".into()),
+            Err(ProtocolError::TooDeep { .. }) => Err("expected '$', got '*'".into()),
+            Err(e) => Err(format!("invalid request: {e}")),
+        };
+    }
+    // Inline: one line of space-separated arguments, quotes allowed.
+    let Some(end) = buf.iter().position(|&b| b == b'\n') else {
+        return if buf.len() > MAX_INLINE {
+            Err("too big inline request".into())
+        } else {
+            Ok(None)
+        };
+    };
+    let line = buf.split_to(end + 1);
+    let text = &line[..line.len() - 1];
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    match split_args(text) {
+        Some(args) if args.is_empty() => Ok(Some(Request::Empty)),
+        Some(args) => Ok(Some(Request::Command(args))),
+        None => Err("unbalanced quotes in request".into()),
+    }
+}
+
+fn first_byte(v: &Value) -> char {
+    match v {
+        Value::Array(_) => '*',
+        Value::Integer(_) => ':',
+        Value::SimpleString(_) => '+',
+        Value::Error(_) => '-',
+        _ => '?',
+    }
+}
+
+/// Split an inline command like Redis's `sdssplitargs`: spaces separate, "double" and 'single' quotes group,
+/// `\n`-style escapes and `\xHH` inside double quotes. `None` for unbalanced quotes.
+pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        while i < line.len() && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= line.len() {
+            break;
+        }
+        let mut cur = Vec::new();
+        let (mut in_dq, mut in_sq) = (false, false);
+        loop {
+            if in_dq {
+                let c = *line.get(i)?;
+                if c == b'\\'
+                    && i + 3 < line.len()
+                    && line[i + 1] == b'x'
+                    && line[i + 2].is_ascii_hexdigit()
+                    && line[i + 3].is_ascii_hexdigit()
+                {
+                    let hex = std::str::from_utf8(&line[i + 2..i + 4]).ok()?;
+                    cur.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 3;
+                } else if c == b'\\' && i + 1 < line.len() {
+                    i += 1;
+                    cur.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    // A closing quote must be followed by a space or the end.
+                    if i + 1 < line.len() && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    in_dq = false;
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else if in_sq {
+                let c = *line.get(i)?;
+                if c == b'\\' && line.get(i + 1) == Some(&b'\'') {
+                    i += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if i + 1 < line.len() && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    in_sq = false;
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                match line.get(i) {
+                    None => break,
+                    Some(c) if c.is_ascii_whitespace() => break,
+                    Some(b'"') => in_dq = true,
+                    Some(b'\'') => in_sq = true,
+                    Some(c) => cur.push(*c),
+                }
+            }
+            i += 1;
+        }
+        if in_dq || in_sq {
+            return None;
+        }
+        args.push(Bytes::from(cur));
+    }
+    Some(args)
+}
+
+async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiver<bool>) {
+    let mut session = server.session();
+    let mut input = BytesMut::with_capacity(16 * 1024);
+    let mut output = BytesMut::with_capacity(16 * 1024);
+    loop {
+        // Answer every complete request already buffered, then write the replies in one go.
+        loop {
+            match parse_request(&mut input) {
+                Ok(None) => break,
+                Ok(Some(Request::Empty)) => continue,
+                Ok(Some(Request::Command(args))) => {
+                    let reply = server.execute(&mut session, &args);
+                    encode_value(&reply, session.protocol(), &mut output);
+                    if session.is_closing() {
+                        let _ = stream.write_all(&output).await;
+                        return;
+                    }
+                }
+                Err(reason) => {
+                    encode_value(
+                        &Value::error(format!("ERR Protocol error: {reason}")),
+                        session.protocol(),
+                        &mut output,
+                    );
+                    let _ = stream.write_all(&output).await;
+                    return;
+                }
+            }
+        }
+        if !output.is_empty() {
+            if stream.write_all(&output).await.is_err() {
+                return;
+            }
+            output.clear();
+        }
+        if input.capacity() - input.len() < 4096 {
+            input.reserve(16 * 1024);
+        }
+        tokio::select! {
+            read = stream.read_buf(&mut input) => match read {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            },
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> Option<Vec<String>> {
+        split_args(s.as_bytes()).map(|v| {
+            v.iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn inline_arguments_split_like_redis() {
+        assert_eq!(split("set a b"), Some(vec!["set".into(), "a".into(), "b".into()]));
+        assert_eq!(
+            split("  set   \"a b\"  'c d' "),
+            Some(vec!["set".into(), "a b".into(), "c d".into()])
+        );
+        assert_eq!(
+            split("set k \"\\x41\\n\""),
+            Some(vec!["set".into(), "k".into(), "A\n".into()])
+        );
+        assert_eq!(split("set \"unbalanced"), None);
+        assert_eq!(split("set \"a\"b"), None);
+        assert_eq!(split(""), Some(vec![]));
+    }
+}

@@ -1,0 +1,223 @@
+//! The server core: shared state, per-connection sessions, and the dispatch of one command.
+//!
+//! A command's life: [`Server::execute`] looks the name up in the command table (`commands/mod.rs`), checks arity,
+//! authentication and MULTI state, then calls the family's `apply` function under the one server lock — commands
+//! are atomic, as in Redis. Replies are [`Value`]s; the connection encodes them for its protocol.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use redkit_resp::{RespVersion, Value};
+
+use crate::commands::{self, CommandSpec};
+use crate::db::{Clock, Db};
+
+/// Number of databases, as in Redis's default configuration.
+pub(crate) const DATABASES: usize = 16;
+
+/// Settings of the embedded server.
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    /// `requirepass`: the default user's password.
+    pub requirepass: Option<String>,
+}
+
+/// The state every connection shares.
+pub(crate) struct State {
+    pub(crate) dbs: Vec<Db>,
+    pub(crate) clock: Clock,
+    pub(crate) config: ServerConfig,
+    pub(crate) next_client_id: u64,
+    /// SCAN cursors: cursor → (db, last key returned).
+    pub(crate) cursors: HashMap<u64, (usize, Bytes)>,
+    pub(crate) next_cursor: u64,
+    pub(crate) commands_processed: u64,
+    pub(crate) started_ms: i64,
+}
+
+/// One connection's state.
+#[derive(Debug)]
+pub struct Session {
+    pub(crate) id: u64,
+    pub(crate) db: usize,
+    pub(crate) protocol: RespVersion,
+    pub(crate) name: Option<Bytes>,
+    pub(crate) authenticated: bool,
+    /// Queued commands inside MULTI, and whether one was rejected.
+    pub(crate) multi: Option<(Vec<Vec<Bytes>>, bool)>,
+    /// WATCHed keys: (db, key, version, db epoch).
+    pub(crate) watched: Vec<(usize, Bytes, u64, u64)>,
+    /// Set by QUIT: close after replying.
+    pub(crate) closing: bool,
+}
+
+impl Session {
+    /// The protocol this session speaks.
+    pub fn protocol(&self) -> RespVersion {
+        self.protocol
+    }
+
+    /// `true` once QUIT asked to close the connection.
+    pub fn is_closing(&self) -> bool {
+        self.closing
+    }
+}
+
+/// The embedded server: shared state behind one lock. Cheap to clone.
+#[derive(Clone)]
+pub struct Server {
+    state: Arc<Mutex<State>>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").finish_non_exhaustive()
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server::new(ServerConfig::default())
+    }
+}
+
+/// What a command handler works with.
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a mut State,
+    pub(crate) session: &'a mut Session,
+    pub(crate) now: i64,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn db(&mut self) -> &mut Db {
+        let i = self.session.db;
+        &mut self.state.dbs[i]
+    }
+}
+
+impl Server {
+    /// A server with an empty keyspace.
+    pub fn new(config: ServerConfig) -> Server {
+        let clock = Clock::default();
+        let started_ms = clock.now_ms();
+        let state = State {
+            dbs: (0..DATABASES).map(|_| Db::default()).collect(),
+            clock: clock.clone(),
+            config,
+            next_client_id: 1,
+            cursors: HashMap::new(),
+            next_cursor: 1,
+            commands_processed: 0,
+            started_ms,
+        };
+        Server {
+            state: Arc::new(Mutex::new(state)),
+            clock,
+        }
+    }
+
+    /// The clock keys expire by; `advance` it to expire keys without sleeping.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A new connection's session (RESP2 until HELLO 3).
+    pub fn session(&self) -> Session {
+        let mut state = self.lock();
+        let id = state.next_client_id;
+        state.next_client_id += 1;
+        let authenticated = state.config.requirepass.is_none();
+        Session {
+            id,
+            db: 0,
+            protocol: RespVersion::Resp2,
+            name: None,
+            authenticated,
+            multi: None,
+            watched: Vec::new(),
+            closing: false,
+        }
+    }
+
+    /// Run one command (`args[0]` is its name) for `session`.
+    pub fn execute(&self, session: &mut Session, args: &[Bytes]) -> Value {
+        let mut state = self.lock();
+        let now = state.clock.now_ms();
+        let mut ctx = Ctx {
+            state: &mut state,
+            session,
+            now,
+        };
+        dispatch(&mut ctx, args)
+    }
+
+    /// Run the active expiry cycle now.
+    pub fn expire_cycle(&self) {
+        let mut state = self.lock();
+        let now = state.clock.now_ms();
+        for db in &mut state.dbs {
+            db.purge_expired(now);
+        }
+    }
+}
+
+/// Redis's error for an unknown command, quoting up to the first arguments.
+fn unknown_command(args: &[Bytes]) -> Value {
+    let name = String::from_utf8_lossy(&args[0]);
+    let mut text = format!("ERR unknown command '{name}', with args beginning with: ");
+    for a in args.iter().skip(1).take(127) {
+        text.push_str(&format!("'{}' ", String::from_utf8_lossy(&a[..a.len().min(128)])));
+    }
+    Value::error(text)
+}
+
+pub(crate) fn arity_error(spec: &CommandSpec) -> Value {
+    Value::error(format!(
+        "ERR wrong number of arguments for '{}' command",
+        spec.name
+    ))
+}
+
+fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
+    if spec.arity >= 0 {
+        argc == spec.arity as usize
+    } else {
+        argc >= spec.arity.unsigned_abs() as usize
+    }
+}
+
+pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
+    let Some(first) = args.first() else {
+        return Value::error("ERR empty command");
+    };
+    let lower = first.to_ascii_lowercase();
+    let Some(spec) = commands::lookup(&lower) else {
+        if let Some((_, rejected)) = ctx.session.multi.as_mut() {
+            *rejected = true;
+        }
+        return unknown_command(args);
+    };
+    if !arity_ok(spec, args.len()) {
+        if let Some((_, rejected)) = ctx.session.multi.as_mut() {
+            *rejected = true;
+        }
+        return arity_error(spec);
+    }
+    if !ctx.session.authenticated && !spec.no_auth {
+        return Value::error("NOAUTH Authentication required.");
+    }
+    if let Some((queue, _)) = ctx.session.multi.as_mut()
+        && !spec.not_queued
+    {
+        queue.push(args.to_vec());
+        return Value::simple("QUEUED");
+    }
+    ctx.state.commands_processed += 1;
+    (spec.apply)(ctx, args).unwrap_or_else(|e| e)
+}
