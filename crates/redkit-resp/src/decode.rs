@@ -406,8 +406,10 @@ impl<S: Sink> Parser<'_, S> {
     fn line(&mut self, max: u64) -> Parsed<(usize, usize)> {
         let start = self.pos;
         let rest = &self.buf[start..];
-        match rest.iter().position(|&b| b == b'\r') {
+        match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
             Some(i) if (i as u64) > max => Err(line_too_long(i as u64, max)),
+            // RESP lines cannot contain a line feed; a bare one is not a terminator either.
+            Some(i) if rest[i] == b'\n' => Err(ProtocolError::Invalid("line feed inside a line".into())),
             Some(i) => match rest.get(i + 1) {
                 Some(b'\n') => {
                     self.pos = start + i + 2;
