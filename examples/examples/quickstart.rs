@@ -1,8 +1,9 @@
-//! Quickstart: the protocol core on its own, then — when `REDIS_URL` points at a server — the client.
+//! Quickstart: the protocol core on its own, then the client — against `REDIS_URL` when it is set, otherwise
+//! against the embedded server (`redkit-mock`), started in process on a free loopback port.
 //!
 //! ```sh
-//! cargo run --example quickstart                                   # protocol only
-//! REDIS_URL=redis://127.0.0.1:6379 cargo run --example quickstart  # and talk to a server
+//! cargo run --example quickstart                                   # embedded server
+//! REDIS_URL=redis://127.0.0.1:6379 cargo run --example quickstart  # a real server
 //! ```
 
 use std::time::Duration;
@@ -19,10 +20,12 @@ async fn main() -> Result<(), Error> {
     match std::env::var("REDIS_URL") {
         Ok(url) => client_tour(&url).await,
         Err(_) => {
+            let embedded = redkit_mock::MockServer::start().await?;
             println!(
-                "\nSet REDIS_URL (e.g. redis://127.0.0.1:6379) to run the client part against a server."
+                "\nREDIS_URL is not set: using the embedded server at {}",
+                embedded.url()
             );
-            Ok(())
+            client_tour(&embedded.url()).await
         }
     }
 }

@@ -316,7 +316,7 @@ fn malformed_frames_are_errors() {
         (b"(12x\r\n", RespVersion::Resp3),
         (b"$?\r\n", RespVersion::Resp3), // streamed
         (b"+OK\rX", RespVersion::Resp2),
-        (b"+O\nK\r\n", RespVersion::Resp2),       // found by the fuzzer: a bare LF inside a line
+        (b"+O\nK\r\n", RespVersion::Resp2), // found by the fuzzer: a bare LF inside a line
         (b"-ERR a\nb\r\n", RespVersion::Resp3),
         (b"HELLO 3\r\n", RespVersion::Resp3),
     ];
