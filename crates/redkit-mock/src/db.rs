@@ -32,6 +32,84 @@ impl Clock {
     }
 }
 
+/// A score with a total order (scores are never NaN; `-0` is stored as `0`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Score(pub(crate) f64);
+
+impl Eq for Score {}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// A sorted set: member → score, and (score, member) in an order-statistic B-tree, so rank and range lookups are
+/// O(log n) (rank of a position, position of a rank).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ZSet {
+    pub(crate) scores: HashMap<Bytes, f64>,
+    pub(crate) order: indexset::BTreeSet<(Score, Bytes)>,
+}
+
+impl PartialEq for ZSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.scores == other.scores
+    }
+}
+
+impl ZSet {
+    pub(crate) fn len(&self) -> usize {
+        self.scores.len()
+    }
+
+    /// Set a member's score; `true` if the member is new.
+    pub(crate) fn insert(&mut self, member: Bytes, score: f64) -> bool {
+        let score = if score == 0.0 { 0.0 } else { score };
+        let new = match self.scores.insert(member.clone(), score) {
+            Some(old) => {
+                self.order.remove(&(Score(old), member.clone()));
+                false
+            }
+            None => true,
+        };
+        self.order.insert((Score(score), member));
+        new
+    }
+
+    pub(crate) fn remove(&mut self, member: &Bytes) -> bool {
+        match self.scores.remove(member) {
+            Some(old) => {
+                self.order.remove(&(Score(old), member.clone()));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Zero-based rank, lowest score first.
+    pub(crate) fn rank(&self, member: &Bytes) -> Option<usize> {
+        let score = *self.scores.get(member)?;
+        Some(self.order.rank(&(Score(score), member.clone())))
+    }
+
+    /// The element at a rank.
+    pub(crate) fn at(&self, rank: usize) -> Option<&(Score, Bytes)> {
+        self.order.get_index(rank)
+    }
+
+    /// Number of elements ordered before `(score, member)`.
+    pub(crate) fn position(&self, score: f64, member: &Bytes) -> usize {
+        self.order.rank(&(Score(score), member.clone()))
+    }
+}
+
 /// A stored value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Data {
@@ -39,6 +117,7 @@ pub(crate) enum Data {
     List(VecDeque<Bytes>),
     Set(HashSet<Bytes>),
     Hash(HashMap<Bytes, Bytes>),
+    ZSet(ZSet),
 }
 
 impl Data {
@@ -48,6 +127,7 @@ impl Data {
             Data::List(_) => "list",
             Data::Set(_) => "set",
             Data::Hash(_) => "hash",
+            Data::ZSet(_) => "zset",
         }
     }
 
@@ -57,6 +137,7 @@ impl Data {
             Data::List(l) => l.is_empty(),
             Data::Set(s) => s.is_empty(),
             Data::Hash(h) => h.is_empty(),
+            Data::ZSet(z) => z.len() == 0,
         }
     }
 }

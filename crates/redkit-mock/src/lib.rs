@@ -28,10 +28,15 @@
 //! expiry; `net.rs` speaks RESP2/RESP3 and inline commands over TCP.
 //!
 //! # Status
-//! Strings, keys (with SCAN), lists (non-blocking), sets, hashes, transactions (MULTI/EXEC/WATCH), and the
-//! connection and server basics are implemented, with Redis 7.0's error messages, and checked reply for reply
-//! against a real `redis-server` by the differential tests. Sorted sets, blocking list commands, pub/sub and
+//! Strings, keys (with SCAN), lists (non-blocking), sets, hashes, sorted sets (ranks and score ranges in
+//! O(log n) through an order-statistic tree), transactions (MULTI/EXEC/WATCH), and the connection and server basics
+//! are implemented, with Redis 7.0's error messages and reply formats (scores as `%.17g` in RESP2), and checked
+//! reply for reply against a real `redis-server` by the differential tests. Blocking commands, pub/sub and
 //! streams are not implemented yet; unknown commands answer Redis's `unknown command` error.
+//!
+//! Known difference: INCRBYFLOAT and HINCRBYFLOAT compute in `f64` where Redis uses 80-bit `long double`, so a
+//! result can differ from Redis's in the 17th significant digit (Redis prints `205.60000000000000001` for
+//! `10.6 + 200`, this server `205.6`).
 
 mod commands;
 mod db;

@@ -20,6 +20,7 @@ mod server;
 mod sets;
 mod strings;
 mod transactions;
+mod zsets;
 
 /// A handler's result: the reply, or an error reply (`Err` so `?` works in handlers).
 pub(crate) type Reply = Result<Value, Value>;
@@ -166,6 +167,39 @@ static TABLE: &[CommandSpec] = &[
     cmd("hincrbyfloat", 4, hashes::hincrbyfloat),
     cmd("hrandfield", -2, hashes::hrandfield),
     cmd("hscan", -3, hashes::hscan),
+    // sorted sets
+    cmd("zadd", -4, zsets::zadd),
+    cmd("zincrby", 4, zsets::zincrby),
+    cmd("zcard", 2, zsets::zcard),
+    cmd("zscore", 3, zsets::zscore),
+    cmd("zmscore", -3, zsets::zmscore),
+    cmd("zrem", -3, zsets::zrem),
+    cmd("zrank", 3, zsets::zrank),
+    cmd("zrevrank", 3, zsets::zrevrank),
+    cmd("zcount", 4, zsets::zcount),
+    cmd("zlexcount", 4, zsets::zlexcount),
+    cmd("zrange", -4, zsets::zrange),
+    cmd("zrangestore", -5, zsets::zrangestore),
+    cmd("zrevrange", -4, zsets::zrevrange),
+    cmd("zrangebyscore", -4, zsets::zrangebyscore),
+    cmd("zrevrangebyscore", -4, zsets::zrevrangebyscore),
+    cmd("zrangebylex", -4, zsets::zrangebylex),
+    cmd("zrevrangebylex", -4, zsets::zrevrangebylex),
+    cmd("zremrangebyrank", 4, zsets::zremrangebyrank),
+    cmd("zremrangebyscore", 4, zsets::zremrangebyscore),
+    cmd("zremrangebylex", 4, zsets::zremrangebylex),
+    cmd("zpopmin", -2, zsets::zpopmin),
+    cmd("zpopmax", -2, zsets::zpopmax),
+    cmd("zmpop", -4, zsets::zmpop),
+    cmd("zrandmember", -2, zsets::zrandmember),
+    cmd("zscan", -3, zsets::zscan),
+    cmd("zunion", -3, zsets::zunion),
+    cmd("zinter", -3, zsets::zinter),
+    cmd("zdiff", -3, zsets::zdiff),
+    cmd("zunionstore", -4, zsets::zunionstore),
+    cmd("zinterstore", -4, zsets::zinterstore),
+    cmd("zdiffstore", -4, zsets::zdiffstore),
+    cmd("zintercard", -3, zsets::zintercard),
     // transactions
     cmd_flags("multi", 1, transactions::multi, false, true),
     cmd_flags("exec", 1, transactions::exec, false, true),
