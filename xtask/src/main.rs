@@ -12,10 +12,10 @@ use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime};
 
 /// Benchmarks of the bench-only package, each a bench target in `bench/benches/`.
-const BENCHES: &[&str] = &["resp", "client", "log"];
+const BENCHES: &[&str] = &["resp", "client", "log", "server"];
 
 /// Benchmarks with their own harness, which repeat their runs and write `target/bench/NAME.md` themselves.
-const SELF_REPORTING: &[&str] = &["client", "log"];
+const SELF_REPORTING: &[&str] = &["client", "log", "server"];
 
 /// Packages that only `cargo xtask bench` builds: heavy comparison crates live there.
 const BENCH_ONLY: &str = "redkit-bench";

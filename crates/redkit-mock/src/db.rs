@@ -153,7 +153,7 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Db {
     entries: BTreeMap<Bytes, Entry>,
-    /// Bumped on every change to a key, for WATCH.
+    /// Change counters of the keys someone WATCHes (only those: other writes pay nothing).
     versions: HashMap<Bytes, u64>,
     /// Bumped when the whole database changes at once (FLUSHDB, SWAPDB).
     pub(crate) epoch: u64,
@@ -215,7 +215,14 @@ impl Db {
 
     /// Record a change to `key` (for WATCH); called by every write.
     pub(crate) fn touch(&mut self, key: &[u8]) {
-        *self.versions.entry(Bytes::copy_from_slice(key)).or_insert(0) += 1;
+        if let Some(v) = self.versions.get_mut(key) {
+            *v += 1;
+        }
+    }
+
+    /// Start tracking changes to `key`; its current version.
+    pub(crate) fn watch(&mut self, key: &Bytes) -> u64 {
+        *self.versions.entry(key.clone()).or_insert(0)
     }
 
     /// Remove a collection that became empty, as Redis does.
@@ -234,10 +241,7 @@ impl Db {
     }
 
     pub(crate) fn clear(&mut self) {
-        let keys: Vec<Bytes> = self.entries.keys().cloned().collect();
-        for k in keys {
-            self.touch(&k);
-        }
+        // Watchers compare the epoch too, so no per-key bookkeeping is needed.
         self.entries.clear();
         self.epoch += 1;
     }

@@ -196,8 +196,17 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
     let Some(first) = args.first() else {
         return Value::error("ERR empty command");
     };
-    let lower = first.to_ascii_lowercase();
-    let Some(spec) = commands::lookup(&lower) else {
+    // Lower-case the name on the stack (command names are short).
+    let mut buf = [0u8; 32];
+    let spec = if first.len() <= buf.len() {
+        let lower = &mut buf[..first.len()];
+        lower.copy_from_slice(first);
+        lower.make_ascii_lowercase();
+        commands::lookup(lower)
+    } else {
+        None
+    };
+    let Some(spec) = spec else {
         if let Some((_, rejected)) = ctx.session.multi.as_mut() {
             *rejected = true;
         }

@@ -59,7 +59,7 @@ pub(crate) fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     for key in &args[1..] {
         let d = &mut ctx.state.dbs[db];
         d.get(key, now);
-        let entry = (db, key.clone(), d.version(key), d.epoch);
+        let entry = (db, key.clone(), d.watch(key), d.epoch);
         ctx.session.watched.push(entry);
     }
     ok()

@@ -1,0 +1,155 @@
+//! `server`: `redis-benchmark` against `redis-server` and the embedded server (`redkit-mock`, hosted in this
+//! process on a multi-threaded runtime), in the same run, with `-c 50` and `-c 50 -P 16`; plus memory for 1M small
+//! string keys. Writes `target/bench/server.md`; run with `cargo xtask bench server`.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use redkit::Executor;
+use redkit_mock::MockServer;
+use redkit_test_support::RedisServer;
+
+const TESTS: &str = "set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset";
+
+fn runs() -> usize {
+    std::env::var("REDKIT_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|r| *r > 0)
+        .unwrap_or(3)
+}
+
+/// One redis-benchmark run: test name → requests per second.
+fn bench(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
+    let out = Command::new("redis-benchmark")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-c",
+            "50",
+            "-n",
+            "100000",
+            "-P",
+            &pipeline.to_string(),
+        ])
+        .args(["--csv", "-t", TESTS])
+        .output()
+        .expect("redis-benchmark runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut cols = l.split(',').map(|c| c.trim_matches('"'));
+            let name = cols.next()?.to_owned();
+            let rps: f64 = cols.next()?.parse().ok()?;
+            Some((name, rps))
+        })
+        .collect()
+}
+
+fn median_runs(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
+    let all: Vec<BTreeMap<String, f64>> = (0..runs()).map(|_| bench(port, pipeline)).collect();
+    let mut out = BTreeMap::new();
+    for name in all[0].keys() {
+        let mut v: Vec<f64> = all.iter().filter_map(|m| m.get(name).copied()).collect();
+        v.sort_by(f64::total_cmp);
+        out.insert(name.clone(), v[v.len() / 2]);
+    }
+    out
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn redis_pid(server: &RedisServer) -> u32 {
+    server
+        .cli(&["INFO", "server"])
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:")?.trim().parse().ok())
+        .unwrap()
+}
+
+async fn load(url: &str, keys: u64) {
+    let client = redkit::Client::open(url).await.unwrap();
+    for chunk in 0..keys / 1000 {
+        let mut cmd = redkit::Cmd::new("MSET");
+        for i in chunk * 1000..(chunk + 1) * 1000 {
+            cmd.push_arg(format!("key:{i:08}")).push_arg("value-0123456789");
+        }
+        client.execute(cmd).await.unwrap();
+    }
+}
+
+fn main() {
+    let Some(real) = RedisServer::start_or_skip() else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mock = runtime.block_on(MockServer::start()).unwrap();
+    let mut table = format!(
+        "### `server` (redis-benchmark -c 50 -n 100000, median of {} runs; requests/s)\n\n\
+         | test | redis-server | redkit-server | ratio | redis-server -P 16 | redkit-server -P 16 | ratio -P 16 |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        runs()
+    );
+    eprintln!("without pipelining…");
+    let (r1, m1) = (median_runs(real.port(), 1), median_runs(mock.addr().port(), 1));
+    eprintln!("with -P 16…");
+    let (r16, m16) = (median_runs(real.port(), 16), median_runs(mock.addr().port(), 16));
+    for (name, r) in &r1 {
+        let m = m1.get(name).copied().unwrap_or(0.0);
+        let (rp, mp) = (
+            r16.get(name).copied().unwrap_or(0.0),
+            m16.get(name).copied().unwrap_or(0.0),
+        );
+        table.push_str(&format!(
+            "| {name} | {r:.0} | {m:.0} | {:.2}× | {rp:.0} | {mp:.0} | {:.2}× |\n",
+            m / r,
+            mp / rp
+        ));
+    }
+    eprintln!("memory…");
+    let keys = 1_000_000;
+    real.cli(&["FLUSHALL"]).unwrap();
+    let before_real = rss_kb(redis_pid(&real));
+    runtime.block_on(load(&real.url(), keys));
+    let real_mb = (rss_kb(redis_pid(&real)).saturating_sub(before_real)) as f64 / 1024.0;
+    runtime.block_on(async {
+        redkit::Client::open(&mock.url())
+            .await
+            .unwrap()
+            .execute(redkit::Cmd::new("FLUSHALL"))
+            .await
+            .unwrap()
+    });
+    let before_mock = rss_kb(std::process::id());
+    runtime.block_on(load(&mock.url(), keys));
+    let mock_mb = (rss_kb(std::process::id()).saturating_sub(before_mock)) as f64 / 1024.0;
+    table.push_str(&format!(
+        "\nMemory for {keys} string keys (12-byte keys, 16-byte values), RSS growth: redis-server {real_mb:.0} MiB, \
+         redkit-server {mock_mb:.0} MiB ({:.2}×).\n",
+        mock_mb / real_mb
+    ));
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("server.md"), &table).unwrap();
+    println!("{table}");
+}
