@@ -3,6 +3,8 @@
 //! - `cargo xtask ci`: formatting, lints, the whole test suite and the docs, as CI runs them.
 //! - `cargo xtask bench [NAME…] [--runs N]`: run benchmarks (all when no name is given) and write a markdown table
 //!   of medians to `target/bench/NAME.md`.
+//! - `cargo xtask fuzz-diff [--cases N]`: a longer run of the differential property test (random command
+//!   sequences against `redis-server` and the embedded server).
 //! - `cargo xtask crash [--cycles N]`: a longer kill-and-recover campaign against `redkit-log` (the test suite runs
 //!   200 cycles).
 
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench") => bench(&args[1..]),
         Some("crash") => crash(&args[1..]),
+        Some("fuzz-diff") => fuzz_diff(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N] | cargo xtask crash [--cycles N]"
@@ -144,6 +147,29 @@ fn crash(args: &[String]) -> Result {
                 "acknowledged_writes_survive_sigkill",
             ])
             .env("REDKIT_CRASH_CYCLES", cycles.to_string()),
+    )
+}
+
+fn fuzz_diff(args: &[String]) -> Result {
+    let cases = match args {
+        [] => 10_000,
+        [flag, n] if flag == "--cases" => n.parse::<u64>().map_err(|_| "--cases takes a positive number")?,
+        _ => return Err("usage: cargo xtask fuzz-diff [--cases N]".into()),
+    };
+    run(
+        &format!("differential property test ({cases} cases per protocol)"),
+        cargo()
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "redkit-mock",
+                "--test",
+                "differential",
+                "--",
+            ])
+            .arg("random_command_sequences_agree_with_redis")
+            .env("REDKIT_DIFF_CASES", cases.to_string()),
     )
 }
 
