@@ -31,8 +31,9 @@
 //! Strings, keys (with SCAN), lists (non-blocking), sets, hashes, sorted sets (ranks and score ranges in
 //! O(log n) through an order-statistic tree), transactions (MULTI/EXEC/WATCH), and the connection and server basics
 //! are implemented, with Redis 7.0's error messages and reply formats (scores as `%.17g` in RESP2), and checked
-//! reply for reply against a real `redis-server` by the differential tests. Blocking commands, pub/sub and
-//! streams are not implemented yet; unknown commands answer Redis's `unknown command` error.
+//! reply for reply against a real `redis-server` by the differential tests. Blocking list and sorted-set commands
+//! wait for pushes from other clients, served in the order they blocked. Pub/sub and streams are not implemented
+//! yet; unknown commands answer Redis's `unknown command` error.
 //!
 //! Known difference: INCRBYFLOAT and HINCRBYFLOAT compute in `f64` where Redis uses 80-bit `long double`, so a
 //! result can differ from Redis's in the 17th significant digit (Redis prints `205.60000000000000001` for
@@ -50,7 +51,7 @@ use redkit_resp::{Cmd, Executor, Pipeline, RespVersion, Result, Value, reply_res
 
 pub use db::Clock;
 pub use net::MockServer;
-pub use server::{Server, ServerConfig, Session};
+pub use server::{Executed, Server, ServerConfig, Session};
 
 /// The embedded server in process: an [`Executor`], so typed commands, pipelines and everything built on the
 /// executor seam run against it directly. It speaks RESP3 semantics (maps, sets, doubles).
@@ -102,11 +103,43 @@ impl Mock {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.server.execute(&mut session, &args)
     }
+
+    /// Run a command, waiting (without holding the session lock) when it blocks.
+    async fn run_blocking(&self, cmd: &Cmd) -> Value {
+        let args: Vec<Bytes> = cmd.args().map(Bytes::copy_from_slice).collect();
+        let outcome = {
+            let mut session = self
+                .session
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.server.execute_or_block(&mut session, &args)
+        };
+        match outcome {
+            Executed::Reply(v) => v,
+            Executed::Blocked(mut rx, timeout) => {
+                let waited = match timeout {
+                    Some(t) => tokio::time::timeout(t, &mut rx).await.ok().and_then(Result::ok),
+                    None => (&mut rx).await.ok(),
+                };
+                match waited {
+                    Some(v) => v,
+                    None => {
+                        let session = self
+                            .session
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        self.server.unblock(&session);
+                        rx.try_recv().unwrap_or(Value::Null)
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Executor for Mock {
     async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        reply_result(&cmd, self.run(&cmd))
+        reply_result(&cmd, self.run_blocking(&cmd).await)
     }
 
     async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {

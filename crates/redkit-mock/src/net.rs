@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::server::{Server, ServerConfig};
+use crate::server::{Executed, Server, ServerConfig};
 
 /// Longest inline command line, as Redis (64 KiB).
 const MAX_INLINE: usize = 64 * 1024;
@@ -259,7 +259,38 @@ async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiv
                 Ok(None) => break,
                 Ok(Some(Request::Empty)) => continue,
                 Ok(Some(Request::Command(args))) => {
-                    let reply = server.execute(&mut session, &args);
+                    let reply = match server.execute_or_block(&mut session, &args) {
+                        Executed::Reply(v) => v,
+                        Executed::Blocked(mut rx, timeout) => {
+                            // Answer what came before, then wait for a push, the timeout or shutdown.
+                            if !output.is_empty() {
+                                if stream.write_all(&output).await.is_err() {
+                                    server.unblock(&session);
+                                    return;
+                                }
+                                output.clear();
+                            }
+                            let waited = match timeout {
+                                Some(t) => tokio::select! {
+                                    r = &mut rx => r.ok(),
+                                    () = tokio::time::sleep(t) => None,
+                                    _ = stopped.changed() => return,
+                                },
+                                None => tokio::select! {
+                                    r = &mut rx => r.ok(),
+                                    _ = stopped.changed() => return,
+                                },
+                            };
+                            match waited {
+                                Some(v) => v,
+                                None => {
+                                    server.unblock(&session);
+                                    // Served just before the unblock? Then that reply stands.
+                                    rx.try_recv().unwrap_or(Value::Null)
+                                }
+                            }
+                        }
+                    };
                     encode_value(&reply, session.protocol(), &mut output);
                     if session.is_closing() {
                         let _ = stream.write_all(&output).await;

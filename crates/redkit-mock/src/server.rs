@@ -34,6 +34,37 @@ pub(crate) struct State {
     pub(crate) next_cursor: u64,
     pub(crate) commands_processed: u64,
     pub(crate) started_ms: i64,
+    /// Clients blocked on keys, in the order they blocked (served first come, first served).
+    pub(crate) blocked: std::collections::VecDeque<Waiter>,
+}
+
+/// A client blocked by BLPOP & co: what to retry, and where to send the reply.
+pub(crate) struct Waiter {
+    pub(crate) client: u64,
+    pub(crate) db: usize,
+    pub(crate) protocol: RespVersion,
+    pub(crate) keys: Vec<Bytes>,
+    /// The command to retry, in its non-blocking form (it answers `None` while nothing is available).
+    pub(crate) retry: crate::commands::blocking::Retry,
+    pub(crate) reply: tokio::sync::oneshot::Sender<Value>,
+}
+
+/// What a blocking command asks of its connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub(crate) keys: Vec<Bytes>,
+    pub(crate) timeout: Option<std::time::Duration>,
+    pub(crate) retry: crate::commands::blocking::Retry,
+}
+
+/// The outcome of a command: a reply now, or a wait.
+#[derive(Debug)]
+pub enum Executed {
+    /// The reply.
+    Reply(Value),
+    /// The command blocks: its reply arrives on this channel, or, after the timeout (if any), the client gets a
+    /// null reply — call [`Server::unblock`] then.
+    Blocked(tokio::sync::oneshot::Receiver<Value>, Option<std::time::Duration>),
 }
 
 /// One connection's state.
@@ -50,6 +81,10 @@ pub struct Session {
     pub(crate) watched: Vec<(usize, Bytes, u64, u64)>,
     /// Set by QUIT: close after replying.
     pub(crate) closing: bool,
+    /// Set by a blocking command that found nothing to pop (outside MULTI).
+    pub(crate) block: Option<Block>,
+    /// Set while EXEC runs queued commands: blocking commands then answer at once.
+    pub(crate) in_exec: bool,
 }
 
 impl Session {
@@ -111,6 +146,7 @@ impl Server {
             next_cursor: 1,
             commands_processed: 0,
             started_ms,
+            blocked: std::collections::VecDeque::new(),
         };
         Server {
             state: Arc::new(Mutex::new(state)),
@@ -142,11 +178,27 @@ impl Server {
             multi: None,
             watched: Vec::new(),
             closing: false,
+            block: None,
+            in_exec: false,
         }
     }
 
-    /// Run one command (`args[0]` is its name) for `session`.
+    /// Run one command (`args[0]` is its name) for `session`. A blocking command that would block answers null
+    /// here; use [`Server::execute_or_block`] to wait.
     pub fn execute(&self, session: &mut Session, args: &[Bytes]) -> Value {
+        match self.execute_or_block(session, args) {
+            Executed::Reply(v) => v,
+            Executed::Blocked(rx, _) => {
+                self.unblock(session);
+                // Nothing was served meanwhile (we held no lock between), so this is the timeout answer.
+                drop(rx);
+                Value::Null
+            }
+        }
+    }
+
+    /// Run one command; blocking commands that find nothing register the client and return a channel.
+    pub fn execute_or_block(&self, session: &mut Session, args: &[Bytes]) -> Executed {
         let mut state = self.lock();
         let now = state.clock.now_ms();
         let mut ctx = Ctx {
@@ -154,7 +206,29 @@ impl Server {
             session,
             now,
         };
-        dispatch(&mut ctx, args)
+        let reply = dispatch(&mut ctx, args);
+        let outcome = match ctx.session.block.take() {
+            None => Executed::Reply(reply),
+            Some(block) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                ctx.state.blocked.push_back(Waiter {
+                    client: ctx.session.id,
+                    db: ctx.session.db,
+                    protocol: ctx.session.protocol,
+                    keys: block.keys,
+                    retry: block.retry,
+                    reply: tx,
+                });
+                Executed::Blocked(rx, block.timeout)
+            }
+        };
+        serve_blocked(&mut state);
+        outcome
+    }
+
+    /// Stop waiting for `session`'s blocked command (its timeout passed, or the client went away).
+    pub fn unblock(&self, session: &Session) {
+        self.lock().blocked.retain(|w| w.client != session.id);
     }
 
     /// Run the active expiry cycle now.
@@ -163,6 +237,56 @@ impl Server {
         let now = state.clock.now_ms();
         for db in &mut state.dbs {
             db.purge_expired(now);
+        }
+    }
+}
+
+/// Serve blocked clients, oldest first, while any of them can now be answered.
+fn serve_blocked(state: &mut State) {
+    let now = state.clock.now_ms();
+    let mut i = 0;
+    while i < state.blocked.len() {
+        if state.blocked[i].reply.is_closed() {
+            state.blocked.remove(i);
+            continue;
+        }
+        let db = state.blocked[i].db;
+        let keys = state.blocked[i].keys.clone();
+        if !keys.iter().any(|k| state.dbs[db].contains(k, now)) {
+            i += 1;
+            continue;
+        }
+        let (retry, protocol, client) = (
+            state.blocked[i].retry.clone(),
+            state.blocked[i].protocol,
+            state.blocked[i].client,
+        );
+        let mut session = Session {
+            id: client,
+            db,
+            protocol,
+            name: None,
+            authenticated: true,
+            multi: None,
+            watched: Vec::new(),
+            closing: false,
+            block: None,
+            in_exec: true,
+        };
+        let mut ctx = Ctx {
+            state,
+            session: &mut session,
+            now,
+        };
+        match retry.run(&mut ctx) {
+            Some(value) => {
+                if let Some(w) = state.blocked.remove(i) {
+                    let _ = w.reply.send(value);
+                }
+                // Serving one may make data for (or take it from) the others: start over, oldest first.
+                i = 0;
+            }
+            None => i += 1,
         }
     }
 }

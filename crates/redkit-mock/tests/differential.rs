@@ -110,7 +110,11 @@ impl Pair {
 
     async fn raw(conn: &mut Connection, args: &[&str]) -> Value {
         let cmd = Cmd::new(args[0]).args_from(&args[1..]);
-        let mut replies = conn.send_pipeline(&Pipeline::new().with(cmd)).await.unwrap();
+        let sent = conn.send_pipeline(&Pipeline::new().with(cmd));
+        let mut replies = tokio::time::timeout(Duration::from_secs(10), sent)
+            .await
+            .unwrap_or_else(|_| panic!("{args:?} got no reply within 10 s"))
+            .unwrap();
         replies.pop().unwrap_or(Value::Null)
     }
 
@@ -173,6 +177,9 @@ async fn run_scenarios(scenarios: &[&[&str]]) {
         for line in scenarios {
             for command in line.iter() {
                 let args: Vec<&str> = command.split(' ').collect();
+                if std::env::var("DIFF_TRACE").is_ok() {
+                    eprintln!("{protocol:?} {command}");
+                }
                 if let Err(e) = pair.check(&args).await {
                     failures.push(format!("{protocol:?}: {e}"));
                 }
@@ -820,6 +827,52 @@ async fn sorted_sets_agree_with_redis() {
             "ZINCRBY f 0.2 a",
             "ZADD f -0 z",
             "ZSCORE f z",
+        ],
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn blocking_commands_agree_with_redis_when_they_need_not_wait() {
+    run_scenarios(&[
+        &[
+            "RPUSH q a b c",
+            "BLPOP nokey q 1",
+            "BRPOP q 1",
+            "BLMOVE q dst LEFT RIGHT 1",
+            "BRPOPLPUSH dst q 1",
+            "LRANGE q 0 -1",
+        ],
+        &[
+            "RPUSH q2 x y z",
+            "BLMPOP 1 2 nokey q2 RIGHT COUNT 2",
+            "BLPOP nokey 0.05",
+            "BRPOP nokey 0.05",
+            "BLMPOP 0.05 1 nokey LEFT",
+        ],
+        &[
+            "BLPOP q abc",
+            "BLPOP q -1",
+            "BLMOVE q d UP LEFT 1",
+            "BLMPOP 1 0 q LEFT",
+            "BLMPOP 1 1 q LEFT COUNT 0",
+        ],
+        &[
+            "ZADD z 1 a 2 b 3 c",
+            "BZPOPMIN nokey z 1",
+            "BZPOPMAX z 1",
+            "BZMPOP 1 1 z MIN COUNT 5",
+            "BZPOPMIN z 0.05",
+            "BZMPOP 0.05 1 z MAX",
+        ],
+        &[
+            "SET str v",
+            "BLPOP str 1",
+            "BZPOPMIN str 1",
+            "MULTI",
+            "BLPOP nokey 0",
+            "BZPOPMAX nokey 0",
+            "EXEC",
         ],
     ])
     .await;

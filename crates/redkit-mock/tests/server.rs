@@ -215,3 +215,68 @@ async fn the_typed_client_api_runs_in_process() {
     mock.clock().advance(Duration::from_secs(31));
     assert_eq!(mock.get::<String>("s").await.unwrap(), None);
 }
+
+/// Blocked clients wake on pushes from other clients, oldest first, and time out with a null reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_clients_wake_in_arrival_order() {
+    let server = MockServer::start().await.unwrap();
+    let url = server.url();
+    let open = || redkit::Client::open(&url);
+    let (a, b, pusher) = (
+        open().await.unwrap(),
+        open().await.unwrap(),
+        open().await.unwrap(),
+    );
+    let first = tokio::spawn(async move { a.blpop::<String>("q", Some(Duration::from_secs(5))).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = tokio::spawn(async move { b.blpop::<String>("q", Some(Duration::from_secs(5))).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    pusher.rpush("q", "one").await.unwrap();
+    assert_eq!(
+        first.await.unwrap().unwrap(),
+        Some(("q".to_owned(), "one".to_owned()))
+    );
+    pusher.rpush("q", "two").await.unwrap();
+    assert_eq!(
+        second.await.unwrap().unwrap(),
+        Some(("q".to_owned(), "two".to_owned()))
+    );
+    // A push inside MULTI/EXEC wakes a blocked client too.
+    let c = open().await.unwrap();
+    let waiter = tokio::spawn(async move { c.bzpopmax::<String>("z", Some(Duration::from_secs(5))).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let pipe = TypedPipeline::new().atomic();
+    pipe.zadd("z", redkit::ZAddOptions::new(), [(1.0, "low"), (9.0, "high")]);
+    pipe.execute(&pusher).await.unwrap();
+    assert_eq!(
+        waiter.await.unwrap().unwrap(),
+        Some(("z".to_owned(), "high".to_owned(), 9.0))
+    );
+    // Timeout: null, after about the timeout.
+    let started = std::time::Instant::now();
+    assert_eq!(
+        pusher
+            .brpop::<String>("empty", Some(Duration::from_millis(100)))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(started.elapsed() >= Duration::from_millis(90));
+    // In process, too.
+    let mock = std::sync::Arc::new(Mock::new());
+    let m = mock.clone();
+    let waiter = tokio::spawn(async move {
+        m.blmove::<String>(
+            "src",
+            "dst",
+            redkit::Side::Left,
+            redkit::Side::Right,
+            Some(Duration::from_secs(5)),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    mock.lpush("src", "moved").await.unwrap();
+    assert_eq!(waiter.await.unwrap().unwrap().as_deref(), Some("moved"));
+    assert_eq!(mock.lrange::<String>("dst", 0, -1).await.unwrap(), ["moved"]);
+}

@@ -68,7 +68,12 @@ pub(crate) fn rpushx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 /// Pop up to `count` from one end; removes the key when the list empties.
-fn pop_n(ctx: &mut Ctx<'_>, key: &Bytes, left: bool, count: usize) -> Result<Option<Vec<Bytes>>, Value> {
+pub(crate) fn pop_n(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    left: bool,
+    count: usize,
+) -> Result<Option<Vec<Bytes>>, Value> {
     let Some(list) = list_mut(ctx, key, false)? else {
         return Ok(None);
     };
@@ -311,7 +316,7 @@ fn side(arg: &[u8]) -> Result<bool, Value> {
     }
 }
 
-fn do_move(ctx: &mut Ctx<'_>, src: &Bytes, dst: &Bytes, from_left: bool, to_left: bool) -> Reply {
+pub(crate) fn do_move(ctx: &mut Ctx<'_>, src: &Bytes, dst: &Bytes, from_left: bool, to_left: bool) -> Reply {
     // Type-check the destination before popping, as Redis does.
     let now = ctx.now;
     if let Some(e) = ctx.db().get(dst, now)

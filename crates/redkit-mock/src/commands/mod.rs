@@ -12,6 +12,7 @@ use redkit_resp::Value;
 use crate::db::{Data, Entry};
 use crate::server::Ctx;
 
+pub(crate) mod blocking;
 mod connection;
 mod hashes;
 mod keys;
@@ -132,6 +133,11 @@ static TABLE: &[CommandSpec] = &[
     cmd("lmove", 5, lists::lmove),
     cmd("rpoplpush", 3, lists::rpoplpush),
     cmd("lmpop", -4, lists::lmpop),
+    cmd("blpop", -3, blocking::blpop),
+    cmd("brpop", -3, blocking::brpop),
+    cmd("blmove", 6, blocking::blmove),
+    cmd("brpoplpush", 4, blocking::brpoplpush),
+    cmd("blmpop", -5, blocking::blmpop),
     // sets
     cmd("sadd", -3, sets::sadd),
     cmd("srem", -3, sets::srem),
@@ -200,6 +206,9 @@ static TABLE: &[CommandSpec] = &[
     cmd("zinterstore", -4, zsets::zinterstore),
     cmd("zdiffstore", -4, zsets::zdiffstore),
     cmd("zintercard", -3, zsets::zintercard),
+    cmd("bzpopmin", -3, blocking::bzpopmin),
+    cmd("bzpopmax", -3, blocking::bzpopmax),
+    cmd("bzmpop", -5, blocking::bzmpop),
     // transactions
     cmd_flags("multi", 1, transactions::multi, false, true),
     cmd_flags("exec", 1, transactions::exec, false, true),

@@ -45,9 +45,11 @@ pub(crate) fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     if watch_broken(ctx) {
         return Ok(Value::Null);
     }
-    Ok(Value::Array(
-        queue.iter().map(|args| dispatch(ctx, args)).collect(),
-    ))
+    // Blocking commands never block inside a transaction.
+    ctx.session.in_exec = true;
+    let replies = queue.iter().map(|args| dispatch(ctx, args)).collect();
+    ctx.session.in_exec = false;
+    Ok(Value::Array(replies))
 }
 
 pub(crate) fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -42,7 +42,7 @@ pub(crate) fn g17(v: f64) -> String {
     }
 }
 
-fn score_value(ctx: &Ctx<'_>, v: f64) -> Value {
+pub(crate) fn score_value(ctx: &Ctx<'_>, v: f64) -> Value {
     if ctx.session.protocol == RespVersion::Resp3 {
         Value::Double(v)
     } else {
@@ -583,7 +583,12 @@ pub(crate) fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     remove_indexes(ctx, &args[1], idx)
 }
 
-fn pop(ctx: &mut Ctx<'_>, key: &Bytes, max: bool, count: usize) -> Result<Vec<(Bytes, f64)>, Value> {
+pub(crate) fn pop(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    max: bool,
+    count: usize,
+) -> Result<Vec<(Bytes, f64)>, Value> {
     let Some(z) = zset_mut(ctx, key, false)? else {
         return Ok(Vec::new());
     };
@@ -679,7 +684,7 @@ pub(crate) fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 /// ZMPOP's element list: pairs in both protocols.
-fn with_scores_nested(ctx: &Ctx<'_>, items: Vec<(Bytes, f64)>) -> Value {
+pub(crate) fn with_scores_nested(ctx: &Ctx<'_>, items: Vec<(Bytes, f64)>) -> Value {
     Value::Array(
         items
             .into_iter()
