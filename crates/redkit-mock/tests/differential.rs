@@ -110,7 +110,8 @@ impl Pair {
 
     async fn raw(conn: &mut Connection, args: &[&str]) -> Value {
         let cmd = Cmd::new(args[0]).args_from(&args[1..]);
-        let sent = conn.send_pipeline(&Pipeline::new().with(cmd));
+        let pipeline = Pipeline::new().with(cmd);
+        let sent = conn.send_pipeline(&pipeline);
         let mut replies = tokio::time::timeout(Duration::from_secs(10), sent)
             .await
             .unwrap_or_else(|_| panic!("{args:?} got no reply within 10 s"))
