@@ -32,8 +32,8 @@
 //! O(log n) through an order-statistic tree), transactions (MULTI/EXEC/WATCH), and the connection and server basics
 //! are implemented, with Redis 7.0's error messages and reply formats (scores as `%.17g` in RESP2), and checked
 //! reply for reply against a real `redis-server` by the differential tests. Blocking list and sorted-set commands
-//! wait for pushes from other clients, served in the order they blocked. Pub/sub and streams are not implemented
-//! yet; unknown commands answer Redis's `unknown command` error.
+//! wait for pushes from other clients, served in the order they blocked. Pub/sub (channels, patterns, shard
+//! channels, RESP3 pushes, RESP2 subscribed mode) works over TCP. Streams and scripting are not implemented yet; unknown commands answer Redis's `unknown command` error.
 //!
 //! Known difference: INCRBYFLOAT and HINCRBYFLOAT compute in `f64` where Redis uses 80-bit `long double`, so a
 //! result can differ from Redis's in the 17th significant digit (Redis prints `205.60000000000000001` for

@@ -250,6 +250,18 @@ pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
 
 async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiver<bool>) {
     let mut session = server.session();
+    let mut mailbox = server.attach_mailbox(&mut session);
+    serve_session(&mut stream, &server, &mut session, &mut mailbox, &mut stopped).await;
+    server.disconnect(&session);
+}
+
+async fn serve_session(
+    stream: &mut TcpStream,
+    server: &Server,
+    session: &mut crate::server::Session,
+    mailbox: &mut tokio::sync::mpsc::UnboundedReceiver<Value>,
+    stopped: &mut watch::Receiver<bool>,
+) {
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
     loop {
@@ -259,13 +271,13 @@ async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiv
                 Ok(None) => break,
                 Ok(Some(Request::Empty)) => continue,
                 Ok(Some(Request::Command(args))) => {
-                    let reply = match server.execute_or_block(&mut session, &args) {
+                    let reply = match server.execute_or_block(session, &args) {
                         Executed::Reply(v) => v,
                         Executed::Blocked(mut rx, timeout) => {
                             // Answer what came before, then wait for a push, the timeout or shutdown.
                             if !output.is_empty() {
                                 if stream.write_all(&output).await.is_err() {
-                                    server.unblock(&session);
+                                    server.unblock(session);
                                     return;
                                 }
                                 output.clear();
@@ -284,14 +296,21 @@ async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiv
                             match waited {
                                 Some(v) => v,
                                 None => {
-                                    server.unblock(&session);
+                                    server.unblock(session);
                                     // Served just before the unblock? Then that reply stands.
                                     rx.try_recv().unwrap_or(Value::Null)
                                 }
                             }
                         }
                     };
-                    encode_value(&reply, session.protocol(), &mut output);
+                    match session.replies.take() {
+                        Some(replies) => {
+                            for r in &replies {
+                                encode_value(r, session.protocol(), &mut output);
+                            }
+                        }
+                        None => encode_value(&reply, session.protocol(), &mut output),
+                    }
                     if session.is_closing() {
                         let _ = stream.write_all(&output).await;
                         return;
@@ -322,6 +341,12 @@ async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiv
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             },
+            Some(message) = mailbox.recv() => {
+                encode_value(&message, session.protocol(), &mut output);
+                while let Ok(more) = mailbox.try_recv() {
+                    encode_value(&more, session.protocol(), &mut output);
+                }
+            }
             _ = stopped.changed() => return,
         }
     }

@@ -34,6 +34,8 @@ pub(crate) struct State {
     pub(crate) next_cursor: u64,
     pub(crate) commands_processed: u64,
     pub(crate) started_ms: i64,
+    /// Who subscribes to what.
+    pub(crate) pubsub: crate::commands::pubsub::Registry,
     /// Clients blocked on keys, in the order they blocked (served first come, first served).
     pub(crate) blocked: std::collections::VecDeque<Waiter>,
 }
@@ -85,6 +87,12 @@ pub struct Session {
     pub(crate) block: Option<Block>,
     /// Set while EXEC runs queued commands: blocking commands then answer at once.
     pub(crate) in_exec: bool,
+    /// Replies to send instead of the command's return value (SUBSCRIBE answers once per channel).
+    pub(crate) replies: Option<Vec<Value>>,
+    /// Where messages for this session's subscriptions go; `None` for in-process sessions.
+    pub(crate) mailbox: Option<tokio::sync::mpsc::UnboundedSender<Value>>,
+    /// Subscribed channels, patterns and shard channels.
+    pub(crate) subscriptions: crate::commands::pubsub::Subscriptions,
 }
 
 impl Session {
@@ -147,6 +155,7 @@ impl Server {
             commands_processed: 0,
             started_ms,
             blocked: std::collections::VecDeque::new(),
+            pubsub: Default::default(),
         };
         Server {
             state: Arc::new(Mutex::new(state)),
@@ -180,6 +189,9 @@ impl Server {
             closing: false,
             block: None,
             in_exec: false,
+            replies: None,
+            mailbox: None,
+            subscriptions: Default::default(),
         }
     }
 
@@ -224,6 +236,21 @@ impl Server {
         };
         serve_blocked(&mut state);
         outcome
+    }
+
+    /// Give `session` a mailbox for pub/sub messages (a connection does this; in-process sessions cannot
+    /// subscribe).
+    pub fn attach_mailbox(&self, session: &mut Session) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        session.mailbox = Some(tx);
+        rx
+    }
+
+    /// Forget everything `session` left behind: subscriptions and any blocked command.
+    pub fn disconnect(&self, session: &Session) {
+        let mut state = self.lock();
+        state.pubsub.forget(session.id);
+        state.blocked.retain(|w| w.client != session.id);
     }
 
     /// Stop waiting for `session`'s blocked command (its timeout passed, or the client went away).
@@ -272,6 +299,9 @@ fn serve_blocked(state: &mut State) {
             closing: false,
             block: None,
             in_exec: true,
+            replies: None,
+            mailbox: None,
+            subscriptions: Default::default(),
         };
         let mut ctx = Ctx {
             state,
@@ -344,6 +374,15 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
     }
     if !ctx.session.authenticated && !spec.no_auth {
         return Value::error("NOAUTH Authentication required.");
+    }
+    if ctx.session.protocol == RespVersion::Resp2
+        && ctx.session.subscriptions.count() > 0
+        && !spec.in_subscribed_mode
+    {
+        return Value::error(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.name
+        ));
     }
     if let Some((queue, _)) = ctx.session.multi.as_mut()
         && !spec.not_queued

@@ -280,3 +280,102 @@ async fn blocked_clients_wake_in_arrival_order() {
     assert_eq!(waiter.await.unwrap().unwrap().as_deref(), Some("moved"));
     assert_eq!(mock.lrange::<String>("dst", 0, -1).await.unwrap(), ["moved"]);
 }
+
+/// What a pub/sub session observes, to compare the embedded server with redis-server.
+async fn pubsub_observations(url: &str, protocol: redkit::RespVersion) -> Vec<String> {
+    use redkit::{Config, Subscriber};
+    let config = Config::from_url(url).unwrap().with_protocol(protocol);
+    let client = redkit::Client::connect(config.clone()).await.unwrap();
+    let mut sub = Subscriber::connect(config).await.unwrap();
+    sub.subscribe(["news", "sport"]).await.unwrap();
+    sub.psubscribe("weather.*").await.unwrap();
+    sub.ssubscribe("shard-1").await.unwrap();
+    let mut seen = Vec::new();
+    seen.push(format!(
+        "publish news: {}",
+        client.publish("news", "hello").await.unwrap()
+    ));
+    seen.push(format!(
+        "publish weather.rome: {}",
+        client.publish("weather.rome", "sunny").await.unwrap()
+    ));
+    seen.push(format!(
+        "spublish: {}",
+        client.spublish("shard-1", "s").await.unwrap()
+    ));
+    seen.push(format!(
+        "publish nobody: {}",
+        client.publish("nobody", "x").await.unwrap()
+    ));
+    for _ in 0..3 {
+        let m = tokio::time::timeout(Duration::from_secs(5), sub.next_message())
+            .await
+            .unwrap()
+            .unwrap();
+        seen.push(format!(
+            "{:?} {:?} {:?} {:?}",
+            m.kind, m.pattern, m.channel, m.payload
+        ));
+    }
+    seen.push(format!(
+        "channels: {:?}",
+        client.pubsub_channels::<String>(None).await.unwrap()
+    ));
+    seen.push(format!(
+        "numsub: {:?}",
+        client.pubsub_numsub::<String>(["news", "nobody"]).await.unwrap()
+    ));
+    seen.push(format!("numpat: {}", client.pubsub_numpat().await.unwrap()));
+    seen.push(format!(
+        "shardchannels: {:?}",
+        client
+            .pubsub_shardchannels::<String>(Some("shard-*"))
+            .await
+            .unwrap()
+    ));
+    sub.unsubscribe("news").await.unwrap();
+    sub.punsubscribe("weather.*").await.unwrap();
+    seen.push(format!(
+        "after unsubscribe: {}",
+        client.publish("news", "gone").await.unwrap()
+    ));
+    seen.push(format!(
+        "still sport: {}",
+        client.publish("sport", "goal").await.unwrap()
+    ));
+    let m = tokio::time::timeout(Duration::from_secs(5), sub.next_message())
+        .await
+        .unwrap()
+        .unwrap();
+    seen.push(format!("{:?} {:?}", m.channel, m.payload));
+    // RESP2 subscribed mode refuses other commands, with Redis's message.
+    let mut raw = redkit::Connection::connect(
+        &redkit::Config::from_url(url)
+            .unwrap()
+            .with_protocol(redkit::RespVersion::Resp2),
+    )
+    .await
+    .unwrap();
+    let mut p = redkit::Pipeline::new();
+    p.add(redkit::Cmd::new("SUBSCRIBE").arg("c1"));
+    p.add(redkit::Cmd::new("GET").arg("k"));
+    p.add(redkit::Cmd::new("PING"));
+    seen.push(format!(
+        "subscribed mode: {:?}",
+        raw.send_pipeline(&p).await.unwrap()
+    ));
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pubsub_behaves_like_redis() {
+    let Some(real) = redkit_test_support::RedisServer::start_or_skip() else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    for protocol in [redkit::RespVersion::Resp2, redkit::RespVersion::Resp3] {
+        let expected = pubsub_observations(&real.url(), protocol).await;
+        let got = pubsub_observations(&mock.url(), protocol).await;
+        assert_eq!(got, expected, "{protocol:?}");
+    }
+}

@@ -6,7 +6,13 @@ use redkit_resp::{RespVersion, Value};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::server::{Ctx, DATABASES};
 
-pub(crate) fn ping(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+pub(crate) fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    // In RESP2 subscribed mode PING answers like a message: ["pong", arg].
+    if ctx.session.protocol == RespVersion::Resp2 && ctx.session.subscriptions.count() > 0 && args.len() <= 2
+    {
+        let arg = args.get(1).cloned().unwrap_or_default();
+        return Ok(Value::Array(vec![Value::bulk("pong"), Value::BulkString(arg)]));
+    }
     match args.len() {
         1 => Ok(Value::simple("PONG")),
         2 => Ok(Value::BulkString(args[1].clone())),
@@ -133,6 +139,8 @@ pub(crate) fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     s.multi = None;
     s.watched.clear();
     s.authenticated = ctx.state.config.requirepass.is_none();
+    s.subscriptions = Default::default();
+    ctx.state.pubsub.forget(ctx.session.id);
     Ok(Value::simple("RESET"))
 }
 

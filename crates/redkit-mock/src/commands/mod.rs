@@ -17,6 +17,7 @@ mod connection;
 mod hashes;
 mod keys;
 mod lists;
+pub(crate) mod pubsub;
 mod server;
 mod sets;
 mod strings;
@@ -40,6 +41,8 @@ pub(crate) struct CommandSpec {
     pub(crate) no_auth: bool,
     /// Runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
     pub(crate) not_queued: bool,
+    /// Allowed in RESP2 subscribed mode.
+    pub(crate) in_subscribed_mode: bool,
 }
 
 const fn cmd(name: &'static str, arity: i32, apply: Handler) -> CommandSpec {
@@ -49,6 +52,7 @@ const fn cmd(name: &'static str, arity: i32, apply: Handler) -> CommandSpec {
         apply,
         no_auth: false,
         not_queued: false,
+        in_subscribed_mode: false,
     }
 }
 
@@ -59,12 +63,26 @@ const fn cmd_flags(
     no_auth: bool,
     not_queued: bool,
 ) -> CommandSpec {
+    let in_subscribed_mode = matches!(name.as_bytes(), b"quit" | b"reset");
     CommandSpec {
         name,
         arity,
         apply,
         no_auth,
         not_queued,
+        in_subscribed_mode,
+    }
+}
+
+/// A command allowed in RESP2 subscribed mode.
+const fn sub_cmd(name: &'static str, arity: i32, apply: Handler) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        apply,
+        no_auth: false,
+        not_queued: false,
+        in_subscribed_mode: true,
     }
 }
 
@@ -216,7 +234,16 @@ static TABLE: &[CommandSpec] = &[
     cmd_flags("watch", -2, transactions::watch, false, true),
     cmd("unwatch", 1, transactions::unwatch),
     // connection
-    cmd("ping", -1, connection::ping),
+    sub_cmd("ping", -1, connection::ping),
+    sub_cmd("subscribe", -2, pubsub::subscribe),
+    sub_cmd("unsubscribe", -1, pubsub::unsubscribe),
+    sub_cmd("psubscribe", -2, pubsub::psubscribe),
+    sub_cmd("punsubscribe", -1, pubsub::punsubscribe),
+    sub_cmd("ssubscribe", -2, pubsub::ssubscribe),
+    sub_cmd("sunsubscribe", -1, pubsub::sunsubscribe),
+    cmd("publish", 3, pubsub::publish),
+    cmd("spublish", 3, pubsub::spublish),
+    cmd("pubsub", -2, pubsub::pubsub),
     cmd("echo", 2, connection::echo),
     cmd("select", 2, connection::select),
     cmd("swapdb", 3, connection::swapdb),
