@@ -337,6 +337,27 @@ async fn strings_agree_with_redis() {
             "SETRANGE lst 0 a",
         ],
         &["GET", "SET k", "GETRANGE k 0", "NOSUCHCMD a b"],
+        &[
+            "MSET l1 ohmytext l2 mynewtext",
+            "LCS l1 l2",
+            "LCS l1 l2 LEN",
+            "LCS l1 l2 IDX",
+            "LCS l1 l2 IDX MINMATCHLEN 4",
+        ],
+        &[
+            "LCS l1 l2 IDX WITHMATCHLEN",
+            "LCS l1 l2 LEN IDX",
+            "LCS l1 nokey",
+            "LCS nokey nokey2 IDX",
+            "LPUSH lst2 x",
+            "LCS l1 lst2",
+        ],
+        &[
+            "MSET x1 abcabcabc x2 cbacbacba",
+            "LCS x1 x2 IDX WITHMATCHLEN",
+            "LCS x1 x2",
+            "LCS x1 x2 FOO",
+        ],
     ])
     .await;
 }

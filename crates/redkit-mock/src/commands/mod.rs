@@ -110,6 +110,7 @@ static TABLE: &[CommandSpec] = &[
     cmd("mget", -2, strings::mget),
     cmd("mset", -3, strings::mset),
     cmd("msetnx", -3, strings::msetnx),
+    cmd("lcs", -3, strings::lcs),
     // keys
     cmd("del", -2, keys::del),
     cmd("unlink", -2, keys::del),

@@ -390,3 +390,111 @@ pub(crate) fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     Ok(int(1))
 }
+
+/// LCS: the longest common subsequence of two strings, its length, or (IDX) the matching ranges, computed and
+/// walked back exactly as Redis does so the ranges come out in the same order.
+pub(crate) fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let (mut get_len, mut get_idx, mut with_match_len, mut min_match_len) = (false, false, false, 0i64);
+    let mut i = 3;
+    while i < args.len() {
+        if is(&args[i], "LEN") {
+            get_len = true;
+        } else if is(&args[i], "IDX") {
+            get_idx = true;
+        } else if is(&args[i], "WITHMATCHLEN") {
+            with_match_len = true;
+        } else if is(&args[i], "MINMATCHLEN") && i + 1 < args.len() {
+            min_match_len = parse_i64(&args[i + 1])?.max(0);
+            i += 1;
+        } else {
+            return Err(syntax_error());
+        }
+        i += 1;
+    }
+    let now = ctx.now;
+    let mut fetch = |key: &Bytes| -> Result<Bytes, Value> {
+        match ctx.db().get(key, now) {
+            None => Ok(Bytes::new()),
+            Some(Entry {
+                data: Data::Str(s), ..
+            }) => Ok(s.clone()),
+            Some(_) => Err(err("ERR The specified keys must contain string values")),
+        }
+    };
+    let (a, b) = (fetch(&args[1])?, fetch(&args[2])?);
+    if get_len && get_idx {
+        return Err(err(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    let (alen, blen) = (a.len(), b.len());
+    let width = blen + 1;
+    let mut table = vec![0u32; (alen + 1) * width];
+    for i in 1..=alen {
+        for j in 1..=blen {
+            table[i * width + j] = if a[i - 1] == b[j - 1] {
+                table[(i - 1) * width + j - 1] + 1
+            } else {
+                table[(i - 1) * width + j].max(table[i * width + j - 1])
+            };
+        }
+    }
+    let total = table[alen * width + blen] as usize;
+    if get_len {
+        return Ok(int(total));
+    }
+    let mut result = vec![0u8; total];
+    let mut matches = Vec::new();
+    let (mut i, mut j, mut idx) = (alen, blen, total);
+    let (mut a_start, mut a_end, mut b_start, mut b_end) = (alen, 0usize, 0usize, 0usize);
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            result[idx - 1] = a[i - 1];
+            if a_start == alen {
+                (a_start, a_end, b_start, b_end) = (i - 1, i - 1, j - 1, j - 1);
+            } else if a_start == i && b_start == j {
+                a_start -= 1;
+                b_start -= 1;
+            } else {
+                emit = true;
+            }
+            if a_start == 0 || b_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if table[(i - 1) * width + j] > table[i * width + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            if a_start != alen {
+                emit = true;
+            }
+        }
+        let match_len = a_end + 1 - a_start.min(a_end + 1);
+        if emit {
+            if min_match_len == 0 || match_len as i64 >= min_match_len {
+                let mut m = vec![
+                    Value::Array(vec![int(a_start), int(a_end)]),
+                    Value::Array(vec![int(b_start), int(b_end)]),
+                ];
+                if with_match_len {
+                    m.push(int(match_len));
+                }
+                matches.push(Value::Array(m));
+            }
+            a_start = alen;
+        }
+    }
+    if get_idx {
+        return Ok(Value::Map(vec![
+            (Value::bulk("matches"), Value::Array(matches)),
+            (Value::bulk("len"), int(total)),
+        ]));
+    }
+    Ok(Value::BulkString(Bytes::from(result)))
+}
