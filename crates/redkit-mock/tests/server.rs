@@ -317,10 +317,10 @@ async fn pubsub_observations(url: &str, protocol: redkit::RespVersion) -> Vec<St
             m.kind, m.pattern, m.channel, m.payload
         ));
     }
-    seen.push(format!(
-        "channels: {:?}",
-        client.pubsub_channels::<String>(None).await.unwrap()
-    ));
+    // Redis lists channels in hash-table order: compare them sorted.
+    let mut channels = client.pubsub_channels::<String>(None).await.unwrap();
+    channels.sort();
+    seen.push(format!("channels: {channels:?}"));
     seen.push(format!(
         "numsub: {:?}",
         client.pubsub_numsub::<String>(["news", "nobody"]).await.unwrap()
