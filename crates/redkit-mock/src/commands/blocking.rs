@@ -231,17 +231,7 @@ fn multi_pop_args(args: &[Bytes]) -> Result<(Option<Duration>, Vec<Bytes>, Bytes
     if args.len() < 4 + n {
         return Err(syntax_error());
     }
-    let count = match &args[4 + n..] {
-        [] => 1,
-        [c, v] if is(c, "COUNT") => {
-            let c = parse_i64(v)?;
-            if c <= 0 {
-                return Err(err("ERR count should be greater than 0"));
-            }
-            c as usize
-        }
-        _ => return Err(syntax_error()),
-    };
+    let count = super::count_option(&args[4 + n..])?;
     Ok((wait, args[3..3 + n].to_vec(), args[3 + n].clone(), count))
 }
 

@@ -364,18 +364,7 @@ pub(crate) fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let keys = &args[2..2 + n];
     let left = side(&args[2 + n])?;
-    let mut count = 1usize;
-    match &args[3 + n..] {
-        [] => {}
-        [c, v] if is(c, "COUNT") => {
-            let c = parse_i64(v)?;
-            if c <= 0 {
-                return Err(err("ERR count should be greater than 0"));
-            }
-            count = c as usize;
-        }
-        _ => return Err(syntax_error()),
-    }
+    let count = super::count_option(&args[3 + n..])?;
     for key in keys {
         if let Some(items) = pop_n(ctx, key, left, count)?
             && !items.is_empty()

@@ -485,6 +485,40 @@ pub(crate) fn scan_options(
     Ok((pattern, count, kind))
 }
 
+/// An optional `COUNT n` tail (n ≥ 1); 1 when absent.
+pub(crate) fn count_option(tail: &[Bytes]) -> Result<usize, Value> {
+    match tail {
+        [] => Ok(1),
+        [c, v] if is(c, "COUNT") => match parse_i64(v)? {
+            n if n > 0 => Ok(n as usize),
+            _ => Err(err("ERR count should be greater than 0")),
+        },
+        _ => Err(syntax_error()),
+    }
+}
+
+/// `numkeys key… [LIMIT n]` of SINTERCARD and ZINTERCARD: the number of keys (at `args[2..]`) and the limit
+/// (0: none).
+pub(crate) fn intercard_args(args: &[Bytes]) -> Result<(usize, usize), Value> {
+    let n = parse_i64(&args[1])?;
+    if n <= 0 {
+        return Err(err("ERR numkeys should be greater than 0"));
+    }
+    let n = n as usize;
+    if args.len() < 2 + n {
+        return Err(err("ERR Number of keys can't be greater than number of args"));
+    }
+    let limit = match &args[2 + n..] {
+        [] => 0,
+        [l, v] if is(l, "LIMIT") => match parse_i64(v)? {
+            l if l >= 0 => l as usize,
+            _ => return Err(err("ERR LIMIT can't be negative")),
+        },
+        _ => return Err(syntax_error()),
+    };
+    Ok((n, limit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

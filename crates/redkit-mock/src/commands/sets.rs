@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use super::{Reply, err, glob_match, int, is, parse_i64, read, scan_options, syntax_error, wrongtype};
+use super::{Reply, err, glob_match, int, parse_i64, read, scan_options, syntax_error, wrongtype};
 use crate::db::{Data, Entry};
 use crate::server::Ctx;
 
@@ -238,25 +238,7 @@ pub(crate) fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let n = parse_i64(&args[1])?;
-    if n <= 0 {
-        return Err(err("ERR numkeys should be greater than 0"));
-    }
-    let n = n as usize;
-    if args.len() < 2 + n {
-        return Err(err("ERR Number of keys can't be greater than number of args"));
-    }
-    let limit = match &args[2 + n..] {
-        [] => 0,
-        [l, v] if is(l, "LIMIT") => {
-            let l = parse_i64(v)?;
-            if l < 0 {
-                return Err(err("ERR LIMIT can't be negative"));
-            }
-            l as usize
-        }
-        _ => return Err(syntax_error()),
-    };
+    let (n, limit) = super::intercard_args(args)?;
     let all = sets(ctx, &args[2..2 + n])?;
     let size = combine(all, Op::Inter).len();
     Ok(int(if limit > 0 { size.min(limit) } else { size }))

@@ -660,17 +660,7 @@ pub(crate) fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     } else {
         return Err(syntax_error());
     };
-    let count = match &args[3 + n..] {
-        [] => 1,
-        [c, v] if is(c, "COUNT") => {
-            let c = parse_i64(v)?;
-            if c <= 0 {
-                return Err(err("ERR count should be greater than 0"));
-            }
-            c as usize
-        }
-        _ => return Err(syntax_error()),
-    };
+    let count = super::count_option(&args[3 + n..])?;
     for key in &args[2..2 + n] {
         let items = pop(ctx, key, max, count)?;
         if !items.is_empty() {
@@ -883,25 +873,7 @@ pub(crate) fn zdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let n = parse_i64(&args[1])?;
-    if n <= 0 {
-        return Err(err("ERR numkeys should be greater than 0"));
-    }
-    let n = n as usize;
-    if args.len() < 2 + n {
-        return Err(err("ERR Number of keys can't be greater than number of args"));
-    }
-    let limit = match &args[2 + n..] {
-        [] => 0,
-        [l, v] if is(l, "LIMIT") => {
-            let l = parse_i64(v)?;
-            if l < 0 {
-                return Err(err("ERR LIMIT can't be negative"));
-            }
-            l as usize
-        }
-        _ => return Err(syntax_error()),
-    };
+    let (n, limit) = super::intercard_args(args)?;
     let sources: Vec<HashMap<Bytes, f64>> = args[2..2 + n]
         .iter()
         .map(|k| source(ctx, k))
