@@ -172,7 +172,20 @@ pub(crate) fn subcommand_error(command: &str, sub: &[u8], known: bool) -> Value 
 
 pub(crate) fn client(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let sub = &args[1];
-    let known = ["ID", "GETNAME", "SETNAME", "INFO"].iter().any(|k| is(sub, k));
+    let known = ["ID", "GETNAME", "SETNAME", "INFO", "NO-EVICT", "PAUSE", "UNPAUSE"]
+        .iter()
+        .any(|k| is(sub, k));
+    if is(sub, "NO-EVICT") && args.len() == 3 && (is(&args[2], "ON") || is(&args[2], "OFF")) {
+        return ok();
+    }
+    // There is no eviction and nothing to throttle in the embedded server: PAUSE is accepted and has no effect.
+    if is(sub, "PAUSE") && (args.len() == 3 || args.len() == 4) {
+        parse_i64(&args[2]).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
+        return ok();
+    }
+    if is(sub, "UNPAUSE") && args.len() == 2 {
+        return ok();
+    }
     if is(sub, "ID") && args.len() == 2 {
         Ok(int(ctx.session.id))
     } else if is(sub, "GETNAME") && args.len() == 2 {

@@ -260,6 +260,10 @@ static TABLE: &[CommandSpec] = &[
     cmd("info", -1, server::info),
     cmd("config", -2, server::config),
     cmd("command", -1, server::command),
+    cmd("lastsave", 1, server::lastsave),
+    cmd("slowlog", -2, server::slowlog),
+    cmd("memory", -2, server::memory),
+    cmd("object", -2, server::object),
 ];
 
 /// The spec of a command by lower-case name.
