@@ -163,7 +163,15 @@ impl Pair {
 async fn servers() -> Option<(RedisServer, MockServer)> {
     let real = RedisServer::start_or_skip()?;
     // The embedded server follows Redis 7.0 (encodings, error texts, reply shapes); other versions differ.
-    let info = real.cli(&["INFO", "server"]).unwrap_or_default();
+    let mut conn = Connection::connect(&Config::from_url(&real.url()).unwrap())
+        .await
+        .unwrap();
+    let info = match conn.send(&Cmd::new("INFO").arg("server")).await.unwrap() {
+        Value::BulkString(b) | Value::VerbatimString { text: b, .. } => {
+            String::from_utf8_lossy(&b).into_owned()
+        }
+        other => panic!("INFO replied {other:?}"),
+    };
     let version = info
         .lines()
         .find_map(|l| l.strip_prefix("redis_version:"))
