@@ -198,6 +198,12 @@ impl Db {
         );
     }
 
+    /// Replace a key's value, keeping its expiry (APPEND, SETRANGE, INCR and friends).
+    pub(crate) fn set_keep_ttl(&mut self, key: Bytes, data: Data, now: i64) {
+        let expire_at = self.get(&key, now).and_then(|e| e.expire_at);
+        self.set_entry(key, Entry { data, expire_at });
+    }
+
     /// Store an entry as given.
     pub(crate) fn set_entry(&mut self, key: Bytes, entry: Entry) {
         self.touch(&key);

@@ -7,9 +7,9 @@ use redkit_resp::Value;
 
 use super::{
     Reply, bulk, err, format_float, glob_match, int, is, ok, parse_f64, parse_i64, read, scan_options,
-    syntax_error, wrongtype,
+    syntax_error,
 };
-use crate::db::{Data, Entry};
+use crate::db::Data;
 use crate::server::Ctx;
 
 fn hash_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<HashMap<Bytes, Bytes>>, Value> {
@@ -24,21 +24,16 @@ fn hash_mut<'a>(
     key: &Bytes,
     create: bool,
 ) -> Result<Option<&'a mut HashMap<Bytes, Bytes>>, Value> {
-    let now = ctx.now;
-    let db = ctx.db();
-    match db.get(key, now) {
-        Some(Entry {
-            data: Data::Hash(_), ..
-        }) => {}
-        Some(_) => return Err(wrongtype()),
-        None if create => db.set(key.clone(), Data::Hash(HashMap::new())),
-        None => return Ok(None),
-    }
-    db.touch(key);
-    Ok(db.get_mut(key, now).and_then(|e| match &mut e.data {
-        Data::Hash(h) => Some(h),
-        _ => None,
-    }))
+    super::collection_mut(
+        ctx,
+        key,
+        create,
+        || Data::Hash(HashMap::new()),
+        |d| match d {
+            Data::Hash(x) => Some(x),
+            _ => None,
+        },
+    )
 }
 
 fn set_fields(ctx: &mut Ctx<'_>, args: &[Bytes], name: &str) -> Result<usize, Value> {

@@ -7,7 +7,7 @@ use redkit_resp::Value;
 
 use super::{Reply, bulk, err, int, is, ok, parse_i64, read, syntax_error, wrongtype};
 use crate::commands::strings::clamp_range;
-use crate::db::{Data, Entry};
+use crate::db::Data;
 use crate::server::Ctx;
 
 fn list_len(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<usize>, Value> {
@@ -23,21 +23,16 @@ fn list_mut<'a>(
     key: &Bytes,
     create: bool,
 ) -> Result<Option<&'a mut VecDeque<Bytes>>, Value> {
-    let now = ctx.now;
-    let db = ctx.db();
-    match db.get(key, now) {
-        Some(Entry {
-            data: Data::List(_), ..
-        }) => {}
-        Some(_) => return Err(wrongtype()),
-        None if create => db.set(key.clone(), Data::List(VecDeque::new())),
-        None => return Ok(None),
-    }
-    db.touch(key);
-    Ok(db.get_mut(key, now).and_then(|e| match &mut e.data {
-        Data::List(l) => Some(l),
-        _ => None,
-    }))
+    super::collection_mut(
+        ctx,
+        key,
+        create,
+        || Data::List(VecDeque::new()),
+        |d| match d {
+            Data::List(x) => Some(x),
+            _ => None,
+        },
+    )
 }
 
 fn push(ctx: &mut Ctx<'_>, args: &[Bytes], left: bool, only_existing: bool) -> Reply {

@@ -379,6 +379,30 @@ pub(crate) fn read<'a, T>(
     }
 }
 
+/// The collection at `key` for writing, of the type `pick` selects (WRONGTYPE for another); a missing key is
+/// created with `empty()` when `create`, else `Ok(None)`. The key counts as changed, for WATCH.
+pub(crate) fn collection_mut<'a, T>(
+    ctx: &'a mut Ctx<'_>,
+    key: &Bytes,
+    create: bool,
+    empty: fn() -> Data,
+    pick: fn(&mut Data) -> Option<&mut T>,
+) -> Result<Option<&'a mut T>, Value> {
+    let now = ctx.now;
+    let db = ctx.db();
+    match db.get_mut(key, now) {
+        Some(entry) => {
+            if pick(&mut entry.data).is_none() {
+                return Err(wrongtype());
+            }
+        }
+        None if create => db.set(key.clone(), empty()),
+        None => return Ok(None),
+    }
+    db.touch(key);
+    Ok(db.get_mut(key, now).and_then(|e| pick(&mut e.data)))
+}
+
 /// Glob matching as Redis's `stringmatchlen`: `*`, `?`, `[...]` with ranges and `^`, and `\` escapes.
 pub(crate) fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     fn inner(p: &[u8], t: &[u8], depth: usize) -> bool {

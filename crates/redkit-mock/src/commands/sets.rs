@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use super::{Reply, err, glob_match, int, parse_i64, read, scan_options, syntax_error, wrongtype};
-use crate::db::{Data, Entry};
+use super::{Reply, err, glob_match, int, parse_i64, read, scan_options, syntax_error};
+use crate::db::Data;
 use crate::server::Ctx;
 
 fn set_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<HashSet<Bytes>>, Value> {
@@ -21,21 +21,16 @@ fn set_mut<'a>(
     key: &Bytes,
     create: bool,
 ) -> Result<Option<&'a mut HashSet<Bytes>>, Value> {
-    let now = ctx.now;
-    let db = ctx.db();
-    match db.get(key, now) {
-        Some(Entry {
-            data: Data::Set(_), ..
-        }) => {}
-        Some(_) => return Err(wrongtype()),
-        None if create => db.set(key.clone(), Data::Set(HashSet::new())),
-        None => return Ok(None),
-    }
-    db.touch(key);
-    Ok(db.get_mut(key, now).and_then(|e| match &mut e.data {
-        Data::Set(s) => Some(s),
-        _ => None,
-    }))
+    super::collection_mut(
+        ctx,
+        key,
+        create,
+        || Data::Set(HashSet::new()),
+        |d| match d {
+            Data::Set(x) => Some(x),
+            _ => None,
+        },
+    )
 }
 
 fn members(set: impl IntoIterator<Item = Bytes>) -> Value {

@@ -205,14 +205,8 @@ pub(crate) fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let mut buf = BytesMut::from(old.as_deref().unwrap_or_default());
     buf.extend_from_slice(&args[2]);
     let len = buf.len();
-    let expire_at = ctx.db().get(&args[1], now).and_then(|e| e.expire_at);
-    ctx.db().set_entry(
-        args[1].clone(),
-        Entry {
-            data: Data::Str(buf.freeze()),
-            expire_at,
-        },
-    );
+    ctx.db()
+        .set_keep_ttl(args[1].clone(), Data::Str(buf.freeze()), now);
     Ok(int(len))
 }
 
@@ -274,14 +268,8 @@ pub(crate) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     buf[offset..offset + value.len()].copy_from_slice(value);
     let len = buf.len();
     let now = ctx.now;
-    let expire_at = ctx.db().get(&args[1], now).and_then(|e| e.expire_at);
-    ctx.db().set_entry(
-        args[1].clone(),
-        Entry {
-            data: Data::Str(buf.freeze()),
-            expire_at,
-        },
-    );
+    ctx.db()
+        .set_keep_ttl(args[1].clone(), Data::Str(buf.freeze()), now);
     Ok(int(len))
 }
 
@@ -295,14 +283,8 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> Reply {
         .checked_add(by)
         .ok_or_else(|| err("ERR increment or decrement would overflow"))?;
     let now = ctx.now;
-    let expire_at = ctx.db().get(key, now).and_then(|e| e.expire_at);
-    ctx.db().set_entry(
-        key.clone(),
-        Entry {
-            data: Data::Str(Bytes::from(new.to_string())),
-            expire_at,
-        },
-    );
+    ctx.db()
+        .set_keep_ttl(key.clone(), Data::Str(Bytes::from(new.to_string())), now);
     Ok(Value::Integer(new))
 }
 
@@ -340,14 +322,8 @@ pub(crate) fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let text = Bytes::from(format_float(new));
     let now = ctx.now;
-    let expire_at = ctx.db().get(&args[1], now).and_then(|e| e.expire_at);
-    ctx.db().set_entry(
-        args[1].clone(),
-        Entry {
-            data: Data::Str(text.clone()),
-            expire_at,
-        },
-    );
+    ctx.db()
+        .set_keep_ttl(args[1].clone(), Data::Str(text.clone()), now);
     Ok(Value::BulkString(text))
 }
 

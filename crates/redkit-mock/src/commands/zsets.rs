@@ -84,21 +84,16 @@ fn zset_ref<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a ZSet>, Va
 }
 
 fn zset_mut<'a>(ctx: &'a mut Ctx<'_>, key: &Bytes, create: bool) -> Result<Option<&'a mut ZSet>, Value> {
-    let now = ctx.now;
-    let db = ctx.db();
-    match db.get(key, now) {
-        Some(Entry {
-            data: Data::ZSet(_), ..
-        }) => {}
-        Some(_) => return Err(wrongtype()),
-        None if create => db.set(key.clone(), Data::ZSet(ZSet::default())),
-        None => return Ok(None),
-    }
-    db.touch(key);
-    Ok(db.get_mut(key, now).and_then(|e| match &mut e.data {
-        Data::ZSet(z) => Some(z),
-        _ => None,
-    }))
+    super::collection_mut(
+        ctx,
+        key,
+        create,
+        || Data::ZSet(ZSet::default()),
+        |d| match d {
+            Data::ZSet(x) => Some(x),
+            _ => None,
+        },
+    )
 }
 
 fn not_float() -> Value {
