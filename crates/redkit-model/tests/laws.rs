@@ -90,65 +90,65 @@ fn the_model_and_the_map_pass_the_harness() {
     harness::check(Config::default(), BTreeMap::new).unwrap();
 }
 
-/// A store with a classic bug: DEL always reports that the key existed.
+/// A map-backed store with one deliberate bug.
 #[derive(Default)]
-struct LyingDel(BTreeMap<Vec<u8>, Vec<u8>>);
-
-impl KvStore for LyingDel {
-    type Error = Infallible;
-    fn set(&mut self, k: &[u8], v: &[u8]) -> Result<(), Infallible> {
-        self.0.set(k, v)
-    }
-    fn get(&mut self, k: &[u8]) -> Result<Option<Vec<u8>>, Infallible> {
-        KvStore::get(&mut self.0, k)
-    }
-    fn del(&mut self, k: &[u8]) -> Result<bool, Infallible> {
-        self.0.remove(k);
-        Ok(true)
-    }
-    fn exists(&mut self, k: &[u8]) -> Result<bool, Infallible> {
-        self.0.exists(k)
-    }
-    fn flush(&mut self) -> Result<(), Infallible> {
-        KvStore::flush(&mut self.0)
-    }
+struct Buggy {
+    map: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// DEL always reports that the key existed.
+    lying_del: bool,
+    /// Reopening loses every key.
+    forgetful_reopen: bool,
 }
 
-/// A store that loses data on reopen.
-#[derive(Default)]
-struct ForgetfulReopen(BTreeMap<Vec<u8>, Vec<u8>>);
-
-impl KvStore for ForgetfulReopen {
+impl KvStore for Buggy {
     type Error = Infallible;
     fn set(&mut self, k: &[u8], v: &[u8]) -> Result<(), Infallible> {
-        self.0.set(k, v)
+        self.map.set(k, v)
     }
     fn get(&mut self, k: &[u8]) -> Result<Option<Vec<u8>>, Infallible> {
-        KvStore::get(&mut self.0, k)
+        KvStore::get(&mut self.map, k)
     }
     fn del(&mut self, k: &[u8]) -> Result<bool, Infallible> {
-        KvStore::del(&mut self.0, k)
+        let existed = KvStore::del(&mut self.map, k)?;
+        Ok(existed || self.lying_del)
     }
     fn exists(&mut self, k: &[u8]) -> Result<bool, Infallible> {
-        self.0.exists(k)
+        self.map.exists(k)
     }
     fn flush(&mut self) -> Result<(), Infallible> {
-        KvStore::flush(&mut self.0)
+        KvStore::flush(&mut self.map)
     }
     fn reopen(&mut self) -> Result<(), Infallible> {
-        self.0.clear();
+        if self.forgetful_reopen {
+            self.map.clear();
+        }
         Ok(())
     }
 }
 
 #[test]
 fn the_harness_finds_and_shrinks_bugs() {
-    let err = harness::check(Config::default(), LyingDel::default).unwrap_err();
+    let err = harness::check(Config::default(), || Buggy {
+        lying_del: true,
+        ..Buggy::default()
+    })
+    .unwrap_err();
     assert!(err.contains("minimal failing sequence (1 ops): [del("), "{err}");
-    let err = laws::del_removes_and_reports(&mut LyingDel::default(), b"k").unwrap_err();
+    let err = laws::del_removes_and_reports(
+        &mut Buggy {
+            lying_del: true,
+            ..Buggy::default()
+        },
+        b"k",
+    )
+    .unwrap_err();
     assert_eq!(err.law, "del-removes-and-reports");
 
-    let err = harness::check(Config::default(), ForgetfulReopen::default).unwrap_err();
+    let err = harness::check(Config::default(), || Buggy {
+        forgetful_reopen: true,
+        ..Buggy::default()
+    })
+    .unwrap_err();
     // Shrinking is greedy, not exhaustive: the minimal sequence has two operations, a found one at most three.
     assert!(
         err.contains("minimal failing sequence (2 ops)") || err.contains("minimal failing sequence (3 ops)"),
