@@ -157,6 +157,12 @@ pub(crate) struct Db {
     versions: HashMap<Bytes, u64>,
     /// Bumped when the whole database changes at once (FLUSHDB, SWAPDB).
     pub(crate) epoch: u64,
+    /// Keys written since the last look, while some client tracks keys (CLIENT TRACKING); `None` otherwise.
+    tracked: Option<Vec<Bytes>>,
+    /// Set by a flush while some client tracks keys.
+    flushed: bool,
+    /// Keys removed because their time came (the `expired_keys` statistic).
+    pub(crate) expired: u64,
 }
 
 impl Db {
@@ -182,6 +188,7 @@ impl Db {
             .is_some_and(|e| e.expire_at.is_some_and(|t| t <= now))
         {
             self.entries.remove(key);
+            self.expired += 1;
             self.touch(key);
         }
     }
@@ -219,11 +226,34 @@ impl Db {
         removed
     }
 
-    /// Record a change to `key` (for WATCH); called by every write.
+    /// Record a change to `key` (for WATCH and CLIENT TRACKING); called by every write.
     pub(crate) fn touch(&mut self, key: &[u8]) {
         if let Some(v) = self.versions.get_mut(key) {
             *v += 1;
         }
+        if let Some(tracked) = &mut self.tracked {
+            tracked.push(Bytes::copy_from_slice(key));
+        }
+    }
+
+    /// Start or stop recording written keys for CLIENT TRACKING.
+    pub(crate) fn track_writes(&mut self, on: bool) {
+        match (on, self.tracked.is_some()) {
+            (true, false) => self.tracked = Some(Vec::new()),
+            (false, true) => {
+                self.tracked = None;
+                self.flushed = false;
+            }
+            _ => {}
+        }
+    }
+
+    /// Move the keys written since the last call into `out`; `true` if the database was flushed meanwhile.
+    pub(crate) fn take_tracked(&mut self, out: &mut Vec<Bytes>) -> bool {
+        if let Some(tracked) = &mut self.tracked {
+            out.append(tracked);
+        }
+        std::mem::take(&mut self.flushed)
     }
 
     /// Start tracking changes to `key`; its current version.
@@ -250,6 +280,9 @@ impl Db {
         // Watchers compare the epoch too, so no per-key bookkeeping is needed.
         self.entries.clear();
         self.epoch += 1;
+        if self.tracked.is_some() {
+            self.flushed = true;
+        }
     }
 
     /// Every live key (expired ones are removed on the way).
@@ -285,6 +318,7 @@ impl Db {
             .collect();
         for k in due {
             self.entries.remove(&k);
+            self.expired += 1;
             self.touch(&k);
         }
     }

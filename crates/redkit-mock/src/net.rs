@@ -249,10 +249,32 @@ pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
 }
 
 async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiver<bool>) {
-    let mut session = server.session();
+    let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+        return;
+    };
+    let (mut session, mut killed) = server.connect(peer, local);
     let mut mailbox = server.attach_mailbox(&mut session);
-    serve_session(&mut stream, &server, &mut session, &mut mailbox, &mut stopped).await;
+    let mut ends = Ends {
+        stopped: &mut stopped,
+        killed: &mut killed,
+    };
+    serve_session(&mut stream, &server, &mut session, &mut mailbox, &mut ends).await;
     server.disconnect(&session);
+}
+
+/// What ends a connection besides its peer: server shutdown, and CLIENT KILL.
+struct Ends<'a> {
+    stopped: &'a mut watch::Receiver<bool>,
+    killed: &'a mut tokio::sync::oneshot::Receiver<()>,
+}
+
+impl Ends<'_> {
+    async fn any(&mut self) {
+        tokio::select! {
+            _ = self.stopped.changed() => {}
+            _ = &mut *self.killed => {}
+        }
+    }
 }
 
 async fn serve_session(
@@ -260,7 +282,7 @@ async fn serve_session(
     server: &Server,
     session: &mut crate::server::Session,
     mailbox: &mut tokio::sync::mpsc::UnboundedReceiver<Value>,
-    stopped: &mut watch::Receiver<bool>,
+    ends: &mut Ends<'_>,
 ) {
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
@@ -286,11 +308,11 @@ async fn serve_session(
                                 Some(t) => tokio::select! {
                                     r = &mut rx => r.ok(),
                                     () = tokio::time::sleep(t) => None,
-                                    _ = stopped.changed() => return,
+                                    () = ends.any() => return,
                                 },
                                 None => tokio::select! {
                                     r = &mut rx => r.ok(),
-                                    _ = stopped.changed() => return,
+                                    () = ends.any() => return,
                                 },
                             };
                             match waited {
@@ -347,7 +369,7 @@ async fn serve_session(
                     encode_value(&more, session.protocol(), &mut output);
                 }
             }
-            _ = stopped.changed() => return,
+            () = ends.any() => return,
         }
     }
 }

@@ -38,6 +38,17 @@ pub(crate) struct State {
     pub(crate) pubsub: crate::commands::pubsub::Registry,
     /// Clients blocked on keys, in the order they blocked (served first come, first served).
     pub(crate) blocked: std::collections::VecDeque<Waiter>,
+    /// Every connected client, by id.
+    pub(crate) clients: HashMap<u64, crate::commands::clients::ClientRecord>,
+    /// CLIENT TRACKING's table.
+    pub(crate) tracking: crate::commands::tracking::Tracking,
+    /// Run-time settings (CONFIG GET/SET).
+    pub(crate) settings: crate::commands::server::Settings,
+    /// Recent slow commands.
+    pub(crate) slowlog: crate::commands::server::Slowlog,
+    /// SSCAN/HSCAN/ZSCAN cursors over large collections.
+    pub(crate) element_cursors: crate::commands::scan::Cursors,
+    pub(crate) connections_received: u64,
 }
 
 /// A client blocked by BLPOP & co: what to retry, and where to send the reply.
@@ -93,6 +104,10 @@ pub struct Session {
     pub(crate) mailbox: Option<tokio::sync::mpsc::UnboundedSender<Value>>,
     /// Subscribed channels, patterns and shard channels.
     pub(crate) subscriptions: crate::commands::pubsub::Subscriptions,
+    /// Set by CLIENT CACHING: the flag it set survives the next command.
+    pub(crate) caching_set: bool,
+    /// The last command run (CLIENT LIST's `cmd`).
+    pub(crate) last_cmd: &'static str,
 }
 
 impl Session {
@@ -156,6 +171,12 @@ impl Server {
             started_ms,
             blocked: std::collections::VecDeque::new(),
             pubsub: Default::default(),
+            clients: HashMap::new(),
+            tracking: Default::default(),
+            settings: Default::default(),
+            slowlog: Default::default(),
+            element_cursors: Default::default(),
+            connections_received: 0,
         };
         Server {
             state: Arc::new(Mutex::new(state)),
@@ -172,13 +193,32 @@ impl Server {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A new connection's session (RESP2 until HELLO 3).
+    /// A new in-process session (RESP2 until HELLO 3). Call [`Server::disconnect`] when done with it.
     pub fn session(&self) -> Session {
+        self.open_session(String::new(), String::new()).0
+    }
+
+    /// A new session for a network connection from `peer` to `local`, and the signal that CLIENT KILL closed it.
+    pub fn connect(
+        &self,
+        peer: std::net::SocketAddr,
+        local: std::net::SocketAddr,
+    ) -> (Session, tokio::sync::oneshot::Receiver<()>) {
+        self.open_session(peer.to_string(), local.to_string())
+    }
+
+    fn open_session(&self, addr: String, laddr: String) -> (Session, tokio::sync::oneshot::Receiver<()>) {
         let mut state = self.lock();
         let id = state.next_client_id;
         state.next_client_id += 1;
+        state.connections_received += 1;
         let authenticated = state.config.requirepass.is_none();
-        Session {
+        let now = state.clock.now_ms();
+        let (kill, killed) = tokio::sync::oneshot::channel();
+        let mut record = crate::commands::clients::ClientRecord::new(addr, laddr, now);
+        record.kill = Some(kill);
+        state.clients.insert(id, record);
+        let session = Session {
             id,
             db: 0,
             protocol: RespVersion::Resp2,
@@ -192,7 +232,10 @@ impl Server {
             replies: None,
             mailbox: None,
             subscriptions: Default::default(),
-        }
+            caching_set: false,
+            last_cmd: "NULL",
+        };
+        (session, killed)
     }
 
     /// Run one command (`args[0]` is its name) for `session`. A blocking command that would block answers null
@@ -218,7 +261,9 @@ impl Server {
             session,
             now,
         };
+        let started = std::time::Instant::now();
         let reply = dispatch(&mut ctx, args);
+        crate::commands::server::after_command(&mut ctx, args, started.elapsed());
         let outcome = match ctx.session.block.take() {
             None => Executed::Reply(reply),
             Some(block) => {
@@ -235,6 +280,7 @@ impl Server {
             }
         };
         serve_blocked(&mut state);
+        crate::commands::tracking::deliver(&mut state, Some(session.id));
         outcome
     }
 
@@ -242,6 +288,9 @@ impl Server {
     /// subscribe).
     pub fn attach_mailbox(&self, session: &mut Session) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        if let Some(record) = self.lock().clients.get_mut(&session.id) {
+            record.mailbox = Some(tx.clone());
+        }
         session.mailbox = Some(tx);
         rx
     }
@@ -251,6 +300,13 @@ impl Server {
         let mut state = self.lock();
         state.pubsub.forget(session.id);
         state.blocked.retain(|w| w.client != session.id);
+        let was_tracking = state
+            .clients
+            .remove(&session.id)
+            .is_some_and(|r| r.tracking.is_some());
+        if was_tracking {
+            crate::commands::tracking::client_gone(&mut state);
+        }
     }
 
     /// Stop waiting for `session`'s blocked command (its timeout passed, or the client went away).
@@ -265,6 +321,7 @@ impl Server {
         for db in &mut state.dbs {
             db.purge_expired(now);
         }
+        crate::commands::tracking::deliver(&mut state, None);
     }
 }
 
@@ -302,6 +359,8 @@ fn serve_blocked(state: &mut State) {
             replies: None,
             mailbox: None,
             subscriptions: Default::default(),
+            caching_set: false,
+            last_cmd: "NULL",
         };
         let mut ctx = Ctx {
             state,
@@ -391,5 +450,10 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
         return Value::simple("QUEUED");
     }
     ctx.state.commands_processed += 1;
-    (spec.apply)(ctx, args).unwrap_or_else(|e| e)
+    ctx.session.last_cmd = spec.name;
+    let reply = (spec.apply)(ctx, args).unwrap_or_else(|e| e);
+    if ctx.state.tracking.clients > 0 {
+        crate::commands::tracking::after_command(ctx, spec, args);
+    }
+    reply
 }

@@ -9,7 +9,8 @@ use redkit::{Condition, GeoSearch, GeoUnit};
 
 #[tokio::test]
 async fn hyperloglog() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         assert!(c.pfadd("h1", ["a", "b", "c"]).await.unwrap());
         assert!(!c.pfadd("h1", "a").await.unwrap());
         c.pfadd("h2", ["c", "d"]).await.unwrap();
@@ -22,7 +23,8 @@ async fn hyperloglog() {
 
 #[tokio::test]
 async fn geo() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         let places = [
             (13.361389, 38.115556, "Palermo"),
             (15.087269, 37.502669, "Catania"),

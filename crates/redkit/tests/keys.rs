@@ -103,7 +103,7 @@ async fn expiry_in_durations_and_times() {
 }
 
 #[tokio::test]
-async fn rename_copy_move_dump_restore() {
+async fn rename_copy_move() {
     each_protocol!(|c| {
         c.set("a", "1").await.unwrap();
         c.rename("a", "b").await.unwrap();
@@ -118,7 +118,14 @@ async fn rename_copy_move_dump_restore() {
         assert!(c.copy_to_db("e", "e", 1, false).await.unwrap());
         assert!(c.move_to_db("d", 2).await.unwrap());
         assert_eq!(c.exists("d").await.unwrap(), 0);
+    });
+}
 
+#[tokio::test]
+async fn dump_restore() {
+    // DUMP/RESTORE (Redis's RDB payload) is not in the embedded server: real server only.
+    each_protocol!(real_only, |c| {
+        c.set("e", "3").await.unwrap();
         let dumped = c.dump("e").await.unwrap().expect("dump of an existing key");
         assert_eq!(c.dump("nope").await.unwrap(), None);
         c.restore("restored", Duration::ZERO, dumped.clone(), false)

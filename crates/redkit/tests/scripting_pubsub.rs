@@ -11,7 +11,8 @@ use redkit::{MessageKind, Script, Subscriber};
 
 #[tokio::test]
 async fn eval_and_script_cache() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         let v: Vec<String> = c.eval("return {KEYS[1], ARGV[1]}", &["k"], "a").await.unwrap();
         assert_eq!(v, ["k", "a"]);
         let sha = c.script_load("return tonumber(ARGV[1]) * 2").await.unwrap();
@@ -63,7 +64,8 @@ async fn eval_and_script_cache() {
 
 #[tokio::test]
 async fn functions() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         let lib = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return args[1] end)\n\
                    redis.register_function{function_name='myro', callback=function(keys, args) return #keys end, flags={'no-writes'}}";
         assert_eq!(c.function_load(lib, false).await.unwrap(), "mylib");

@@ -91,15 +91,23 @@ async fn server_commands() {
         assert!(info[0].is_some() && info[1].is_none());
         assert!(!format!("{:?}", c.command_docs("get").await.unwrap()).is_empty());
         assert_eq!(c.wait(0, Duration::from_millis(10)).await.unwrap(), 0);
+        c.flushdb(false).await.unwrap();
+        c.set("x", 1).await.unwrap();
+        c.flushall(true).await.unwrap();
+        assert_eq!(c.dbsize().await.unwrap(), 0);
+    });
+}
+
+#[tokio::test]
+async fn background_saves() {
+    // Persistence comes to the embedded server in part 2: real server only.
+    each_protocol!(real_only, |c| {
         // One background child at a time: wait (bounded) for the previous one before each job.
         no_child_running(&c).await;
         c.bgsave().await.unwrap();
         no_child_running(&c).await;
         c.bgrewriteaof().await.unwrap();
-        c.flushdb(false).await.unwrap();
-        c.set("x", 1).await.unwrap();
-        c.flushall(true).await.unwrap();
-        assert_eq!(c.dbsize().await.unwrap(), 0);
+        no_child_running(&c).await;
     });
 }
 

@@ -11,7 +11,8 @@ use redkit::{StreamEntry, StreamId, StreamTrim, XAddOptions, XReadOptions};
 
 #[tokio::test]
 async fn add_range_trim() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         let id1 = c
             .xadd_id("s", XAddOptions::new(), "1-1", [("f", "v1")])
             .await
@@ -86,7 +87,8 @@ async fn add_range_trim() {
 
 #[tokio::test]
 async fn read_and_blocking_read() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         c.xadd_id("s", XAddOptions::new(), "5-0", ("a", "1"))
             .await
             .unwrap();
@@ -127,7 +129,8 @@ async fn read_and_blocking_read() {
 
 #[tokio::test]
 async fn consumer_groups() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         c.xgroup_create("s", "g", "$", true).await.unwrap();
         let err = c.xgroup_create("s", "g", "$", false).await.unwrap_err();
         assert_eq!(

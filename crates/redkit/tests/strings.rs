@@ -133,7 +133,8 @@ async fn multi_key_commands() {
 
 #[tokio::test]
 async fn bitmaps() {
-    each_protocol!(|c| {
+    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    each_protocol!(real_only, |c| {
         assert!(!c.setbit("bits", 7, true).await.unwrap());
         assert!(c.setbit("bits", 7, true).await.unwrap());
         assert!(c.getbit("bits", 7).await.unwrap());

@@ -1,4 +1,4 @@
-//! Connection commands: PING, ECHO, SELECT, SWAPDB, HELLO, AUTH, QUIT, RESET, CLIENT.
+//! Connection commands: PING, ECHO, SELECT, SWAPDB, HELLO, AUTH, QUIT, RESET.
 
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
@@ -96,7 +96,7 @@ pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             check_password(ctx, Some(&args[i + 1]), &args[i + 2])?;
             i += 3;
         } else if is(&args[i], "SETNAME") && i + 1 < args.len() {
-            name = Some(valid_name(&args[i + 1])?);
+            name = Some(super::clients::valid_name(&args[i + 1])?);
             i += 2;
         } else {
             return Err(err(&format!(
@@ -144,16 +144,6 @@ pub(crate) fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     Ok(Value::simple("RESET"))
 }
 
-/// A client name: no spaces, newlines or other special characters; empty clears it.
-fn valid_name(name: &Bytes) -> Result<Option<Bytes>, Value> {
-    if name.iter().any(|b| *b < b'!' || *b > b'~') {
-        return Err(err(
-            "ERR Client names cannot contain spaces, newlines or special characters.",
-        ));
-    }
-    Ok((!name.is_empty()).then(|| name.clone()))
-}
-
 /// The error for a subcommand: wrong arity if `known`, else unknown.
 pub(crate) fn subcommand_error(command: &str, sub: &[u8], known: bool) -> Value {
     let sub = String::from_utf8_lossy(sub);
@@ -167,49 +157,5 @@ pub(crate) fn subcommand_error(command: &str, sub: &[u8], known: bool) -> Value 
             "ERR unknown subcommand '{sub}'. Try {} HELP.",
             command.to_ascii_uppercase()
         ))
-    }
-}
-
-pub(crate) fn client(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let sub = &args[1];
-    let known = ["ID", "GETNAME", "SETNAME", "INFO", "NO-EVICT", "PAUSE", "UNPAUSE"]
-        .iter()
-        .any(|k| is(sub, k));
-    if is(sub, "NO-EVICT") && args.len() == 3 && (is(&args[2], "ON") || is(&args[2], "OFF")) {
-        return ok();
-    }
-    // There is no eviction and nothing to throttle in the embedded server: PAUSE is accepted and has no effect.
-    if is(sub, "PAUSE") && (args.len() == 3 || args.len() == 4) {
-        parse_i64(&args[2]).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
-        return ok();
-    }
-    if is(sub, "UNPAUSE") && args.len() == 2 {
-        return ok();
-    }
-    if is(sub, "ID") && args.len() == 2 {
-        Ok(int(ctx.session.id))
-    } else if is(sub, "GETNAME") && args.len() == 2 {
-        Ok(ctx.session.name.clone().map_or(Value::Null, Value::BulkString))
-    } else if is(sub, "SETNAME") && args.len() == 3 {
-        ctx.session.name = valid_name(&args[2])?;
-        ok()
-    } else if is(sub, "INFO") && args.len() == 2 {
-        let name = ctx
-            .session
-            .name
-            .as_ref()
-            .map(|n| String::from_utf8_lossy(n).into_owned())
-            .unwrap_or_default();
-        let resp = if ctx.session.protocol == RespVersion::Resp3 {
-            3
-        } else {
-            2
-        };
-        Ok(Value::bulk(format!(
-            "id={} addr=embedded name={name} db={} resp={resp}\n",
-            ctx.session.id, ctx.session.db
-        )))
-    } else {
-        Err(subcommand_error("client", sub, known))
     }
 }

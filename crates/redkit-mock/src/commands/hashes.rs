@@ -5,10 +5,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use super::{
-    Reply, bulk, err, format_float, glob_match, int, is, ok, parse_f64, parse_i64, read, scan_options,
-    syntax_error,
-};
+use super::{Reply, bulk, err, format_float, int, is, ok, parse_f64, parse_i64, read, syntax_error};
 use crate::db::Data;
 use crate::server::Ctx;
 
@@ -204,16 +201,4 @@ pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     } else {
         chosen.into_iter().map(|(f, _)| Value::BulkString(f)).collect()
     }))
-}
-
-pub(crate) fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let _cursor = parse_i64(&args[2]).map_err(|_| err("ERR invalid cursor"))?;
-    let (pattern, _count, _) = scan_options(args, 3, false)?;
-    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
-    let items = h
-        .into_iter()
-        .filter(|(f, _)| pattern.as_ref().is_none_or(|p| glob_match(p, f)))
-        .flat_map(|(f, v)| [Value::BulkString(f), Value::BulkString(v)])
-        .collect();
-    Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]))
 }

@@ -13,14 +13,18 @@ use crate::db::{Data, Entry};
 use crate::server::Ctx;
 
 pub(crate) mod blocking;
+pub(crate) mod clients;
 mod connection;
 mod hashes;
 mod keys;
 mod lists;
+mod meta;
 pub(crate) mod pubsub;
-mod server;
+pub(crate) mod scan;
+pub(crate) mod server;
 mod sets;
 mod strings;
+pub(crate) mod tracking;
 mod transactions;
 mod zsets;
 
@@ -174,7 +178,7 @@ static TABLE: &[CommandSpec] = &[
     cmd("sunionstore", -3, sets::sunionstore),
     cmd("sdiffstore", -3, sets::sdiffstore),
     cmd("sintercard", -3, sets::sintercard),
-    cmd("sscan", -3, sets::sscan),
+    cmd("sscan", -3, scan::sscan),
     // hashes
     cmd("hset", -4, hashes::hset),
     cmd("hmset", -4, hashes::hmset),
@@ -191,7 +195,7 @@ static TABLE: &[CommandSpec] = &[
     cmd("hincrby", 4, hashes::hincrby),
     cmd("hincrbyfloat", 4, hashes::hincrbyfloat),
     cmd("hrandfield", -2, hashes::hrandfield),
-    cmd("hscan", -3, hashes::hscan),
+    cmd("hscan", -3, scan::hscan),
     // sorted sets
     cmd("zadd", -4, zsets::zadd),
     cmd("zincrby", 4, zsets::zincrby),
@@ -217,7 +221,7 @@ static TABLE: &[CommandSpec] = &[
     cmd("zpopmax", -2, zsets::zpopmax),
     cmd("zmpop", -4, zsets::zmpop),
     cmd("zrandmember", -2, zsets::zrandmember),
-    cmd("zscan", -3, zsets::zscan),
+    cmd("zscan", -3, scan::zscan),
     cmd("zunion", -3, zsets::zunion),
     cmd("zinter", -3, zsets::zinter),
     cmd("zdiff", -3, zsets::zdiff),
@@ -252,7 +256,7 @@ static TABLE: &[CommandSpec] = &[
     cmd_flags("auth", -2, connection::auth, true, false),
     cmd_flags("quit", -1, connection::quit, true, true),
     cmd_flags("reset", 1, connection::reset, true, true),
-    cmd("client", -2, connection::client),
+    cmd("client", -2, clients::client),
     // server
     cmd("flushdb", -1, server::flushdb),
     cmd("flushall", -1, server::flushall),
@@ -264,6 +268,7 @@ static TABLE: &[CommandSpec] = &[
     cmd("slowlog", -2, server::slowlog),
     cmd("memory", -2, server::memory),
     cmd("object", -2, server::object),
+    cmd("wait", 3, server::wait),
 ];
 
 /// The spec of a command by lower-case name.
@@ -278,6 +283,63 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 /// How many commands the server knows.
 pub(crate) fn count() -> usize {
     TABLE.len()
+}
+
+/// Every command, in table order.
+pub(crate) fn table() -> &'static [CommandSpec] {
+    TABLE
+}
+
+/// What COMMAND INFO and COMMAND DOCS report of a command (generated from Redis 7.0, see `meta.rs`).
+#[derive(Debug)]
+pub(crate) struct Meta {
+    pub(crate) arity: i32,
+    pub(crate) flags: &'static [&'static str],
+    /// First key, last key (negative: counted from the end), step; `(0, 0, 0)` for commands whose keys move.
+    pub(crate) keys: (i32, i32, i32),
+    pub(crate) acl: &'static [&'static str],
+    pub(crate) group: &'static str,
+    pub(crate) since: &'static str,
+    pub(crate) complexity: &'static str,
+}
+
+/// The key arguments of a command (`args[0]` is its name), for CLIENT TRACKING and COMMAND GETKEYS.
+pub(crate) fn command_keys(spec: &CommandSpec, args: &[Bytes]) -> Vec<Bytes> {
+    let numkeys = |at: usize| -> Vec<Bytes> {
+        let n = args
+            .get(at)
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        args.get(at + 1..at + 1 + n).unwrap_or(&[]).to_vec()
+    };
+    match spec.name {
+        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => numkeys(1),
+        "blmpop" | "bzmpop" => numkeys(2),
+        "zunionstore" | "zinterstore" | "zdiffstore" => {
+            let mut keys = args.get(1..2).unwrap_or(&[]).to_vec();
+            keys.extend(numkeys(2));
+            keys
+        }
+        _ => {
+            let Some(meta) = meta::meta(spec.name) else {
+                return Vec::new();
+            };
+            let (first, last, step) = meta.keys;
+            if first <= 0 || step <= 0 || args.len() <= first as usize {
+                return Vec::new();
+            }
+            let last = if last < 0 {
+                args.len().saturating_sub(last.unsigned_abs() as usize)
+            } else {
+                (last as usize).min(args.len() - 1)
+            };
+            (first as usize..=last)
+                .step_by(step as usize)
+                .filter_map(|i| args.get(i).cloned())
+                .collect()
+        }
+    }
 }
 
 // ---- shared helpers ----

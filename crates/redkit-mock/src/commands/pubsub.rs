@@ -26,6 +26,11 @@ impl Subscriptions {
     pub(crate) fn count(&self) -> usize {
         self.channels.len() + self.patterns.len() + self.shard.len()
     }
+
+    /// Channels, patterns and shard channels, counted apart (CLIENT LIST's `sub`, `psub`, `ssub`).
+    pub(crate) fn counts(&self) -> [usize; 3] {
+        [self.channels.len(), self.patterns.len(), self.shard.len()]
+    }
 }
 
 type Subscribers = HashMap<Bytes, HashMap<u64, UnboundedSender<Value>>>;
@@ -39,6 +44,16 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
+    /// Channels with at least one subscriber.
+    pub(crate) fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Patterns with at least one subscriber.
+    pub(crate) fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+
     /// Drop every subscription of a client.
     pub(crate) fn forget(&mut self, client: u64) {
         for map in [&mut self.channels, &mut self.patterns, &mut self.shard] {

@@ -1,4 +1,4 @@
-//! Server commands: FLUSHDB, FLUSHALL, TIME, INFO, CONFIG, COMMAND.
+//! Server commands: FLUSHDB, FLUSHALL, TIME, INFO, CONFIG, COMMAND, SLOWLOG, MEMORY, OBJECT, LASTSAVE, WAIT.
 
 use bytes::Bytes;
 use redkit_resp::Value;
@@ -36,42 +36,372 @@ pub(crate) fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     ]))
 }
 
-pub(crate) fn info(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+/// The run-time settings CONFIG GET/SET work on.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Microseconds; negative disables the slow log, 0 logs everything.
+    pub(crate) slowlog_log_slower_than: i64,
+    pub(crate) slowlog_max_len: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
+        }
+    }
+}
+
+/// One SLOWLOG entry.
+#[derive(Debug)]
+struct SlowEntry {
+    id: u64,
+    time_s: i64,
+    micros: i64,
+    args: Vec<Bytes>,
+    addr: String,
+    name: Bytes,
+}
+
+/// The slow log: the most recent commands that took at least `slowlog-log-slower-than`, newest first.
+#[derive(Debug, Default)]
+pub(crate) struct Slowlog {
+    entries: std::collections::VecDeque<SlowEntry>,
+    next_id: u64,
+}
+
+/// Redis keeps at most 32 arguments of 128 bytes each per entry.
+const SLOWLOG_MAX_ARGC: usize = 32;
+const SLOWLOG_MAX_STRING: usize = 128;
+
+fn slowlog_args(args: &[Bytes]) -> Vec<Bytes> {
+    let keep = if args.len() > SLOWLOG_MAX_ARGC {
+        SLOWLOG_MAX_ARGC - 1
+    } else {
+        args.len()
+    };
+    let mut out: Vec<Bytes> = args[..keep]
+        .iter()
+        .map(|a| {
+            if a.len() > SLOWLOG_MAX_STRING {
+                let mut v = a[..SLOWLOG_MAX_STRING].to_vec();
+                v.extend_from_slice(format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_STRING).as_bytes());
+                Bytes::from(v)
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    if keep < args.len() {
+        out.push(Bytes::from(format!("... ({} more arguments)", args.len() - keep)));
+    }
+    out
+}
+
+/// Book-keeping after every top-level command: the client's record and the slow log.
+pub(crate) fn after_command(ctx: &mut Ctx<'_>, args: &[Bytes], took: std::time::Duration) {
     let now = ctx.now;
-    let uptime = (now - ctx.state.started_ms).max(0) / 1000;
-    let mut text = format!(
-        "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\nuptime_in_seconds:{uptime}\r\n\r\n\
-         # Stats\r\ntotal_commands_processed:{}\r\n\r\n# Keyspace\r\n",
-        ctx.state.commands_processed
-    );
-    for (i, db) in ctx.state.dbs.iter_mut().enumerate() {
-        let keys = db.len(now);
-        if keys > 0 {
-            text.push_str(&format!(
-                "db{i}:keys={keys},expires={},avg_ttl=0\r\n",
-                db.expires_count()
-            ));
+    super::clients::sync_record(ctx.state, ctx.session);
+    let (addr, name) = match ctx.state.clients.get_mut(&ctx.session.id) {
+        Some(r) => {
+            r.last_ms = now;
+            r.last_cmd = ctx.session.last_cmd;
+            (r.addr.clone(), r.name.clone().unwrap_or_default())
+        }
+        None => (String::new(), Bytes::new()),
+    };
+    let threshold = ctx.state.settings.slowlog_log_slower_than;
+    let micros = i64::try_from(took.as_micros()).unwrap_or(i64::MAX);
+    if threshold < 0 || micros < threshold {
+        return;
+    }
+    let skip = super::meta::meta(ctx.session.last_cmd).is_none_or(|m| m.flags.contains(&"skip_slowlog"));
+    if skip || ctx.state.settings.slowlog_max_len == 0 {
+        return;
+    }
+    let log = &mut ctx.state.slowlog;
+    log.entries.push_front(SlowEntry {
+        id: log.next_id,
+        time_s: now / 1000,
+        micros,
+        args: slowlog_args(args),
+        addr,
+        name,
+    });
+    log.next_id += 1;
+    log.entries.truncate(ctx.state.settings.slowlog_max_len);
+}
+
+/// An estimate of the memory a value takes, in the spirit of MEMORY USAGE: key, value and per-entry overhead.
+fn usage(key: &[u8], data: &crate::db::Data) -> usize {
+    let payload = match data {
+        crate::db::Data::Str(s) => s.len(),
+        crate::db::Data::List(l) => l.iter().map(|v| v.len() + 16).sum(),
+        crate::db::Data::Set(s) => s.iter().map(|v| v.len() + 24).sum(),
+        crate::db::Data::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 32).sum(),
+        crate::db::Data::ZSet(z) => z.scores.keys().map(|m| m.len() + 48).sum(),
+    };
+    key.len() + payload + 48
+}
+
+fn human_bytes(n: usize) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{n}B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}G", n / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+/// Resident set size of this process, where the platform tells (Linux).
+fn rss_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+const DEFAULT_SECTIONS: [&str; 8] = [
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "keyspace",
+];
+
+fn info_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    let now = ctx.now;
+    let state = &mut *ctx.state;
+    let uptime = (now - state.started_ms).max(0) / 1000;
+    if !out.is_empty() {
+        out.push_str("\r\n");
+    }
+    let _ = match section {
+        "server" => write!(
+            out,
+            "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_mode:standalone\r\n\
+             os:{} {}\r\narch_bits:{}\r\nprocess_id:{}\r\nrun_id:{:040x}\r\nuptime_in_seconds:{uptime}\r\n\
+             uptime_in_days:{}\r\nhz:10\r\nconfigured_hz:10\r\nexecutable:redkit-server\r\n",
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            usize::BITS,
+            std::process::id(),
+            state.started_ms,
+            uptime / 86_400,
+        ),
+        "clients" => write!(
+            out,
+            "# Clients\r\nconnected_clients:{}\r\nmaxclients:10000\r\nblocked_clients:{}\r\ntracking_clients:{}\r\n\
+             pubsub_clients:{}\r\n",
+            state.clients.len(),
+            state.blocked.len(),
+            state.tracking.clients,
+            state
+                .clients
+                .values()
+                .filter(|c| c.subs.iter().sum::<usize>() > 0)
+                .count(),
+        ),
+        "memory" => {
+            let used: usize = state
+                .dbs
+                .iter_mut()
+                .map(|db| {
+                    db.keys(now)
+                        .iter()
+                        .map(|k| db.get(k, now).map_or(0, |e| usage(k, &e.data)))
+                        .sum::<usize>()
+                })
+                .sum();
+            let rss = rss_bytes();
+            write!(
+                out,
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
+                 used_memory_rss_human:{}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n",
+                human_bytes(used),
+                human_bytes(rss),
+            )
+        }
+        "persistence" => write!(
+            out,
+            "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n\
+             rdb_last_save_time:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
+            state.started_ms / 1000
+        ),
+        "stats" => write!(
+            out,
+            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nexpired_keys:{}\r\n\
+             evicted_keys:0\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n",
+            state.connections_received,
+            state.commands_processed,
+            state.dbs.iter().map(|d| d.expired).sum::<u64>(),
+            state.pubsub.channel_count(),
+            state.pubsub.pattern_count(),
+        ),
+        "replication" => write!(
+            out,
+            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n"
+        ),
+        "cpu" => write!(out, "# CPU\r\n"),
+        "keyspace" => {
+            out.push_str("# Keyspace\r\n");
+            for (i, db) in state.dbs.iter_mut().enumerate() {
+                let keys = db.len(now);
+                if keys > 0 {
+                    let _ = write!(
+                        out,
+                        "db{i}:keys={keys},expires={},avg_ttl=0\r\n",
+                        db.expires_count()
+                    );
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    };
+}
+
+pub(crate) fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut wanted: Vec<String> = args[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    if wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| w == "default" || w == "all" || w == "everything")
+    {
+        wanted = DEFAULT_SECTIONS.iter().map(|s| (*s).to_owned()).collect();
+    }
+    let mut text = String::new();
+    for section in DEFAULT_SECTIONS {
+        if wanted.iter().any(|w| w == section) {
+            info_section(ctx, section, &mut text);
         }
     }
     Ok(Value::bulk(text))
 }
 
-pub(crate) fn config(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+/// What CONFIG GET reports: (name, current value, settable here).
+fn config_values(ctx: &Ctx<'_>) -> Vec<(&'static str, String, bool)> {
+    let s = &ctx.state.settings;
+    vec![
+        ("databases", "16".into(), false),
+        ("maxmemory", "0".into(), false),
+        ("maxmemory-policy", "noeviction".into(), false),
+        ("maxclients", "10000".into(), false),
+        ("appendonly", "no".into(), false),
+        ("appendfsync", "everysec".into(), false),
+        ("save", String::new(), false),
+        ("timeout", "0".into(), false),
+        ("hz", "10".into(), false),
+        ("proto-max-bulk-len", "536870912".into(), false),
+        ("notify-keyspace-events", String::new(), false),
+        ("set-max-intset-entries", "512".into(), false),
+        ("hash-max-listpack-entries", "128".into(), false),
+        ("hash-max-listpack-value", "64".into(), false),
+        ("zset-max-listpack-entries", "128".into(), false),
+        ("zset-max-listpack-value", "64".into(), false),
+        (
+            "requirepass",
+            ctx.state.config.requirepass.clone().unwrap_or_default(),
+            true,
+        ),
+        (
+            "slowlog-log-slower-than",
+            s.slowlog_log_slower_than.to_string(),
+            true,
+        ),
+        ("slowlog-max-len", s.slowlog_max_len.to_string(), true),
+    ]
+}
+
+fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    if args.len() < 4 || !args.len().is_multiple_of(2) {
+        return Err(super::connection::subcommand_error("config", &args[1], true));
+    }
+    let known = config_values(ctx);
+    let failed = |name: &str, why: &str| {
+        super::err(&format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        ))
+    };
+    // Check every pair first: CONFIG SET applies all or nothing.
+    let mut settings = ctx.state.settings.clone();
+    let mut requirepass = ctx.state.config.requirepass.clone();
+    let mut seen: Vec<String> = Vec::new();
+    for pair in args[2..].chunks(2) {
+        let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
+        let Some((_, _, settable)) = known.iter().find(|(n, _, _)| *n == name) else {
+            return Err(super::err(&format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            )));
+        };
+        if seen.contains(&name) {
+            return Err(failed(&name, "duplicate parameter"));
+        }
+        seen.push(name.clone());
+        if !settable {
+            return Err(failed(&name, "the embedded server cannot change it"));
+        }
+        let value = &pair[1];
+        let integer = || {
+            std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse::<i64>().ok())
+                .ok_or_else(|| failed(&name, "argument couldn't be parsed into an integer"))
+        };
+        match name.as_str() {
+            "slowlog-log-slower-than" => {
+                let v = integer()?;
+                if v < -1 {
+                    return Err(failed(
+                        &name,
+                        "argument must be between -1 and 9223372036854775807 inclusive",
+                    ));
+                }
+                settings.slowlog_log_slower_than = v;
+            }
+            "slowlog-max-len" => {
+                let v = integer()?;
+                settings.slowlog_max_len = usize::try_from(v).map_err(|_| {
+                    failed(
+                        &name,
+                        "argument must be between 0 and 9223372036854775807 inclusive",
+                    )
+                })?;
+            }
+            "requirepass" => {
+                requirepass = (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned());
+            }
+            _ => return Err(failed(&name, "the embedded server cannot change it")),
+        }
+    }
+    ctx.state.settings = settings;
+    ctx.state.config.requirepass = requirepass;
+    ok()
+}
+
+pub(crate) fn config(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let sub = &args[1];
     if is(sub, "GET") && args.len() >= 3 {
-        let known = [
-            ("databases", "16"),
-            ("maxmemory", "0"),
-            ("appendonly", "no"),
-            ("save", ""),
-        ];
-        let mut out = Vec::new();
+        let known = config_values(ctx);
+        let mut out: Vec<(&str, String)> = Vec::new();
         for pattern in &args[2..] {
-            for (k, v) in known {
+            for (k, v, _) in &known {
                 if super::glob_match(&pattern.to_ascii_lowercase(), k.as_bytes())
-                    && !out.iter().any(|(n, _)| *n == k)
+                    && !out.iter().any(|(n, _)| n == k)
                 {
-                    out.push((k, v));
+                    out.push((k, v.clone()));
                 }
             }
         }
@@ -80,19 +410,140 @@ pub(crate) fn config(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 .map(|(k, v)| (Value::bulk(k), Value::bulk(v)))
                 .collect(),
         ))
+    } else if is(sub, "SET") {
+        config_set(ctx, args)
     } else if is(sub, "RESETSTAT") && args.len() == 2 {
+        ctx.state.commands_processed = 0;
+        ctx.state.connections_received = 0;
+        for db in &mut ctx.state.dbs {
+            db.expired = 0;
+        }
         ok()
+    } else if is(sub, "REWRITE") && args.len() == 2 {
+        Err(super::err("ERR The server is running without a config file"))
     } else {
-        let known = ["GET", "RESETSTAT"].iter().any(|k| is(sub, k));
+        let known = ["GET", "SET", "RESETSTAT", "REWRITE"].iter().any(|k| is(sub, k));
         Err(super::connection::subcommand_error("config", sub, known))
     }
 }
 
+fn strs(items: &[&'static str]) -> Value {
+    Value::Set(items.iter().map(|s| Value::simple(*s)).collect())
+}
+
+/// One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL categories, tips, key specs,
+/// subcommands (the last three are reported empty).
+fn command_info_entry(name: &str, meta: &super::Meta) -> Value {
+    Value::Array(vec![
+        Value::bulk(name.to_owned()),
+        Value::Integer(meta.arity.into()),
+        strs(meta.flags),
+        Value::Integer(meta.keys.0.into()),
+        Value::Integer(meta.keys.1.into()),
+        Value::Integer(meta.keys.2.into()),
+        strs(meta.acl),
+        Value::Array(vec![]),
+        Value::Array(vec![]),
+        Value::Array(vec![]),
+    ])
+}
+
+fn command_docs_entry(meta: &super::Meta) -> Value {
+    Value::Map(vec![
+        (Value::bulk("since"), Value::bulk(meta.since)),
+        (Value::bulk("group"), Value::bulk(meta.group)),
+        (Value::bulk("complexity"), Value::bulk(meta.complexity)),
+    ])
+}
+
 pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    match args.get(1) {
-        Some(sub) if is(sub, "COUNT") => Ok(int(super::count())),
-        _ => Ok(Value::Array(vec![])),
+    let all = || {
+        super::table()
+            .iter()
+            .filter_map(|c| Some((c.name, super::meta::meta(c.name)?)))
+    };
+    let lookup = |name: &Bytes| {
+        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+        super::lookup(lower.as_bytes()).and_then(|c| Some((c.name, super::meta::meta(c.name)?)))
+    };
+    let Some(sub) = args.get(1) else {
+        return Ok(Value::Array(
+            all().map(|(n, m)| command_info_entry(n, m)).collect(),
+        ));
+    };
+    if is(sub, "COUNT") && args.len() == 2 {
+        Ok(int(super::count()))
+    } else if is(sub, "INFO") {
+        if args.len() == 2 {
+            return Ok(Value::Array(
+                all().map(|(n, m)| command_info_entry(n, m)).collect(),
+            ));
+        }
+        Ok(Value::Array(
+            args[2..]
+                .iter()
+                .map(|a| lookup(a).map_or(Value::Null, |(n, m)| command_info_entry(n, m)))
+                .collect(),
+        ))
+    } else if is(sub, "DOCS") {
+        let entries: Vec<(Value, Value)> = if args.len() == 2 {
+            all()
+                .map(|(n, m)| (Value::bulk(n), command_docs_entry(m)))
+                .collect()
+        } else {
+            args[2..]
+                .iter()
+                .filter_map(lookup)
+                .map(|(n, m)| (Value::bulk(n), command_docs_entry(m)))
+                .collect()
+        };
+        Ok(Value::Map(entries))
+    } else if is(sub, "LIST") {
+        let names: Vec<&str> = match &args[2..] {
+            [] => all().map(|(n, _)| n).collect(),
+            [f, by, value] if is(f, "FILTERBY") && is(by, "ACLCAT") => {
+                let cat = format!("@{}", String::from_utf8_lossy(value).to_ascii_lowercase());
+                all()
+                    .filter(|(_, m)| m.acl.contains(&cat.as_str()))
+                    .map(|(n, _)| n)
+                    .collect()
+            }
+            [f, by, value] if is(f, "FILTERBY") && is(by, "PATTERN") => all()
+                .filter(|(n, _)| super::glob_match(&value.to_ascii_lowercase(), n.as_bytes()))
+                .map(|(n, _)| n)
+                .collect(),
+            [f, by, _] if is(f, "FILTERBY") && is(by, "MODULE") => Vec::new(),
+            _ => return Err(super::syntax_error()),
+        };
+        Ok(Value::Array(names.into_iter().map(Value::bulk).collect()))
+    } else if is(sub, "GETKEYS") && args.len() >= 3 {
+        let spec = lookup(&args[2])
+            .and_then(|(n, _)| super::lookup(n.as_bytes()))
+            .ok_or_else(|| super::err("ERR Invalid command specified"))?;
+        let keys = super::command_keys(spec, &args[2..]);
+        if keys.is_empty() {
+            return Err(super::err("ERR The command has no key arguments"));
+        }
+        Ok(Value::Array(
+            keys.iter().cloned().map(Value::BulkString).collect(),
+        ))
+    } else {
+        let known = ["COUNT", "INFO", "DOCS", "LIST", "GETKEYS"]
+            .iter()
+            .any(|k| is(sub, k));
+        Err(super::connection::subcommand_error("command", sub, known))
     }
+}
+
+/// WAIT: there are no replicas, so no write is ever acknowledged by one.
+pub(crate) fn wait(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    super::parse_i64(&args[1])?;
+    let timeout = super::parse_i64(&args[2])
+        .map_err(|_| super::err("ERR timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(super::err("ERR timeout is negative"));
+    }
+    Ok(int(0))
 }
 
 pub(crate) fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
@@ -100,14 +551,41 @@ pub(crate) fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     Ok(int(ctx.state.started_ms / 1000))
 }
 
-pub(crate) fn slowlog(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    // Commands run in microseconds here: nothing reaches the default 10 ms threshold, so the log stays empty.
+pub(crate) fn slowlog(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let sub = &args[1];
     if is(sub, "GET") && args.len() <= 3 {
-        Ok(Value::Array(vec![]))
+        let count = match args.get(2) {
+            None => 10,
+            Some(n) => match super::parse_i64(n) {
+                Ok(-1) => usize::MAX,
+                Ok(n) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+                _ => {
+                    return Err(super::err("ERR count should be greater than or equal to -1"));
+                }
+            },
+        };
+        Ok(Value::Array(
+            ctx.state
+                .slowlog
+                .entries
+                .iter()
+                .take(count)
+                .map(|e| {
+                    Value::Array(vec![
+                        int(e.id),
+                        Value::Integer(e.time_s),
+                        Value::Integer(e.micros),
+                        Value::Array(e.args.iter().cloned().map(Value::BulkString).collect()),
+                        Value::bulk(e.addr.clone()),
+                        Value::BulkString(e.name.clone()),
+                    ])
+                })
+                .collect(),
+        ))
     } else if is(sub, "LEN") && args.len() == 2 {
-        Ok(int(0))
+        Ok(int(ctx.state.slowlog.entries.len()))
     } else if is(sub, "RESET") && args.len() == 2 {
+        ctx.state.slowlog.entries.clear();
         ok()
     } else {
         let known = ["GET", "LEN", "RESET"].iter().any(|k| is(sub, k));
@@ -119,17 +597,10 @@ pub(crate) fn memory(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let sub = &args[1];
     if is(sub, "USAGE") && (args.len() == 3 || args.len() == 5) {
         let now = ctx.now;
-        // An estimate in the spirit of Redis's: key, value and per-entry overhead.
-        Ok(ctx.db().get(&args[2], now).map_or(Value::Null, |e| {
-            let payload = match &e.data {
-                crate::db::Data::Str(s) => s.len(),
-                crate::db::Data::List(l) => l.iter().map(|v| v.len() + 16).sum(),
-                crate::db::Data::Set(s) => s.iter().map(|v| v.len() + 24).sum(),
-                crate::db::Data::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 32).sum(),
-                crate::db::Data::ZSet(z) => z.scores.keys().map(|m| m.len() + 48).sum(),
-            };
-            int(args[2].len() + payload + 48)
-        }))
+        Ok(ctx
+            .db()
+            .get(&args[2], now)
+            .map_or(Value::Null, |e| int(usage(&args[2], &e.data))))
     } else {
         let known = is(sub, "USAGE");
         Err(super::connection::subcommand_error("memory", sub, known))
@@ -162,9 +633,14 @@ pub(crate) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if is(sub, "REFCOUNT") {
         return Ok(int(1));
     }
-    // Redis 7.0's default encoding thresholds (128 entries, 64-byte values; 44-byte embedded strings).
+    Ok(Value::bulk(encoding(&entry.data)))
+}
+
+/// The encoding Redis 7.0 would use for a value, by its default thresholds (128 entries, 64-byte values; 44-byte
+/// embedded strings; 512-entry intsets).
+pub(crate) fn encoding(data: &crate::db::Data) -> &'static str {
     let small = |len: usize, max_value: usize| len <= 128 && max_value <= 64;
-    let encoding = match &entry.data {
+    match data {
         crate::db::Data::Str(s) if s.len() <= 20 && super::parse_i64(s).is_ok() => "int",
         crate::db::Data::Str(s) if s.len() <= 44 => "embstr",
         crate::db::Data::Str(_) => "raw",
@@ -188,6 +664,5 @@ pub(crate) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             "listpack"
         }
         crate::db::Data::ZSet(_) => "skiplist",
-    };
-    Ok(Value::bulk(encoding))
+    }
 }

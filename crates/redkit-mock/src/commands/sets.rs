@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use super::{Reply, err, glob_match, int, parse_i64, read, scan_options, syntax_error};
+use super::{Reply, err, int, parse_i64, read, syntax_error};
 use crate::db::Data;
 use crate::server::Ctx;
 
@@ -237,17 +237,4 @@ pub(crate) fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let all = sets(ctx, &args[2..2 + n])?;
     let size = combine(all, Op::Inter).len();
     Ok(int(if limit > 0 { size.min(limit) } else { size }))
-}
-
-pub(crate) fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let _cursor = parse_i64(&args[2]).map_err(|_| err("ERR invalid cursor"))?;
-    let (pattern, _count, _) = scan_options(args, 3, false)?;
-    // Small sets are returned in one call (as Redis does for listpack/intset encodings): cursor 0.
-    let set = set_of(ctx, &args[1])?.unwrap_or_default();
-    let items = set
-        .into_iter()
-        .filter(|m| pattern.as_ref().is_none_or(|p| glob_match(p, m)))
-        .map(Value::BulkString)
-        .collect();
-    Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]))
 }

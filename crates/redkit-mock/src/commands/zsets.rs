@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
-use super::{Reply, err, glob_match, int, is, parse_f64, parse_i64, scan_options, syntax_error, wrongtype};
+use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error, wrongtype};
 use crate::db::{Data, Entry, ZSet};
 use crate::server::Ctx;
 
@@ -709,18 +709,6 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             .collect()
     };
     Ok(reply_members(ctx, chosen, withscores))
-}
-
-pub(crate) fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let _cursor = parse_i64(&args[2]).map_err(|_| err("ERR invalid cursor"))?;
-    let (pattern, _, _) = scan_options(args, 3, false)?;
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
-    let items: Vec<Value> = (0..z.len())
-        .filter_map(|i| z.at(i))
-        .filter(|(_, m)| pattern.as_ref().is_none_or(|p| glob_match(p, m)))
-        .flat_map(|(s, m)| [Value::BulkString(m.clone()), Value::bulk(g17(s.0))])
-        .collect();
-    Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]))
 }
 
 /// A source of ZUNION & co: a sorted set, or a plain set whose members score 1.

@@ -31,17 +31,75 @@ pub(crate) async fn client(server: &RedisServer, protocol: RespVersion) -> Clien
     client
 }
 
-/// Run `$body` with `$c` bound to a client, once per protocol, against a private server.
+/// Where a family test runs: a private redis-server, and the embedded server (`redkit-mock`) over TCP.
+pub(crate) enum Backend {
+    /// A real redis-server on a free loopback port.
+    Real(RedisServer),
+    /// The embedded server on a free loopback port.
+    Embedded(redkit_mock::MockServer),
+}
+
+impl Backend {
+    pub(crate) fn url(&self) -> String {
+        match self {
+            Backend::Real(s) => s.url(),
+            Backend::Embedded(s) => s.url(),
+        }
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Backend::Real(_) => "redis-server",
+            Backend::Embedded(_) => "embedded server",
+        }
+    }
+}
+
+/// The backends to run on: the real server (when found) and the embedded one (unless `real_only`).
+pub(crate) async fn backends(real_only: bool) -> Vec<Backend> {
+    let mut out = Vec::new();
+    if let Some(server) = server() {
+        out.push(Backend::Real(server));
+    }
+    if !real_only {
+        out.push(Backend::Embedded(redkit_mock::MockServer::start().await.unwrap()));
+    }
+    out
+}
+
+pub(crate) async fn backend_client(backend: &Backend, protocol: RespVersion) -> Client {
+    let config = Config::from_url(&backend.url())
+        .unwrap()
+        .with_protocol(protocol)
+        .with_request_timeout(Some(Duration::from_secs(10)));
+    let client = Client::connect(config).await.unwrap();
+    redkit::Executor::execute(&client, redkit::Cmd::new("FLUSHALL"))
+        .await
+        .unwrap();
+    client
+}
+
+/// Run `$body` with `$c` bound to a client, once per protocol, on each backend: a private redis-server and the
+/// embedded server. `real_only` skips the embedded server, for commands it does not implement yet.
 #[macro_export]
 macro_rules! each_protocol {
-    (|$c:ident| $body:block) => {{
-        let Some(server) = common::server() else { return };
-        for protocol in common::PROTOCOLS {
-            let $c = common::client(&server, protocol).await;
-            let run = async { $body };
-            tokio::time::timeout(std::time::Duration::from_secs(60), run)
-                .await
-                .unwrap_or_else(|_| panic!("test body timed out on {protocol:?}"));
+    (|$c:ident| $body:block) => {
+        $crate::each_protocol!(@run false, |$c| $body)
+    };
+    (real_only, |$c:ident| $body:block) => {
+        $crate::each_protocol!(@run true, |$c| $body)
+    };
+    (@run $real_only:expr, |$c:ident| $body:block) => {{
+        for backend in common::backends($real_only).await {
+            for protocol in common::PROTOCOLS {
+                let $c = common::backend_client(&backend, protocol).await;
+                let run = async { $body };
+                tokio::time::timeout(std::time::Duration::from_secs(60), run)
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("test body timed out on {} with {protocol:?}", backend.name())
+                    });
+            }
         }
     }};
 }

@@ -1,0 +1,167 @@
+//! SSCAN, HSCAN, ZSCAN: cursors over one collection.
+//!
+//! Like Redis, a collection in a compact encoding (intset, listpack) is returned whole with cursor 0, whatever the
+//! COUNT. A larger one is walked in pages: the first call takes a snapshot of the member names in byte order, and
+//! each page returns the next COUNT of them that are still present, with their current values. So every element
+//! present for the whole scan is returned exactly once, and one removed meanwhile is not returned after its removal
+//! — Redis's guarantees, without its possible duplicates.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use redkit_resp::Value;
+
+use super::zsets::g17;
+use super::{Reply, err, glob_match, scan_options, wrongtype};
+use crate::db::Data;
+use crate::server::Ctx;
+
+/// Most open cursors kept; the oldest are dropped beyond this (a dropped cursor ends its scan early).
+const MAX_CURSORS: usize = 1024;
+
+/// Open element cursors.
+#[derive(Debug, Default)]
+pub(crate) struct Cursors {
+    open: HashMap<u64, Cursor>,
+    next: u64,
+}
+
+#[derive(Debug)]
+struct Cursor {
+    db: usize,
+    key: Bytes,
+    members: Arc<Vec<Bytes>>,
+    pos: usize,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Set,
+    Hash,
+    ZSet,
+}
+
+fn members(data: &Data) -> Vec<Bytes> {
+    let mut out: Vec<Bytes> = match data {
+        Data::Set(s) => s.iter().cloned().collect(),
+        Data::Hash(h) => h.keys().cloned().collect(),
+        Data::ZSet(z) => z.scores.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+/// Append `member` (and its value) to `out` if it is still in `data` and matches.
+fn emit(data: &Data, member: &Bytes, pattern: Option<&Bytes>, out: &mut Vec<Value>) {
+    if pattern.is_some_and(|p| !glob_match(p, member)) {
+        return;
+    }
+    match data {
+        Data::Set(s) if s.contains(member) => out.push(Value::BulkString(member.clone())),
+        Data::Hash(h) => {
+            if let Some(v) = h.get(member) {
+                out.push(Value::BulkString(member.clone()));
+                out.push(Value::BulkString(v.clone()));
+            }
+        }
+        Data::ZSet(z) => {
+            if let Some(score) = z.scores.get(member) {
+                out.push(Value::BulkString(member.clone()));
+                out.push(Value::bulk(g17(*score)));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
+    let cursor: u64 = std::str::from_utf8(&args[2])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| err("ERR invalid cursor"))?;
+    let (pattern, count, _) = scan_options(args, 3, false)?;
+    let done = |items: Vec<Value>| Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]));
+    let now = ctx.now;
+    let db_index = ctx.session.db;
+    let state = &mut *ctx.state;
+    let Some(entry) = state.dbs[db_index].get(&args[1], now) else {
+        return done(Vec::new());
+    };
+    let data = &entry.data;
+    let right_type = matches!(
+        (kind, data),
+        (Kind::Set, Data::Set(_)) | (Kind::Hash, Data::Hash(_)) | (Kind::ZSet, Data::ZSet(_))
+    );
+    if !right_type {
+        return Err(wrongtype());
+    }
+    let mut items = Vec::new();
+    if matches!(super::server::encoding(data), "intset" | "listpack") {
+        // Compact encodings come back whole, in their stored order (sorted sets by score).
+        match data {
+            Data::ZSet(z) => {
+                for i in 0..z.len() {
+                    if let Some((_, m)) = z.at(i) {
+                        emit(data, m, pattern.as_ref(), &mut items);
+                    }
+                }
+            }
+            _ => {
+                for m in members(data) {
+                    emit(data, &m, pattern.as_ref(), &mut items);
+                }
+            }
+        }
+        return done(items);
+    }
+    let cursors = &mut state.element_cursors;
+    let (snapshot, pos) = if cursor == 0 {
+        (Arc::new(members(data)), 0)
+    } else {
+        match cursors.open.get(&cursor) {
+            Some(c) if c.db == db_index && c.key == args[1] => (c.members.clone(), c.pos),
+            _ => return done(Vec::new()),
+        }
+    };
+    let end = (pos + count).min(snapshot.len());
+    for m in &snapshot[pos..end] {
+        emit(data, m, pattern.as_ref(), &mut items);
+    }
+    if end >= snapshot.len() {
+        return done(items);
+    }
+    if cursors.open.len() >= MAX_CURSORS
+        && let Some(oldest) = cursors.open.keys().min().copied()
+    {
+        cursors.open.remove(&oldest);
+    }
+    cursors.next += 1;
+    let id = cursors.next;
+    cursors.open.insert(
+        id,
+        Cursor {
+            db: db_index,
+            key: args[1].clone(),
+            members: snapshot,
+            pos: end,
+        },
+    );
+    Ok(Value::Array(vec![
+        Value::bulk(id.to_string()),
+        Value::Array(items),
+    ]))
+}
+
+pub(crate) fn sscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    scan(ctx, args, Kind::Set)
+}
+
+pub(crate) fn hscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    scan(ctx, args, Kind::Hash)
+}
+
+pub(crate) fn zscan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    scan(ctx, args, Kind::ZSet)
+}
