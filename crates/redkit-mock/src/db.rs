@@ -142,11 +142,25 @@ impl Data {
     }
 }
 
+/// How a string value is held, which decides what OBJECT ENCODING reports (as in Redis 7.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum StrEnc {
+    /// As SET stores it: `int` when it reads as an integer, else `embstr` up to 44 bytes, else `raw`.
+    #[default]
+    Auto,
+    /// Never integer-encoded (INCRBYFLOAT's result): `embstr` or `raw` by length.
+    NoInt,
+    /// Modified in place (APPEND to an existing value, SETRANGE): always `raw`.
+    Raw,
+}
+
 /// A key's value and expiry (Unix ms).
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) data: Data,
     pub(crate) expire_at: Option<i64>,
+    /// For strings: how the value is held.
+    pub(crate) enc: StrEnc,
 }
 
 /// One database. Keys are kept in order so SCAN can resume after the last key it returned.
@@ -201,14 +215,20 @@ impl Db {
             Entry {
                 data,
                 expire_at: None,
+                enc: StrEnc::Auto,
             },
         );
     }
 
     /// Replace a key's value, keeping its expiry (APPEND, SETRANGE, INCR and friends).
     pub(crate) fn set_keep_ttl(&mut self, key: Bytes, data: Data, now: i64) {
+        self.set_keep_ttl_as(key, data, now, StrEnc::Auto);
+    }
+
+    /// [`Db::set_keep_ttl`] for a string held a particular way.
+    pub(crate) fn set_keep_ttl_as(&mut self, key: Bytes, data: Data, now: i64, enc: StrEnc) {
         let expire_at = self.get(&key, now).and_then(|e| e.expire_at);
-        self.set_entry(key, Entry { data, expire_at });
+        self.set_entry(key, Entry { data, expire_at, enc });
     }
 
     /// Store an entry as given.

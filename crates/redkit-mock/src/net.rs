@@ -361,7 +361,12 @@ async fn serve_session(
         tokio::select! {
             read = stream.read_buf(&mut input) => match read {
                 Ok(0) | Err(_) => return,
-                Ok(_) => {}
+                Ok(_) => {
+                    // Pushes queued before these commands arrived go out before their replies.
+                    while let Ok(message) = mailbox.try_recv() {
+                        encode_value(&message, session.protocol(), &mut output);
+                    }
+                }
             },
             Some(message) = mailbox.recv() => {
                 encode_value(&message, session.protocol(), &mut output);

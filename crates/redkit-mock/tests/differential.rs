@@ -23,13 +23,31 @@ enum Compare {
     Shape,
     /// TTL-like integers: the same sign class (−2, −1, or positive).
     Ttl,
+    /// COMMAND / COMMAND INFO: the first seven fields of each entry (name, arity, flags, keys, ACL categories).
+    CommandMeta,
+    /// COMMAND DOCS: since, group and complexity of each command.
+    CommandDocs,
+    /// INFO: the same sections, and every field the embedded server reports is one Redis reports too.
+    InfoFields,
 }
 
 fn compare_mode(args: &[&str]) -> Compare {
     let name = args[0].to_ascii_uppercase();
+    let sub = args.get(1).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+    match (name.as_str(), sub.as_str()) {
+        ("COMMAND", "INFO" | "") => return Compare::CommandMeta,
+        ("COMMAND", "DOCS") => return Compare::CommandDocs,
+        ("COMMAND", "LIST") => return Compare::Unordered,
+        ("INFO", _) => return Compare::InfoFields,
+        ("SLOWLOG", "GET") => return Compare::Shape,
+        ("CLIENT", "TRACKINGINFO") => return Compare::Unordered,
+        ("CLIENT", "GETREDIR" | "KILL" | "CACHING" | "TRACKING") => return Compare::Exact,
+        ("CONFIG", "GET") => return Compare::Unordered,
+        _ => {}
+    }
     match name.as_str() {
-        "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "HGETALL" | "HKEYS" | "HVALS" | "KEYS" | "SSCAN"
-        | "HSCAN" => Compare::Unordered,
+        "SMEMBERS" | "SINTER" | "SUNION" | "SDIFF" | "HGETALL" | "HKEYS" | "HVALS" | "KEYS" | "SCAN"
+        | "SSCAN" | "HSCAN" => Compare::Unordered,
         "SPOP" | "SRANDMEMBER" | "HRANDFIELD" | "ZRANDMEMBER" | "RANDOMKEY" | "TIME" | "CLIENT" | "HELLO"
         | "LASTSAVE" | "MEMORY" => Compare::Shape,
         "TTL" | "PTTL" | "EXPIRETIME" | "PEXPIRETIME" => Compare::Ttl,
@@ -74,8 +92,101 @@ fn ttl_class(v: &Value) -> String {
     }
 }
 
+/// COMMAND INFO entries cut to their first seven fields, flags and categories as sorted strings.
+fn command_meta(v: &Value) -> Vec<String> {
+    let Value::Array(entries) = v else {
+        return vec![format!("{v:?}")];
+    };
+    entries
+        .iter()
+        .map(|e| match e {
+            Value::Array(fields) => fields.iter().take(7).map(canonical).collect::<Vec<_>>().join(" "),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+/// COMMAND DOCS as (command, since, group, complexity), whatever the protocol's map shape.
+fn command_docs(v: &Value) -> Vec<String> {
+    fn pairs(v: &Value) -> Vec<(Value, Value)> {
+        match v {
+            Value::Map(p) => p.clone(),
+            Value::Array(items) => items
+                .chunks(2)
+                .filter_map(|c| Some((c.first()?.clone(), c.get(1)?.clone())))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    let mut out: Vec<String> = pairs(v)
+        .into_iter()
+        .map(|(name, doc)| {
+            let fields: Vec<String> = pairs(&doc)
+                .into_iter()
+                .filter(|(k, _)| {
+                    matches!(k, Value::BulkString(b) if ["since", "group", "complexity"].contains(&&*String::from_utf8_lossy(b)))
+                })
+                .map(|(k, v)| format!("{k:?}={v:?}"))
+                .collect();
+            format!("{name:?}: {}", canonical_list(fields))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn canonical_list(mut items: Vec<String>) -> String {
+    items.sort();
+    items.join(",")
+}
+
+/// INFO text as (section, field names).
+fn info_fields(v: &Value) -> Vec<(String, Vec<String>)> {
+    let text = match v {
+        Value::BulkString(b) | Value::VerbatimString { text: b, .. } => {
+            String::from_utf8_lossy(b).into_owned()
+        }
+        other => return vec![(format!("{other:?}"), Vec::new())],
+    };
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("# ") {
+            sections.push((name.to_owned(), Vec::new()));
+        } else if let (Some((field, _)), Some(last)) = (line.split_once(':'), sections.last_mut()) {
+            last.1.push(field.to_owned());
+        }
+    }
+    sections
+}
+
+fn info_agrees(real: &Value, mock: &Value) -> bool {
+    let (real, mock) = (info_fields(real), info_fields(mock));
+    let names = |s: &[(String, Vec<String>)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    // Sections Redis has and the embedded server leaves out: modules, errorstats, cluster.
+    let optional = ["Modules", "Errorstats", "Cluster", "Commandstats", "Latencystats"];
+    let real_names: Vec<String> = names(&real)
+        .into_iter()
+        .filter(|n| !optional.contains(&n.as_str()))
+        .collect();
+    if real_names != names(&mock) {
+        return false;
+    }
+    mock.iter().all(|(section, fields)| {
+        let theirs = real
+            .iter()
+            .find(|(n, _)| n == section)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default();
+        // Keyspace lines depend on the data, which both hold the same.
+        fields.iter().all(|f| theirs.contains(f))
+    })
+}
+
 fn same(mode: Compare, real: &Value, mock: &Value) -> bool {
     match mode {
+        Compare::CommandMeta => command_meta(real) == command_meta(mock),
+        Compare::CommandDocs => command_docs(real) == command_docs(mock),
+        Compare::InfoFields => info_agrees(real, mock),
         Compare::Exact => real == mock,
         Compare::Unordered => canonical(real) == canonical(mock),
         Compare::Shape => shape(real) == shape(mock),
@@ -1031,6 +1142,377 @@ async fn transactions_and_connection_agree_with_redis() {
     .await;
 }
 
+#[tokio::test]
+async fn introspection_and_configuration_agree_with_redis() {
+    run_scenarios(&[
+        &[
+            "COMMAND INFO get set zadd mset zunionstore blmpop client nosuch",
+            "COMMAND DOCS get zadd nosuch",
+            "COMMAND FOO",
+            "COMMAND GETKEYS set a b",
+            "COMMAND GETKEYS mset a 1 b 2",
+            "COMMAND GETKEYS mget a b c",
+            "COMMAND GETKEYS nosuch a",
+            "COMMAND GETKEYS ping",
+            "COMMAND GETKEYS ping x",
+            "COMMAND GETKEYS get",
+            "COMMAND LIST FILTERBY pattern z*",
+            "COMMAND LIST FILTERBY aclcat hash",
+            "COMMAND LIST FILTERBY foo bar",
+        ],
+        &[
+            "CONFIG GET maxmemory",
+            "CONFIG GET slowlog*",
+            "CONFIG GET databases nosuch",
+            "CONFIG GET",
+            "CONFIG SET slowlog-max-len abc",
+            "CONFIG SET nosuch 1",
+            "CONFIG SET slowlog-max-len",
+            "CONFIG SET slowlog-max-len 10 slowlog-max-len 20",
+            "CONFIG SET slowlog-max-len -1",
+            "CONFIG SET slowlog-log-slower-than -5",
+            "CONFIG REWRITE",
+            "CONFIG FOO",
+            "CONFIG RESETSTAT",
+        ],
+        &[
+            "SLOWLOG RESET",
+            "CONFIG SET slowlog-log-slower-than 0",
+            "SET a 1",
+            "GET a",
+            "SLOWLOG LEN",
+            "SLOWLOG GET 1",
+            "SLOWLOG GET -2",
+            "SLOWLOG GET",
+            "CONFIG SET slowlog-max-len 2",
+            "SET b 1",
+            "SLOWLOG LEN",
+            "CONFIG SET slowlog-log-slower-than 10000 slowlog-max-len 128",
+            "SLOWLOG RESET",
+            "SLOWLOG LEN",
+        ],
+        &[
+            "SET a 1",
+            "INFO",
+            "INFO keyspace",
+            "INFO server clients",
+            "INFO nosuch",
+            "INFO stats",
+            "INFO memory",
+            "INFO persistence",
+            "INFO replication",
+            "INFO all",
+            "WAIT 0 0",
+            "WAIT x 0",
+            "WAIT 0 -1",
+        ],
+        &[
+            "CLIENT LIST TYPE foo",
+            "CLIENT LIST ID abc",
+            "CLIENT LIST ID 99999",
+            "CLIENT KILL 1.2.3.4:5",
+            "CLIENT KILL ID 99999",
+            "CLIENT KILL foo bar",
+            "CLIENT KILL SKIPME maybe",
+            "CLIENT KILL TYPE pubsub",
+            "CLIENT KILL TYPE master",
+            "CLIENT KILL USER nobody",
+        ],
+        &[
+            "CLIENT TRACKING on PREFIX a",
+            "CLIENT TRACKING on OPTIN OPTOUT",
+            "CLIENT TRACKING maybe",
+            "CLIENT TRACKINGINFO",
+            "CLIENT GETREDIR",
+            "CLIENT CACHING yes",
+            "CLIENT TRACKING on REDIRECT 99999",
+            "CLIENT TRACKING on BCAST OPTIN",
+            "CLIENT TRACKING on BCAST PREFIX a PREFIX ab",
+        ],
+        &[
+            "CLIENT TRACKING on",
+            "CLIENT TRACKINGINFO",
+            "CLIENT GETREDIR",
+            "CLIENT TRACKING on BCAST",
+            "CLIENT TRACKING on OPTIN",
+            "CLIENT TRACKING off",
+            "CLIENT TRACKING on OPTIN NOLOOP",
+            "CLIENT CACHING no",
+            "CLIENT CACHING yes",
+            "CLIENT TRACKINGINFO",
+            "CLIENT CACHING maybe",
+            "CLIENT TRACKING off",
+            "CLIENT TRACKING on BCAST PREFIX a PREFIX b",
+            "CLIENT TRACKING on BCAST PREFIX abc",
+            "CLIENT TRACKINGINFO",
+            "CLIENT TRACKING off",
+            "CLIENT TRACKINGINFO",
+        ],
+    ])
+    .await;
+}
+
+/// Walk a SCAN-family cursor to its end (bounded), collecting every element.
+async fn scan_all(conn: &mut Connection, command: &[&str]) -> Vec<Value> {
+    let mut cursor = "0".to_owned();
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        let mut args: Vec<&str> = vec![command[0], command[1], &cursor];
+        args.extend_from_slice(&command[2..]);
+        let reply = Pair::raw(conn, &args).await;
+        let Value::Array(mut parts) = reply else {
+            panic!("{args:?} replied {reply:?}");
+        };
+        let (Some(Value::Array(items)), Some(Value::BulkString(next))) = (parts.pop(), parts.pop()) else {
+            panic!("{args:?}: unexpected reply shape");
+        };
+        out.extend(items);
+        cursor = String::from_utf8_lossy(&next).into_owned();
+        if cursor == "0" {
+            return out;
+        }
+    }
+    panic!("{command:?} did not finish in 10,000 pages");
+}
+
+#[tokio::test]
+async fn collection_scans_agree_with_redis() {
+    let Some((real, mock)) = servers().await else {
+        return;
+    };
+    let members: Vec<String> = (0..300).map(|i| format!("member:{i}")).collect();
+    let ints: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    for protocol in [RespVersion::Resp2, RespVersion::Resp3] {
+        let mut pair = Pair::connect(&real, &mock, protocol).await;
+        let mut setup: Vec<Vec<String>> = Vec::new();
+        for (key, cmd, small) in [("bigset", "SADD", false), ("intset", "SADD", true)] {
+            let source = if small { &ints } else { &members };
+            let mut c = vec![cmd.to_owned(), key.to_owned()];
+            c.extend(source.iter().cloned());
+            setup.push(c);
+        }
+        let mut h = vec!["HSET".to_owned(), "bighash".to_owned()];
+        let mut z = vec!["ZADD".to_owned(), "bigzset".to_owned()];
+        for (i, m) in members.iter().enumerate() {
+            h.extend([m.clone(), format!("v{i}")]);
+            z.extend([format!("{}.5", i % 17), m.clone()]);
+        }
+        setup.extend([h, z]);
+        setup.push(vec![
+            "HSET".into(),
+            "smallhash".into(),
+            "f".into(),
+            "v".into(),
+            "g".into(),
+            "w".into(),
+        ]);
+        setup.push(vec![
+            "ZADD".into(),
+            "smallzset".into(),
+            "2".into(),
+            "b".into(),
+            "1".into(),
+            "a".into(),
+        ]);
+        for c in &setup {
+            let args: Vec<&str> = c.iter().map(String::as_str).collect();
+            pair.check(&args).await.unwrap();
+        }
+        // Small encodings come back whole in one call, in the same order as Redis.
+        for args in [
+            &["ZSCAN", "smallzset", "0"][..],
+            &["HSCAN", "smallhash", "0", "MATCH", "f*"],
+            &["SSCAN", "intset", "0", "COUNT", "5"],
+            &["SSCAN", "nokey", "0"],
+            &["SSCAN", "bighash", "0"],
+            &["HSCAN", "bigset", "x"],
+            &["ZSCAN", "bigzset", "0", "COUNT", "0"],
+            &["ZSCAN", "bigzset", "0", "NOSUCH", "1"],
+        ] {
+            pair.check(args).await.unwrap();
+        }
+        // Large ones page; a whole walk returns the same multiset, each element once.
+        for command in [
+            &["SSCAN", "bigset"][..],
+            &["SSCAN", "bigset", "COUNT", "7"],
+            &["SSCAN", "bigset", "MATCH", "member:1*", "COUNT", "50"],
+            &["HSCAN", "bighash", "COUNT", "20"],
+            &["ZSCAN", "bigzset"],
+        ] {
+            let real_items = scan_all(&mut pair.real, command).await;
+            let mock_items = scan_all(&mut pair.mock, command).await;
+            assert_eq!(
+                canonical(&Value::Array(real_items)),
+                canonical(&Value::Array(mock_items)),
+                "{protocol:?} {command:?}"
+            );
+        }
+    }
+}
+
+/// One connection's script: commands sent in order, then everything it received, frame by frame.
+async fn frames(addr: std::net::SocketAddr, script: &[(usize, &str)]) -> Vec<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push((
+            tokio::net::TcpStream::connect(addr).await.unwrap(),
+            bytes::BytesMut::new(),
+        ));
+    }
+    // Client ids differ between servers: `$0`..`$2` in a command stand for connection n's id.
+    let mut client_ids: Vec<i64> = Vec::new();
+    let mut log = Vec::new();
+    for (n, line) in [(0usize, "CLIENT ID"), (1, "CLIENT ID"), (2, "CLIENT ID")]
+        .into_iter()
+        .chain(script.iter().copied())
+    {
+        let mut text = line.to_owned();
+        for (i, id) in client_ids.iter().enumerate() {
+            text = text.replace(&format!("${i}"), &id.to_string());
+        }
+        let args: Vec<&str> = text.split(' ').collect();
+        let mut request = bytes::BytesMut::new();
+        redkit_resp::encode_value(
+            &Value::Array(args.iter().map(|a| Value::bulk(a.to_string())).collect()),
+            RespVersion::Resp2,
+            &mut request,
+        );
+        let (stream, buf) = &mut conns[n];
+        stream.write_all(&request).await.unwrap();
+        // Read frames until the reply (not a push) arrives; pushes before it are recorded too.
+        let limits = redkit_resp::Limits::default();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match redkit_resp::decode(buf, RespVersion::Resp3, &limits).unwrap() {
+                Some(Value::Push(items)) => {
+                    log.push(format!("conn {n} push {}", canonical(&Value::Push(items))))
+                }
+                Some(Value::Array(items)) if matches!(items.first(), Some(Value::BulkString(b)) if b.as_ref() == b"message") =>
+                {
+                    log.push(format!("conn {n} message {}", canonical(&Value::Array(items))));
+                }
+                Some(reply) => {
+                    if client_ids.len() < 3 {
+                        if let Value::Integer(id) = reply {
+                            client_ids.push(id);
+                        }
+                    } else if text.starts_with("HELLO") {
+                        // HELLO's reply carries the client id, which differs between servers.
+                        log.push(format!("conn {n} `{line}` -> {}", shape(&reply)));
+                    } else {
+                        let mut text = canonical(&reply);
+                        // CLIENT GETREDIR answers a client id.
+                        if line.starts_with("CLIENT GETREDIR") {
+                            for (i, id) in client_ids.iter().enumerate() {
+                                text = text.replace(&format!("Integer({id})"), &format!("Integer(${i})"));
+                            }
+                        }
+                        log.push(format!("conn {n} `{line}` -> {text}"));
+                    }
+                    break;
+                }
+                None => {
+                    let read = tokio::time::timeout_at(deadline, stream.read_buf(buf)).await;
+                    assert!(matches!(read, Ok(Ok(n)) if n > 0), "`{text}` got no reply");
+                }
+            }
+        }
+    }
+    log
+}
+
+#[tokio::test]
+async fn client_tracking_invalidations_agree_with_redis() {
+    let Some((real, mock)) = servers().await else {
+        return;
+    };
+    let real_addr: std::net::SocketAddr = real.url().trim_start_matches("redis://").parse().unwrap();
+    let scripts: &[&[(usize, &str)]] = &[
+        // Default mode over RESP3: one invalidation per read key, then forgotten until read again.
+        &[
+            (0, "HELLO 3"),
+            (0, "CLIENT TRACKING on"),
+            (0, "GET k"),
+            (0, "MGET a b"),
+            (1, "SET k 1"),
+            (0, "PING"),
+            (1, "SET k 2"),
+            (0, "PING"),
+            (0, "GET k"),
+            (1, "DEL k"),
+            (1, "MSET a 1 b 2"),
+            (0, "PING"),
+            (0, "GET a"),
+            (1, "FLUSHALL"),
+            (0, "PING"),
+            (0, "CLIENT TRACKING off"),
+            (0, "GET k"),
+            (1, "SET k 3"),
+            (0, "PING"),
+        ],
+        // A client's own writes: invalidated, unless NOLOOP.
+        &[
+            (0, "HELLO 3"),
+            (0, "CLIENT TRACKING on"),
+            (0, "GET x"),
+            (0, "SET x 1"),
+            (0, "PING"),
+            (0, "CLIENT TRACKING off"),
+            (0, "CLIENT TRACKING on NOLOOP"),
+            (0, "GET x"),
+            (0, "SET x 2"),
+            (0, "PING"),
+            (1, "SET x 3"),
+            (0, "PING"),
+        ],
+        // BCAST with prefixes: every matching write, no reads needed.
+        &[
+            (0, "HELLO 3"),
+            (0, "CLIENT TRACKING on BCAST PREFIX user: PREFIX job:"),
+            (1, "SET user:1 a"),
+            (0, "PING"),
+            (1, "SET other 1"),
+            (0, "PING"),
+            (1, "MSET job:1 x job:2 y"),
+            (0, "PING"),
+            (1, "HSET user:2 f v"),
+            (1, "EXPIRE user:2 0"),
+            (0, "PING"),
+        ],
+        // OPTIN: only keys read right after CLIENT CACHING yes are tracked.
+        &[
+            (0, "HELLO 3"),
+            (0, "CLIENT TRACKING on OPTIN"),
+            (0, "GET a"),
+            (0, "CLIENT CACHING yes"),
+            (0, "GET b"),
+            (1, "SET a 1"),
+            (1, "SET b 1"),
+            (0, "PING"),
+        ],
+        // REDIRECT to a RESP2 subscriber of __redis__:invalidate.
+        &[
+            (2, "SUBSCRIBE __redis__:invalidate"),
+            (0, "CLIENT TRACKING on REDIRECT $2"),
+            (0, "GET r"),
+            (1, "SET r 1"),
+            (2, "PING"),
+            (0, "CLIENT GETREDIR"),
+            (1, "FLUSHDB"),
+            (2, "PING"),
+        ],
+    ];
+    for script in scripts {
+        let expected = frames(real_addr, script).await;
+        let got = frames(mock.addr(), script).await;
+        assert_eq!(expected, got, "script {script:?}");
+        // Each script starts from empty servers.
+        let _ = frames(real_addr, &[(0, "FLUSHALL")]).await;
+        let _ = frames(mock.addr(), &[(0, "FLUSHALL")]).await;
+    }
+}
+
 /// Redis's server and the embedded one disagree on nothing over random sequences of commands.
 #[test]
 fn random_command_sequences_agree_with_redis() {
@@ -1131,6 +1613,49 @@ fn command() -> impl Strategy<Value = Vec<String>> {
         "HKEYS k",
         "HEXISTS k f",
         "HSETNX k f v",
+        "HINCRBYFLOAT k f v",
+        "HMGET k f f",
+        "ZADD k v f",
+        "ZADD k NX v f v f",
+        "ZADD k XX CH v f",
+        "ZINCRBY k v f",
+        "ZSCORE k f",
+        "ZMSCORE k f f",
+        "ZRANK k f",
+        "ZREVRANK k f",
+        "ZREM k f",
+        "ZCARD k",
+        "ZRANGE k i i WITHSCORES",
+        "ZRANGE k v v BYSCORE",
+        "ZRANGEBYSCORE k -inf +inf WITHSCORES",
+        "ZREVRANGEBYSCORE k +inf (v",
+        "ZRANGEBYLEX k - +",
+        "ZCOUNT k v v",
+        "ZPOPMIN k",
+        "ZPOPMAX k i",
+        "ZUNIONSTORE k 2 k k WEIGHTS 2 3",
+        "ZINTERSTORE k 2 k k AGGREGATE MAX",
+        "ZDIFF 2 k k WITHSCORES",
+        "ZREMRANGEBYRANK k i i",
+        "SINTERCARD 2 k k",
+        "SMISMEMBER k v v",
+        "LMPOP 2 k k LEFT",
+        "ZMPOP 2 k k MAX COUNT 2",
+        "RPOPLPUSH k k",
+        "EXPIRE k 0",
+        "PEXPIREAT k 1",
+        "EXPIRE k 100 NX",
+        "EXPIRE k 50 GT",
+        "EXPIRE k 200 LT",
+        "PTTL k",
+        "SETEX k 100 v",
+        "GETEX k PERSIST",
+        "GETEX k EX 100",
+        "SET k v KEEPTTL GET",
+        "OBJECT ENCODING k",
+        "SCAN 0",
+        "KEYS *",
+        "DBSIZE",
         "MULTI",
         "EXEC",
         "DISCARD",

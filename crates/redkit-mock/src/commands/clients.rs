@@ -231,6 +231,12 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         } else if is(opt, "LADDR") {
             filter.laddr = Some(value.clone());
         } else if is(opt, "USER") {
+            if !is(value, "default") {
+                return Err(err(&format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(value)
+                )));
+            }
             filter.user = Some(value.clone());
         } else if is(opt, "SKIPME") {
             filter.skip_me = if is(value, "yes") {

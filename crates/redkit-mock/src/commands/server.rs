@@ -200,16 +200,10 @@ fn info_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
         ),
         "clients" => write!(
             out,
-            "# Clients\r\nconnected_clients:{}\r\nmaxclients:10000\r\nblocked_clients:{}\r\ntracking_clients:{}\r\n\
-             pubsub_clients:{}\r\n",
+            "# Clients\r\nconnected_clients:{}\r\nmaxclients:10000\r\nblocked_clients:{}\r\ntracking_clients:{}\r\n",
             state.clients.len(),
             state.blocked.len(),
             state.tracking.clients,
-            state
-                .clients
-                .values()
-                .filter(|c| c.subs.iter().sum::<usize>() > 0)
-                .count(),
         ),
         "memory" => {
             let used: usize = state
@@ -516,10 +510,19 @@ pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             _ => return Err(super::syntax_error()),
         };
         Ok(Value::Array(names.into_iter().map(Value::bulk).collect()))
-    } else if is(sub, "GETKEYS") && args.len() >= 3 {
+    } else if is(sub, "GETKEYS") && args.len() >= 4 {
         let spec = lookup(&args[2])
             .and_then(|(n, _)| super::lookup(n.as_bytes()))
             .ok_or_else(|| super::err("ERR Invalid command specified"))?;
+        let argc = args.len() - 2;
+        let arity_ok = if spec.arity >= 0 {
+            argc == spec.arity as usize
+        } else {
+            argc >= spec.arity.unsigned_abs() as usize
+        };
+        if !arity_ok {
+            return Err(super::connection::subcommand_error("command", &args[1], true));
+        }
         let keys = super::command_keys(spec, &args[2..]);
         if keys.is_empty() {
             return Err(super::err("ERR The command has no key arguments"));
@@ -633,7 +636,12 @@ pub(crate) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if is(sub, "REFCOUNT") {
         return Ok(int(1));
     }
-    Ok(Value::bulk(encoding(&entry.data)))
+    Ok(Value::bulk(match (&entry.data, entry.enc) {
+        (crate::db::Data::Str(_), crate::db::StrEnc::Raw) => "raw",
+        (crate::db::Data::Str(s), crate::db::StrEnc::NoInt) if s.len() <= 44 => "embstr",
+        (crate::db::Data::Str(_), crate::db::StrEnc::NoInt) => "raw",
+        (data, _) => encoding(data),
+    }))
 }
 
 /// The encoding Redis 7.0 would use for a value, by its default thresholds (128 entries, 64-byte values; 44-byte

@@ -7,7 +7,7 @@ use super::{
     Reply, bulk, err, format_float, int, is, not_integer, ok, parse_f64, parse_i64, read, syntax_error,
     wrongtype,
 };
-use crate::db::{Data, Entry};
+use crate::db::{Data, Entry, StrEnc};
 use crate::server::Ctx;
 
 /// Largest string Redis allows (`proto-max-bulk-len`, 512 MiB).
@@ -108,6 +108,7 @@ pub(crate) fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Entry {
             data: Data::Str(value.clone()),
             expire_at,
+            enc: StrEnc::Auto,
         },
     );
     if get { old_reply() } else { ok() }
@@ -129,6 +130,7 @@ fn set_with_ttl(ctx: &mut Ctx<'_>, args: &[Bytes], unit_ms: i64, command: &str) 
         Entry {
             data: Data::Str(args[3].clone()),
             expire_at: Some(at),
+            enc: StrEnc::Auto,
         },
     );
     ok()
@@ -202,11 +204,13 @@ pub(crate) fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 pub(crate) fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let old = string_of(ctx, &args[1])?;
     let now = ctx.now;
+    // A new key is stored as SET would; an existing value grows in place, as a raw string.
+    let enc = if old.is_some() { StrEnc::Raw } else { StrEnc::Auto };
     let mut buf = BytesMut::from(old.as_deref().unwrap_or_default());
     buf.extend_from_slice(&args[2]);
     let len = buf.len();
     ctx.db()
-        .set_keep_ttl(args[1].clone(), Data::Str(buf.freeze()), now);
+        .set_keep_ttl_as(args[1].clone(), Data::Str(buf.freeze()), now, enc);
     Ok(int(len))
 }
 
@@ -269,7 +273,7 @@ pub(crate) fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let len = buf.len();
     let now = ctx.now;
     ctx.db()
-        .set_keep_ttl(args[1].clone(), Data::Str(buf.freeze()), now);
+        .set_keep_ttl_as(args[1].clone(), Data::Str(buf.freeze()), now, StrEnc::Raw);
     Ok(int(len))
 }
 
@@ -323,7 +327,7 @@ pub(crate) fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let text = Bytes::from(format_float(new));
     let now = ctx.now;
     ctx.db()
-        .set_keep_ttl(args[1].clone(), Data::Str(text.clone()), now);
+        .set_keep_ttl_as(args[1].clone(), Data::Str(text.clone()), now, StrEnc::NoInt);
     Ok(Value::BulkString(text))
 }
 

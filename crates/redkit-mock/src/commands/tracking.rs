@@ -132,29 +132,32 @@ pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if mode.bcast && (mode.optin || mode.optout) {
         return Err(err("ERR OPTIN and OPTOUT are not compatible with BCAST"));
     }
-    // Prefixes of one client must not overlap (one would be announced twice).
+    // Prefixes of one client must not overlap (one would be announced twice): each new one is checked against the
+    // existing ones, then against the other new ones.
     let existing: Vec<Bytes> = current.as_ref().map(|c| c.prefixes.clone()).unwrap_or_default();
-    let mut all = existing.clone();
-    for p in &mode.prefixes {
-        if let Some(q) = all
+    let overlap = |p: &Bytes, q: &Bytes| p.starts_with(q) || q.starts_with(p);
+    for (i, p) in mode.prefixes.iter().enumerate() {
+        let clash = existing
             .iter()
-            .find(|q| *q != p && (q.starts_with(p) || p.starts_with(q)))
-        {
+            .find(|q| overlap(p, q))
+            .map(|q| ("an existing", q))
+            .or_else(|| {
+                mode.prefixes
+                    .iter()
+                    .enumerate()
+                    .find(|(j, q)| *j != i && overlap(p, q))
+                    .map(|(_, q)| ("another provided", q))
+            });
+        if let Some((which, q)) = clash {
             return Err(err(&format!(
-                "ERR Prefix '{}' overlaps with {} prefix '{}'. Prefixes for a single client must not overlap.",
+                "ERR Prefix '{}' overlaps with {which} prefix '{}'. Prefixes for a single client must not overlap.",
                 String::from_utf8_lossy(p),
-                if existing.contains(q) {
-                    "an existing"
-                } else {
-                    "another provided"
-                },
                 String::from_utf8_lossy(q)
             )));
         }
-        if !all.contains(p) {
-            all.push(p.clone());
-        }
     }
+    let mut all = existing;
+    all.extend(mode.prefixes.iter().cloned());
     mode.prefixes = all;
     if current.is_none() {
         ctx.state.tracking.clients += 1;
@@ -232,7 +235,7 @@ pub(crate) fn tracking_info(ctx: &mut Ctx<'_>) -> Value {
             int(r)
         }
         Some(r) => int(r),
-        None => Value::Integer(-1),
+        None => Value::Integer(0),
     };
     Value::Map(vec![
         (Value::bulk("flags"), Value::Set(flags)),
