@@ -117,7 +117,8 @@ pub(crate) enum Data {
     List(VecDeque<Bytes>),
     Set(HashSet<Bytes>),
     Hash(HashMap<Bytes, Bytes>),
-    ZSet(ZSet),
+    /// Boxed: a sorted set is twice the size of the other variants, and most keys are not sorted sets.
+    ZSet(Box<ZSet>),
 }
 
 impl Data {
@@ -152,6 +153,8 @@ pub(crate) enum StrEnc {
     NoInt,
     /// Modified in place (APPEND to an existing value, SETRANGE): always `raw`.
     Raw,
+    /// A collection that has been in its large encoding (hashtable, skiplist): Redis never converts back.
+    Big,
 }
 
 /// A key's value and expiry (Unix ms).

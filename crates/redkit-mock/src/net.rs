@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use bytes::{Bytes, BytesMut};
-use redkit_resp::{Limits, ProtocolError, RespVersion, Value, encode_value};
+use bytes::{Buf, Bytes, BytesMut};
+use redkit_resp::{Limits, Value, encode_value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -110,34 +110,7 @@ fn parse_request(buf: &mut BytesMut) -> Result<Option<Request>, String> {
         return Ok(None);
     }
     if buf[0] == b'*' {
-        let limits = Limits {
-            max_bulk_len: Limits::DEFAULT_MAX_BULK_LEN,
-            max_aggregate_len: MAX_MULTIBULK,
-            max_depth: 1,
-        };
-        return match redkit_resp::decode(buf, RespVersion::Resp2, &limits) {
-            Ok(None) => Ok(None),
-            Ok(Some(Value::Array(items))) => {
-                let mut args = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        Value::BulkString(b) => args.push(b),
-                        other => return Err(format!("expected '$', got '{}'", first_byte(&other))),
-                    }
-                }
-                Ok(Some(if args.is_empty() {
-                    Request::Empty
-                } else {
-                    Request::Command(args)
-                }))
-            }
-            Ok(Some(Value::Null)) => Ok(Some(Request::Empty)),
-            Ok(Some(_)) => Err("invalid multibulk length".into()),
-            Err(ProtocolError::BulkTooLong { .. }) => Err("invalid bulk length".into()),
-            Err(ProtocolError::AggregateTooLong { .. }) => Err("invalid multibulk length".into()),
-            Err(ProtocolError::TooDeep { .. }) => Err("expected '$', got '*'".into()),
-            Err(e) => Err(format!("invalid request: {e}")),
-        };
+        return parse_multibulk(buf);
     }
     // Inline: one line of space-separated arguments, quotes allowed.
     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
@@ -157,14 +130,71 @@ fn parse_request(buf: &mut BytesMut) -> Result<Option<Request>, String> {
     }
 }
 
-fn first_byte(v: &Value) -> char {
-    match v {
-        Value::Array(_) => '*',
-        Value::Integer(_) => ':',
-        Value::SimpleString(_) => '+',
-        Value::Error(_) => '-',
-        _ => '?',
+/// The integer on the line starting at `from` (after a `*` or `$`), and where the next line starts; `Ok(None)` if
+/// the line is not complete yet.
+fn line_int(buf: &[u8], from: usize, too_big: &str, invalid: &str) -> Result<Option<(i64, usize)>, String> {
+    let Some(nl) = buf[from..].iter().position(|&b| b == b'\n') else {
+        return if buf.len() - from > MAX_INLINE {
+            Err(too_big.into())
+        } else {
+            Ok(None)
+        };
+    };
+    let end = from + nl;
+    let digits = buf[from..end].strip_suffix(b"\r").unwrap_or(&buf[from..end]);
+    let n = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| d.parse::<i64>().ok())
+        .ok_or_else(|| invalid.to_owned())?;
+    Ok(Some((n, end + 1)))
+}
+
+/// A multibulk request (`*N` then N `$len` bulk strings), as Redis reads it: counts and lengths are checked before
+/// anything is allocated. The arguments are slices of one copy of the request's bytes, so a stored key or value
+/// keeps only its own command alive, never the connection's read buffer.
+fn parse_multibulk(buf: &mut BytesMut) -> Result<Option<Request>, String> {
+    let Some((n, mut pos)) = line_int(buf, 1, "too big mbulk count string", "invalid multibulk length")?
+    else {
+        return Ok(None);
+    };
+    if n > MAX_MULTIBULK as i64 {
+        return Err("invalid multibulk length".into());
     }
+    if n <= 0 {
+        buf.advance(pos);
+        return Ok(Some(Request::Empty));
+    }
+    let mut spans = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let Some(&marker) = buf.get(pos) else {
+            return Ok(None);
+        };
+        if marker != b'$' {
+            return Err(format!("expected '$', got '{}'", marker as char));
+        }
+        let Some((len, start)) = line_int(buf, pos + 1, "too big bulk count string", "invalid bulk length")?
+        else {
+            return Ok(None);
+        };
+        if !(0..=Limits::DEFAULT_MAX_BULK_LEN as i64).contains(&len) {
+            return Err("invalid bulk length".into());
+        }
+        let end = start + len as usize;
+        if buf.len() < end + 2 {
+            return Ok(None);
+        }
+        spans.push((start, end));
+        pos = end + 2;
+    }
+    let first = spans.first().map_or(pos, |(start, _)| *start);
+    let frame = Bytes::copy_from_slice(&buf[first..pos]);
+    buf.advance(pos);
+    Ok(Some(Request::Command(
+        spans
+            .into_iter()
+            .map(|(start, end)| frame.slice(start - first..end - first))
+            .collect(),
+    )))
 }
 
 /// Split an inline command like Redis's `sdssplitargs`: spaces separate, "double" and 'single' quotes group,
@@ -286,68 +316,73 @@ async fn serve_session(
 ) {
     let mut input = BytesMut::with_capacity(16 * 1024);
     let mut output = BytesMut::with_capacity(16 * 1024);
+    let mut queue = std::collections::VecDeque::new();
+    let mut replies = Vec::new();
     loop {
-        // Answer every complete request already buffered, then write the replies in one go.
+        // Parse every complete request already buffered; a malformed one ends the connection after the replies to
+        // those before it.
+        let mut protocol_error = None;
         loop {
             match parse_request(&mut input) {
                 Ok(None) => break,
-                Ok(Some(Request::Empty)) => continue,
-                Ok(Some(Request::Command(args))) => {
-                    let reply = match server.execute_or_block(session, &args) {
-                        Executed::Reply(v) => v,
-                        Executed::Blocked(mut rx, timeout) => {
-                            // Answer what came before, then wait for a push, the timeout or shutdown.
-                            if !output.is_empty() {
-                                if stream.write_all(&output).await.is_err() {
-                                    server.unblock(session);
-                                    return;
-                                }
-                                output.clear();
-                            }
-                            let waited = match timeout {
-                                Some(t) => tokio::select! {
-                                    r = &mut rx => r.ok(),
-                                    () = tokio::time::sleep(t) => None,
-                                    () = ends.any() => return,
-                                },
-                                None => tokio::select! {
-                                    r = &mut rx => r.ok(),
-                                    () = ends.any() => return,
-                                },
-                            };
-                            match waited {
-                                Some(v) => v,
-                                None => {
-                                    server.unblock(session);
-                                    // Served just before the unblock? Then that reply stands.
-                                    rx.try_recv().unwrap_or(Value::Null)
-                                }
-                            }
-                        }
-                    };
-                    match session.replies.take() {
-                        Some(replies) => {
-                            for r in &replies {
-                                encode_value(r, session.protocol(), &mut output);
-                            }
-                        }
-                        None => encode_value(&reply, session.protocol(), &mut output),
-                    }
-                    if session.is_closing() {
-                        let _ = stream.write_all(&output).await;
-                        return;
-                    }
-                }
+                Ok(Some(Request::Empty)) => {}
+                Ok(Some(Request::Command(args))) => queue.push_back(args),
                 Err(reason) => {
-                    encode_value(
-                        &Value::error(format!("ERR Protocol error: {reason}")),
-                        session.protocol(),
-                        &mut output,
-                    );
-                    let _ = stream.write_all(&output).await;
-                    return;
+                    protocol_error = Some(reason);
+                    break;
                 }
             }
+        }
+        // Run them in batches under one lock, then write the replies in one go.
+        while !queue.is_empty() {
+            let stopped = server.execute_batch(session, &mut queue, &mut replies);
+            for r in replies.drain(..) {
+                encode_value(&r, session.protocol(), &mut output);
+            }
+            if session.is_closing() {
+                let _ = stream.write_all(&output).await;
+                return;
+            }
+            let Some(Executed::Blocked(mut rx, timeout)) = stopped else {
+                continue;
+            };
+            // Answer what came before, then wait for a push, the timeout, a kill or shutdown.
+            if !output.is_empty() {
+                if stream.write_all(&output).await.is_err() {
+                    server.unblock(session);
+                    return;
+                }
+                output.clear();
+            }
+            let waited = match timeout {
+                Some(t) => tokio::select! {
+                    r = &mut rx => r.ok(),
+                    () = tokio::time::sleep(t) => None,
+                    () = ends.any() => return,
+                },
+                None => tokio::select! {
+                    r = &mut rx => r.ok(),
+                    () = ends.any() => return,
+                },
+            };
+            let reply = match waited {
+                Some(v) => v,
+                None => {
+                    server.unblock(session);
+                    // Served just before the unblock? Then that reply stands.
+                    rx.try_recv().unwrap_or(Value::Null)
+                }
+            };
+            encode_value(&reply, session.protocol(), &mut output);
+        }
+        if let Some(reason) = protocol_error {
+            encode_value(
+                &Value::error(format!("ERR Protocol error: {reason}")),
+                session.protocol(),
+                &mut output,
+            );
+            let _ = stream.write_all(&output).await;
+            return;
         }
         if !output.is_empty() {
             if stream.write_all(&output).await.is_err() {

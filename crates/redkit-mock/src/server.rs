@@ -255,33 +255,33 @@ impl Server {
     /// Run one command; blocking commands that find nothing register the client and return a channel.
     pub fn execute_or_block(&self, session: &mut Session, args: &[Bytes]) -> Executed {
         let mut state = self.lock();
-        let now = state.clock.now_ms();
-        let mut ctx = Ctx {
-            state: &mut state,
-            session,
-            now,
-        };
-        let started = std::time::Instant::now();
-        let reply = dispatch(&mut ctx, args);
-        crate::commands::server::after_command(&mut ctx, args, started.elapsed());
-        let outcome = match ctx.session.block.take() {
-            None => Executed::Reply(reply),
-            Some(block) => {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                ctx.state.blocked.push_back(Waiter {
-                    client: ctx.session.id,
-                    db: ctx.session.db,
-                    protocol: ctx.session.protocol,
-                    keys: block.keys,
-                    retry: block.retry,
-                    reply: tx,
-                });
-                Executed::Blocked(rx, block.timeout)
+        run_one(&mut state, session, args)
+    }
+
+    /// Run pipelined commands from the front of `queue` under one acquisition of the server lock, pushing each
+    /// reply (or, for SUBSCRIBE and friends, each of its replies) onto `replies`. Stops early, returning the
+    /// blocked command's [`Executed::Blocked`], when a command blocks, or after a command that closes the
+    /// connection (QUIT); the commands after it stay in `queue`.
+    pub fn execute_batch(
+        &self,
+        session: &mut Session,
+        queue: &mut std::collections::VecDeque<Vec<Bytes>>,
+        replies: &mut Vec<Value>,
+    ) -> Option<Executed> {
+        let mut state = self.lock();
+        while let Some(args) = queue.pop_front() {
+            match run_one(&mut state, session, &args) {
+                Executed::Reply(v) => match session.replies.take() {
+                    Some(many) => replies.extend(many),
+                    None => replies.push(v),
+                },
+                blocked @ Executed::Blocked(..) => return Some(blocked),
             }
-        };
-        serve_blocked(&mut state);
-        crate::commands::tracking::deliver(&mut state, Some(session.id));
-        outcome
+            if session.closing {
+                return None;
+            }
+        }
+        None
     }
 
     /// Give `session` a mailbox for pub/sub messages (a connection does this; in-process sessions cannot
@@ -323,6 +323,35 @@ impl Server {
         }
         crate::commands::tracking::deliver(&mut state, None);
     }
+}
+
+/// One command under the lock: dispatch, book-keeping, then wake whoever it unblocked and send invalidations.
+fn run_one(state: &mut State, session: &mut Session, args: &[Bytes]) -> Executed {
+    let now = state.clock.now_ms();
+    let mut ctx = Ctx { state, session, now };
+    let started = std::time::Instant::now();
+    let reply = dispatch(&mut ctx, args);
+    crate::commands::server::after_command(&mut ctx, args, started.elapsed());
+    let outcome = match ctx.session.block.take() {
+        None => Executed::Reply(reply),
+        Some(block) => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            ctx.state.blocked.push_back(Waiter {
+                client: ctx.session.id,
+                db: ctx.session.db,
+                protocol: ctx.session.protocol,
+                keys: block.keys,
+                retry: block.retry,
+                reply: tx,
+            });
+            Executed::Blocked(rx, block.timeout)
+        }
+    };
+    if !state.blocked.is_empty() {
+        serve_blocked(state);
+    }
+    crate::commands::tracking::deliver(state, Some(session.id));
+    outcome
 }
 
 /// Serve blocked clients, oldest first, while any of them can now be answered.

@@ -183,7 +183,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let now = ctx.now;
     let me = ctx.session.id;
-    sync_record(ctx.state, ctx.session);
+    sync_record(ctx.state, ctx.session, ctx.now);
     let mut listed: Vec<(&u64, &ClientRecord)> = ctx
         .state
         .clients
@@ -278,8 +278,10 @@ fn kill(ctx: &mut Ctx<'_>, id: u64) {
 }
 
 /// Copy what CLIENT LIST shows from a session into its record.
-pub(crate) fn sync_record(state: &mut State, session: &crate::server::Session) {
+pub(crate) fn sync_record(state: &mut State, session: &crate::server::Session, now: i64) {
     if let Some(r) = state.clients.get_mut(&session.id) {
+        r.last_ms = now;
+        r.last_cmd = session.last_cmd;
         r.db = session.db;
         r.resp = session.protocol;
         r.multi = session
@@ -314,7 +316,7 @@ pub(crate) fn client(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ctx.session.name = valid_name(&args[2])?;
         ok()
     } else if is(sub, "INFO") && n == 2 {
-        sync_record(ctx.state, ctx.session);
+        sync_record(ctx.state, ctx.session, ctx.now);
         let line = ctx
             .state
             .clients

@@ -322,6 +322,26 @@ pub(crate) fn do_move(ctx: &mut Ctx<'_>, src: &Bytes, dst: &Bytes, from_left: bo
         }
         return Ok(Value::Null);
     }
+    if src == dst {
+        // A rotation: the list never empties, so the key (and its expiry) stays.
+        let Some(list) = list_mut(ctx, src, false)? else {
+            return Ok(Value::Null);
+        };
+        let v = if from_left {
+            list.pop_front()
+        } else {
+            list.pop_back()
+        };
+        let Some(v) = v else {
+            return Ok(Value::Null);
+        };
+        if to_left {
+            list.push_front(v.clone());
+        } else {
+            list.push_back(v.clone());
+        }
+        return Ok(Value::BulkString(v));
+    }
     let Some(mut popped) = pop_n(ctx, src, from_left, 1)? else {
         return Ok(Value::Null);
     };

@@ -457,6 +457,10 @@ pub(crate) fn collection_mut<'a, T>(
             if pick(&mut entry.data).is_none() {
                 return Err(wrongtype());
             }
+            // Once in its large encoding, a collection stays there (as in Redis) even if it shrinks again.
+            if entry.enc != crate::db::StrEnc::Big && server::is_big(&entry.data) {
+                entry.enc = crate::db::StrEnc::Big;
+            }
         }
         None if create => db.set(key.clone(), empty()),
         None => return Ok(None),

@@ -98,7 +98,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
         return Err(wrongtype());
     }
     let mut items = Vec::new();
-    if matches!(super::server::encoding(data), "intset" | "listpack") {
+    if matches!(super::server::entry_encoding(entry), "intset" | "listpack") {
         // Compact encodings come back whole, in their stored order (sorted sets by score).
         match data {
             Data::ZSet(z) => {

@@ -102,24 +102,22 @@ fn slowlog_args(args: &[Bytes]) -> Vec<Bytes> {
 /// Book-keeping after every top-level command: the client's record and the slow log.
 pub(crate) fn after_command(ctx: &mut Ctx<'_>, args: &[Bytes], took: std::time::Duration) {
     let now = ctx.now;
-    super::clients::sync_record(ctx.state, ctx.session);
-    let (addr, name) = match ctx.state.clients.get_mut(&ctx.session.id) {
-        Some(r) => {
-            r.last_ms = now;
-            r.last_cmd = ctx.session.last_cmd;
-            (r.addr.clone(), r.name.clone().unwrap_or_default())
-        }
-        None => (String::new(), Bytes::new()),
-    };
+    super::clients::sync_record(ctx.state, ctx.session, now);
     let threshold = ctx.state.settings.slowlog_log_slower_than;
     let micros = i64::try_from(took.as_micros()).unwrap_or(i64::MAX);
-    if threshold < 0 || micros < threshold {
+    if threshold < 0 || micros < threshold || ctx.state.settings.slowlog_max_len == 0 {
         return;
     }
     let skip = super::meta::meta(ctx.session.last_cmd).is_none_or(|m| m.flags.contains(&"skip_slowlog"));
-    if skip || ctx.state.settings.slowlog_max_len == 0 {
+    if skip {
         return;
     }
+    let (addr, name) = ctx
+        .state
+        .clients
+        .get(&ctx.session.id)
+        .map(|r| (r.addr.clone(), r.name.clone().unwrap_or_default()))
+        .unwrap_or_default();
     let log = &mut ctx.state.slowlog;
     log.entries.push_front(SlowEntry {
         id: log.next_id,
@@ -636,12 +634,31 @@ pub(crate) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if is(sub, "REFCOUNT") {
         return Ok(int(1));
     }
-    Ok(Value::bulk(match (&entry.data, entry.enc) {
-        (crate::db::Data::Str(_), crate::db::StrEnc::Raw) => "raw",
-        (crate::db::Data::Str(s), crate::db::StrEnc::NoInt) if s.len() <= 44 => "embstr",
-        (crate::db::Data::Str(_), crate::db::StrEnc::NoInt) => "raw",
+    Ok(Value::bulk(entry_encoding(entry)))
+}
+
+/// What OBJECT ENCODING reports for an entry: its contents' encoding, adjusted by how it was written.
+pub(crate) fn entry_encoding(entry: &crate::db::Entry) -> &'static str {
+    use crate::db::{Data, StrEnc};
+    match (&entry.data, entry.enc) {
+        (Data::Str(_), StrEnc::Raw) => "raw",
+        (Data::Str(s), StrEnc::NoInt) if s.len() <= 44 => "embstr",
+        (Data::Str(_), StrEnc::NoInt) => "raw",
+        (Data::Set(_) | Data::Hash(_), StrEnc::Big) => "hashtable",
+        (Data::ZSet(_), StrEnc::Big) => "skiplist",
         (data, _) => encoding(data),
-    }))
+    }
+}
+
+/// `true` when a collection's contents need the large encoding (cheap checks first).
+pub(crate) fn is_big(data: &crate::db::Data) -> bool {
+    use crate::db::Data;
+    match data {
+        Data::Set(s) => s.len() > 512 || s.iter().any(|m| super::parse_i64(m).is_err()),
+        Data::Hash(h) => h.len() > 128 || h.iter().any(|(k, v)| k.len() > 64 || v.len() > 64),
+        Data::ZSet(z) => z.len() > 128 || z.scores.keys().any(|m| m.len() > 64),
+        Data::Str(_) | Data::List(_) => false,
+    }
 }
 
 /// The encoding Redis 7.0 would use for a value, by its default thresholds (128 entries, 64-byte values; 44-byte

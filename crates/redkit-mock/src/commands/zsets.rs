@@ -71,14 +71,14 @@ fn with_scores(ctx: &Ctx<'_>, items: Vec<(Bytes, f64)>) -> Value {
 
 fn zset_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<ZSet>, Value> {
     super::read(ctx, key, |d| match d {
-        Data::ZSet(z) => Some(z.clone()),
+        Data::ZSet(z) => Some(ZSet::clone(z)),
         _ => None,
     })
 }
 
 fn zset_ref<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a ZSet>, Value> {
     super::read(ctx, key, |d| match d {
-        Data::ZSet(z) => Some(z),
+        Data::ZSet(z) => Some(&**z),
         _ => None,
     })
 }
@@ -88,7 +88,7 @@ fn zset_mut<'a>(ctx: &'a mut Ctx<'_>, key: &Bytes, create: bool) -> Result<Optio
         ctx,
         key,
         create,
-        || Data::ZSet(ZSet::default()),
+        || Data::ZSet(Box::default()),
         |d| match d {
             Data::ZSet(x) => Some(x),
             _ => None,
@@ -477,7 +477,7 @@ fn store(ctx: &mut Ctx<'_>, dest: &Bytes, items: Vec<(Bytes, f64)>) -> Reply {
         for (m, s) in items {
             z.insert(m, s);
         }
-        ctx.db().set(dest.clone(), Data::ZSet(z));
+        ctx.db().set(dest.clone(), Data::ZSet(Box::new(z)));
     }
     Ok(int(n))
 }
