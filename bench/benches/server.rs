@@ -1,6 +1,7 @@
-//! `server`: `redis-benchmark` against `redis-server` and the embedded server (`redkit-mock`, hosted in this
-//! process on a multi-threaded runtime), in the same run, with `-c 50` and `-c 50 -P 16`; plus memory for 1M small
-//! string keys. Writes `target/bench/server.md`; run with `cargo xtask bench server`.
+//! `server`: `redis-benchmark` against `redis-server` and the `redkit-server` binary (release build, default
+//! settings: one thread), in the same run, with `-c 50` and `-c 50 -P 16`; plus the RSS growth of each process for
+//! 1M small string keys. Writes `target/bench/server.md`; run with `cargo xtask bench server` (which builds the
+//! binary and passes its path in `REDKIT_SERVER_BIN`).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -9,8 +10,46 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use redkit::Executor;
-use redkit_mock::MockServer;
 use redkit_test_support::RedisServer;
+
+/// The `redkit-server` process, killed on drop.
+struct EmbeddedProcess {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl EmbeddedProcess {
+    fn start() -> EmbeddedProcess {
+        let bin = std::env::var("REDKIT_SERVER_BIN")
+            .expect("REDKIT_SERVER_BIN names the redkit-server binary (cargo xtask bench server sets it)");
+        let port = redkit_test_support::free_port().expect("a free loopback port");
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redkit-server starts");
+        // Owned at once, so the process is killed and reaped on every path.
+        let process = EmbeddedProcess { child, port };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return process;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("redkit-server did not listen on port {port} within 5 s");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for EmbeddedProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 const TESTS: &str = "set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset";
 
@@ -103,7 +142,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let mock = runtime.block_on(MockServer::start()).unwrap();
+    let mock = EmbeddedProcess::start();
     let mut table = format!(
         "### `server` (redis-benchmark -c 50 -n 100000, median of {} runs; requests/s)\n\n\
          | test | redis-server | redkit-server | ratio | redis-server -P 16 | redkit-server -P 16 | ratio -P 16 |\n\
@@ -111,9 +150,9 @@ fn main() {
         runs()
     );
     eprintln!("without pipelining…");
-    let (r1, m1) = (median_runs(real.port(), 1), median_runs(mock.addr().port(), 1));
+    let (r1, m1) = (median_runs(real.port(), 1), median_runs(mock.port, 1));
     eprintln!("with -P 16…");
-    let (r16, m16) = (median_runs(real.port(), 16), median_runs(mock.addr().port(), 16));
+    let (r16, m16) = (median_runs(real.port(), 16), median_runs(mock.port, 16));
     for (name, r) in &r1 {
         let m = m1.get(name).copied().unwrap_or(0.0);
         let (rp, mp) = (
@@ -140,9 +179,9 @@ fn main() {
             .await
             .unwrap()
     });
-    let before_mock = rss_kb(std::process::id());
+    let before_mock = rss_kb(mock.child.id());
     runtime.block_on(load(&mock.url(), keys));
-    let mock_mb = (rss_kb(std::process::id()).saturating_sub(before_mock)) as f64 / 1024.0;
+    let mock_mb = (rss_kb(mock.child.id()).saturating_sub(before_mock)) as f64 / 1024.0;
     table.push_str(&format!(
         "\nMemory for {keys} string keys (12-byte keys, 16-byte values), RSS growth: redis-server {real_mb:.0} MiB, \
          redkit-server {mock_mb:.0} MiB ({:.2}×).\n",

@@ -204,6 +204,24 @@ fn bench(args: &[String]) -> Result {
         if SELF_REPORTING.contains(&name.as_str()) {
             let mut cmd = cargo();
             cmd.args(["bench", "-p", BENCH_ONLY, "--bench", &name]);
+            if name == "server" {
+                // The server benchmark runs the real `redkit-server` binary, as a user would.
+                run(
+                    "build redkit-server",
+                    cargo().args([
+                        "build",
+                        "--release",
+                        "-p",
+                        "redkit-mock",
+                        "--bin",
+                        "redkit-server",
+                    ]),
+                )?;
+                cmd.env(
+                    "REDKIT_SERVER_BIN",
+                    workspace_root().join("target/release/redkit-server"),
+                );
+            }
             if runs > 1 {
                 cmd.env("REDKIT_BENCH_RUNS", runs.to_string());
             }

@@ -255,7 +255,8 @@ impl Server {
     /// Run one command; blocking commands that find nothing register the client and return a channel.
     pub fn execute_or_block(&self, session: &mut Session, args: &[Bytes]) -> Executed {
         let mut state = self.lock();
-        run_one(&mut state, session, args)
+        let now = state.clock.now_ms();
+        run_one(&mut state, session, args, now, std::time::Instant::now()).0
     }
 
     /// Run pipelined commands from the front of `queue` under one acquisition of the server lock, pushing each
@@ -269,8 +270,14 @@ impl Server {
         replies: &mut Vec<Value>,
     ) -> Option<Executed> {
         let mut state = self.lock();
+        // One reading of the clock for the batch (it runs in microseconds), and one instant per command: each
+        // command's duration runs from the end of the one before.
+        let now = state.clock.now_ms();
+        let mut started = std::time::Instant::now();
         while let Some(args) = queue.pop_front() {
-            match run_one(&mut state, session, &args) {
+            let (outcome, ended) = run_one(&mut state, session, &args, now, started);
+            started = ended.unwrap_or(started);
+            match outcome {
                 Executed::Reply(v) => match session.replies.take() {
                     Some(many) => replies.extend(many),
                     None => replies.push(v),
@@ -326,12 +333,16 @@ impl Server {
 }
 
 /// One command under the lock: dispatch, book-keeping, then wake whoever it unblocked and send invalidations.
-fn run_one(state: &mut State, session: &mut Session, args: &[Bytes]) -> Executed {
-    let now = state.clock.now_ms();
+fn run_one(
+    state: &mut State,
+    session: &mut Session,
+    args: &[Bytes],
+    now: i64,
+    started: std::time::Instant,
+) -> (Executed, Option<std::time::Instant>) {
     let mut ctx = Ctx { state, session, now };
-    let started = std::time::Instant::now();
     let reply = dispatch(&mut ctx, args);
-    crate::commands::server::after_command(&mut ctx, args, started.elapsed());
+    let ended = crate::commands::server::after_command(&mut ctx, args, started);
     let outcome = match ctx.session.block.take() {
         None => Executed::Reply(reply),
         Some(block) => {
@@ -351,7 +362,7 @@ fn run_one(state: &mut State, session: &mut Session, args: &[Bytes]) -> Executed
         serve_blocked(state);
     }
     crate::commands::tracking::deliver(state, Some(session.id));
-    outcome
+    (outcome, ended)
 }
 
 /// Serve blocked clients, oldest first, while any of them can now be answered.

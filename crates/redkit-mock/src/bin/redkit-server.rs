@@ -16,11 +16,32 @@ struct Args {
     /// Require this password for the default user.
     #[arg(long)]
     requirepass: Option<String>,
+    /// Worker threads. With 1 (the default) the server runs on one thread, as Redis does: commands take the
+    /// server lock in turn anyway, and a single thread saves the cross-thread wake-ups.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(serve(args)),
+        Err(e) => {
+            eprintln!("redkit-server: cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> std::process::ExitCode {
     let config = ServerConfig {
         requirepass: args.requirepass,
     };

@@ -9,9 +9,10 @@ use super::{Reply, bulk, err, format_float, int, is, ok, parse_f64, parse_i64, r
 use crate::db::Data;
 use crate::server::Ctx;
 
-fn hash_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<HashMap<Bytes, Bytes>>, Value> {
+/// The hash at `key`, borrowed (no copy: point lookups stay O(1)).
+fn hash_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a HashMap<Bytes, Bytes>>, Value> {
     read(ctx, key, |d| match d {
-        Data::Hash(h) => Some(h.clone()),
+        Data::Hash(h) => Some(h),
         _ => None,
     })
 }
@@ -74,22 +75,19 @@ pub(crate) fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn hmget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
+    let h = hash_of(ctx, &args[1])?;
     Ok(Value::Array(
         args[2..]
             .iter()
-            .map(|f| h.get(f).map_or(Value::Null, bulk))
+            .map(|f| h.and_then(|h| h.get(f)).map_or(Value::Null, bulk))
             .collect(),
     ))
 }
 
 pub(crate) fn hgetall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
-    Ok(Value::Map(
-        h.into_iter()
-            .map(|(k, v)| (Value::BulkString(k), Value::BulkString(v)))
-            .collect(),
-    ))
+    Ok(Value::Map(hash_of(ctx, &args[1])?.map_or_else(Vec::new, |h| {
+        h.iter().map(|(k, v)| (bulk(k), bulk(v))).collect()
+    })))
 }
 
 pub(crate) fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -112,13 +110,15 @@ pub(crate) fn hlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn hkeys(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
-    Ok(Value::Array(h.into_keys().map(Value::BulkString).collect()))
+    Ok(Value::Array(
+        hash_of(ctx, &args[1])?.map_or_else(Vec::new, |h| h.keys().map(bulk).collect()),
+    ))
 }
 
 pub(crate) fn hvals(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let h = hash_of(ctx, &args[1])?.unwrap_or_default();
-    Ok(Value::Array(h.into_values().map(Value::BulkString).collect()))
+    Ok(Value::Array(
+        hash_of(ctx, &args[1])?.map_or_else(Vec::new, |h| h.values().map(bulk).collect()),
+    ))
 }
 
 pub(crate) fn hstrlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -167,7 +167,7 @@ pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         _ => return Err(syntax_error()),
     };
     let pairs: Vec<(Bytes, Bytes)> = hash_of(ctx, &args[1])?
-        .map(|h| h.into_iter().collect())
+        .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     let Some(n) = count else {
         return Ok(if pairs.is_empty() {

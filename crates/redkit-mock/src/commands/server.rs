@@ -99,18 +99,27 @@ fn slowlog_args(args: &[Bytes]) -> Vec<Bytes> {
     out
 }
 
-/// Book-keeping after every top-level command: the client's record and the slow log.
-pub(crate) fn after_command(ctx: &mut Ctx<'_>, args: &[Bytes], took: std::time::Duration) {
+/// Book-keeping after every top-level command: the client's record and the slow log. Returns when the command
+/// ended, if the slow log needed the clock (the next command's start).
+pub(crate) fn after_command(
+    ctx: &mut Ctx<'_>,
+    args: &[Bytes],
+    started: std::time::Instant,
+) -> Option<std::time::Instant> {
     let now = ctx.now;
     super::clients::sync_record(ctx.state, ctx.session, now);
     let threshold = ctx.state.settings.slowlog_log_slower_than;
-    let micros = i64::try_from(took.as_micros()).unwrap_or(i64::MAX);
-    if threshold < 0 || micros < threshold || ctx.state.settings.slowlog_max_len == 0 {
-        return;
+    if threshold < 0 || ctx.state.settings.slowlog_max_len == 0 {
+        return None;
+    }
+    let ended = std::time::Instant::now();
+    let micros = i64::try_from((ended - started).as_micros()).unwrap_or(i64::MAX);
+    if micros < threshold {
+        return Some(ended);
     }
     let skip = super::meta::meta(ctx.session.last_cmd).is_none_or(|m| m.flags.contains(&"skip_slowlog"));
     if skip {
-        return;
+        return Some(ended);
     }
     let (addr, name) = ctx
         .state
@@ -129,6 +138,7 @@ pub(crate) fn after_command(ctx: &mut Ctx<'_>, args: &[Bytes], took: std::time::
     });
     log.next_id += 1;
     log.entries.truncate(ctx.state.settings.slowlog_max_len);
+    Some(ended)
 }
 
 /// An estimate of the memory a value takes, in the spirit of MEMORY USAGE: key, value and per-entry overhead.

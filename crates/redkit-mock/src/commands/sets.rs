@@ -9,9 +9,10 @@ use super::{Reply, err, int, parse_i64, read, syntax_error};
 use crate::db::Data;
 use crate::server::Ctx;
 
-fn set_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<HashSet<Bytes>>, Value> {
+/// The set at `key`, borrowed (no copy: membership tests stay O(1)).
+fn set_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a HashSet<Bytes>>, Value> {
     read(ctx, key, |d| match d {
-        Data::Set(s) => Some(s.clone()),
+        Data::Set(s) => Some(s),
         _ => None,
     })
 }
@@ -64,14 +65,17 @@ pub(crate) fn sismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let set = set_of(ctx, &args[1])?.unwrap_or_default();
+    let set = set_of(ctx, &args[1])?;
     Ok(Value::Array(
-        args[2..].iter().map(|m| int(u8::from(set.contains(m)))).collect(),
+        args[2..]
+            .iter()
+            .map(|m| int(u8::from(set.is_some_and(|s| s.contains(m)))))
+            .collect(),
     ))
 }
 
 pub(crate) fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    Ok(members(set_of(ctx, &args[1])?.unwrap_or_default()))
+    Ok(members(set_of(ctx, &args[1])?.cloned().unwrap_or_default()))
 }
 
 pub(crate) fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -115,7 +119,7 @@ pub(crate) fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
     let all: Vec<Bytes> = set_of(ctx, &args[1])?
-        .map(|s| s.into_iter().collect())
+        .map(|s| s.iter().cloned().collect())
         .unwrap_or_default();
     Ok(match count {
         None => {
@@ -151,10 +155,12 @@ pub(crate) fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if !ctx.db().contains(&args[1], now) {
         return Ok(int(0));
     }
-    let src = set_of(ctx, &args[1])?;
+    let present = match set_of(ctx, &args[1])? {
+        Some(src) => src.contains(&args[3]),
+        None => return Ok(int(0)),
+    };
     set_of(ctx, &args[2])?;
-    let Some(src) = src else { return Ok(int(0)) };
-    if !src.contains(&args[3]) {
+    if !present {
         return Ok(int(0));
     }
     if args[1] == args[2] {
@@ -173,7 +179,7 @@ pub(crate) fn smove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 /// The sets at `keys` (missing keys are empty sets); WRONGTYPE if any is another type.
 fn sets(ctx: &mut Ctx<'_>, keys: &[Bytes]) -> Result<Vec<HashSet<Bytes>>, Value> {
     keys.iter()
-        .map(|k| set_of(ctx, k).map(Option::unwrap_or_default))
+        .map(|k| set_of(ctx, k).map(|s| s.cloned().unwrap_or_default()))
         .collect()
 }
 

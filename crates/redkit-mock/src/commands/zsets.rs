@@ -69,13 +69,6 @@ fn with_scores(ctx: &Ctx<'_>, items: Vec<(Bytes, f64)>) -> Value {
     }
 }
 
-fn zset_of(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<ZSet>, Value> {
-    super::read(ctx, key, |d| match d {
-        Data::ZSet(z) => Some(ZSet::clone(z)),
-        _ => None,
-    })
-}
-
 fn zset_ref<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a ZSet>, Value> {
     super::read(ctx, key, |d| match d {
         Data::ZSet(z) => Some(&**z),
@@ -141,8 +134,8 @@ pub(crate) fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         .chunks(2)
         .map(|p| Ok((parse_f64(&p[0]).map_err(|_| not_float())?, p[1].clone())))
         .collect::<Result<_, Value>>()?;
-    let existing = zset_of(ctx, &args[1])?;
-    if xx && existing.is_none() {
+    let missing = zset_ref(ctx, &args[1])?.is_none();
+    if xx && missing {
         return Ok(if incr { Value::Null } else { int(0) });
     }
     let Some(z) = zset_mut(ctx, &args[1], true)? else {
@@ -209,11 +202,14 @@ pub(crate) fn zscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
+    let scores: Vec<Option<f64>> = match zset_ref(ctx, &args[1])? {
+        Some(z) => args[2..].iter().map(|m| z.scores.get(m).copied()).collect(),
+        None => vec![None; args.len() - 2],
+    };
     Ok(Value::Array(
-        args[2..]
-            .iter()
-            .map(|m| z.scores.get(m).map_or(Value::Null, |s| score_value(ctx, *s)))
+        scores
+            .into_iter()
+            .map(|s| s.map_or(Value::Null, |s| score_value(ctx, s)))
             .collect(),
     ))
 }
@@ -455,15 +451,17 @@ fn reply_members(ctx: &Ctx<'_>, items: Vec<(Bytes, f64)>, withscores: bool) -> V
 
 pub(crate) fn zrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let (query, rev, limit, withscores) = parse_zrange(args, 2, true)?;
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
-    let items = members_at(&z, &select(&z, &query, rev, limit));
+    let items = zset_ref(ctx, &args[1])?
+        .map(|z| members_at(z, &select(z, &query, rev, limit)))
+        .unwrap_or_default();
     Ok(reply_members(ctx, items, withscores))
 }
 
 pub(crate) fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let (query, rev, limit, _) = parse_zrange(args, 3, false)?;
-    let z = zset_of(ctx, &args[2])?.unwrap_or_default();
-    let items = members_at(&z, &select(&z, &query, rev, limit));
+    let items = zset_ref(ctx, &args[2])?
+        .map(|z| members_at(z, &select(z, &query, rev, limit)))
+        .unwrap_or_default();
     store(ctx, &args[1], items)
 }
 
@@ -505,8 +503,9 @@ fn legacy(ctx: &mut Ctx<'_>, args: &[Bytes], kind: u8, rev: bool) -> Reply {
         _ if rev => Query::Lex(lex_bound(b)?, lex_bound(a)?),
         _ => Query::Lex(lex_bound(a)?, lex_bound(b)?),
     };
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
-    let items = members_at(&z, &select(&z, &query, rev, limit));
+    let items = zset_ref(ctx, &args[1])?
+        .map(|z| members_at(z, &select(z, &query, rev, limit)))
+        .unwrap_or_default();
     Ok(reply_members(ctx, items, withscores))
 }
 
@@ -559,22 +558,25 @@ fn remove_indexes(ctx: &mut Ctx<'_>, key: &Bytes, idx: Vec<usize>) -> Reply {
 
 pub(crate) fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let query = Query::Rank(parse_i64(&args[2])?, parse_i64(&args[3])?);
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
-    let idx = select(&z, &query, false, None);
+    let idx = zset_ref(ctx, &args[1])?
+        .map(|z| select(z, &query, false, None))
+        .unwrap_or_default();
     remove_indexes(ctx, &args[1], idx)
 }
 
 pub(crate) fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let query = Query::Score(score_bound(&args[2])?, score_bound(&args[3])?);
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
-    let idx = select(&z, &query, false, None);
+    let idx = zset_ref(ctx, &args[1])?
+        .map(|z| select(z, &query, false, None))
+        .unwrap_or_default();
     remove_indexes(ctx, &args[1], idx)
 }
 
 pub(crate) fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let query = Query::Lex(lex_bound(&args[2])?, lex_bound(&args[3])?);
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
-    let idx = select(&z, &query, false, None);
+    let idx = zset_ref(ctx, &args[1])?
+        .map(|z| select(z, &query, false, None))
+        .unwrap_or_default();
     remove_indexes(ctx, &args[1], idx)
 }
 
@@ -685,11 +687,14 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Some(a) if is(a, "WITHSCORES") && args.len() == 4 => true,
         _ => return Err(syntax_error()),
     };
-    let z = zset_of(ctx, &args[1])?.unwrap_or_default();
-    let all: Vec<(Bytes, f64)> = (0..z.len())
-        .filter_map(|i| z.at(i))
-        .map(|(s, m)| (m.clone(), s.0))
-        .collect();
+    let all: Vec<(Bytes, f64)> = zset_ref(ctx, &args[1])?
+        .map(|z| {
+            (0..z.len())
+                .filter_map(|i| z.at(i))
+                .map(|(s, m)| (m.clone(), s.0))
+                .collect()
+        })
+        .unwrap_or_default();
     let Some(n) = count else {
         return Ok(if all.is_empty() {
             Value::Null
