@@ -251,7 +251,9 @@ impl Db {
 
     /// Record a change to `key` (for WATCH and CLIENT TRACKING); called by every write.
     pub(crate) fn touch(&mut self, key: &[u8]) {
-        if let Some(v) = self.versions.get_mut(key) {
+        if !self.versions.is_empty()
+            && let Some(v) = self.versions.get_mut(key)
+        {
             *v += 1;
         }
         if let Some(tracked) = &mut self.tracked {

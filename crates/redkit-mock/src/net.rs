@@ -150,8 +150,8 @@ fn line_int(buf: &[u8], from: usize, too_big: &str, invalid: &str) -> Result<Opt
 }
 
 /// A multibulk request (`*N` then N `$len` bulk strings), as Redis reads it: counts and lengths are checked before
-/// anything is allocated. The arguments are slices of one copy of the request's bytes, so a stored key or value
-/// keeps only its own command alive, never the connection's read buffer.
+/// anything is allocated. The arguments are slices of the read buffer, without copying; a command that may store
+/// them copies them first (see `dispatch`), so stored data never holds the buffer alive.
 fn parse_multibulk(buf: &mut BytesMut) -> Result<Option<Request>, String> {
     let Some((n, mut pos)) = line_int(buf, 1, "too big mbulk count string", "invalid multibulk length")?
     else {
@@ -186,13 +186,11 @@ fn parse_multibulk(buf: &mut BytesMut) -> Result<Option<Request>, String> {
         spans.push((start, end));
         pos = end + 2;
     }
-    let first = spans.first().map_or(pos, |(start, _)| *start);
-    let frame = Bytes::copy_from_slice(&buf[first..pos]);
-    buf.advance(pos);
+    let frame = buf.split_to(pos).freeze();
     Ok(Some(Request::Command(
         spans
             .into_iter()
-            .map(|(start, end)| frame.slice(start - first..end - first))
+            .map(|(start, end)| frame.slice(start..end))
             .collect(),
     )))
 }

@@ -39,7 +39,7 @@ pub(crate) struct State {
     /// Clients blocked on keys, in the order they blocked (served first come, first served).
     pub(crate) blocked: std::collections::VecDeque<Waiter>,
     /// Every connected client, by id.
-    pub(crate) clients: HashMap<u64, crate::commands::clients::ClientRecord>,
+    pub(crate) clients: rustc_hash::FxHashMap<u64, crate::commands::clients::ClientRecord>,
     /// CLIENT TRACKING's table.
     pub(crate) tracking: crate::commands::tracking::Tracking,
     /// Run-time settings (CONFIG GET/SET).
@@ -171,7 +171,7 @@ impl Server {
             started_ms,
             blocked: std::collections::VecDeque::new(),
             pubsub: Default::default(),
-            clients: HashMap::new(),
+            clients: Default::default(),
             tracking: Default::default(),
             settings: Default::default(),
             slowlog: Default::default(),
@@ -455,11 +455,11 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
         let lower = &mut buf[..first.len()];
         lower.copy_from_slice(first);
         lower.make_ascii_lowercase();
-        commands::lookup(lower)
+        commands::lookup_with_storage(lower)
     } else {
         None
     };
-    let Some(spec) = spec else {
+    let Some((spec, stores)) = spec else {
         if let Some((_, rejected)) = ctx.session.multi.as_mut() {
             *rejected = true;
         }
@@ -483,6 +483,14 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
             spec.name
         ));
     }
+    // Arguments arrive as slices of the connection's read buffer; what may be stored is copied out first.
+    let compacted;
+    let args = if stores {
+        compacted = commands::compact(args);
+        &compacted[..]
+    } else {
+        args
+    };
     if let Some((queue, _)) = ctx.session.multi.as_mut()
         && !spec.not_queued
     {

@@ -3,7 +3,6 @@
 //! One file per family; each command is one `fn(&mut Ctx, &[Bytes]) -> Reply` listed in [`TABLE`] with its Redis
 //! arity (positive: exactly that many arguments, name included; negative: at least that many).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -273,11 +272,45 @@ static TABLE: &[CommandSpec] = &[
 
 /// The spec of a command by lower-case name.
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
+    lookup_with_storage(name).map(|(spec, _)| spec)
+}
+
+/// The spec of a command by lower-case name, and whether it may store its arguments (anything but a read-only
+/// command: writes, but also WATCH, SUBSCRIBE, CLIENT SETNAME…): such a command's arguments are copied out of the
+/// connection's read buffer before it runs.
+pub(crate) fn lookup_with_storage(name: &[u8]) -> Option<(&'static CommandSpec, bool)> {
+    // Looked up once per command: a fast hash of a short name beats SipHash here.
+    static INDEX: OnceLock<rustc_hash::FxHashMap<&'static [u8], (&'static CommandSpec, bool)>> =
+        OnceLock::new();
     INDEX
-        .get_or_init(|| TABLE.iter().map(|c| (c.name.as_bytes(), c)).collect())
+        .get_or_init(|| {
+            TABLE
+                .iter()
+                .map(|c| {
+                    let stores = meta::meta(c.name).is_none_or(|m| !m.flags.contains(&"readonly"));
+                    (c.name.as_bytes(), (c, stores))
+                })
+                .collect()
+        })
         .get(name)
         .copied()
+}
+
+/// Copies of `args` in one fresh allocation, so what a command stores holds on to nothing else.
+pub(crate) fn compact(args: &[Bytes]) -> Vec<Bytes> {
+    let mut frame = Vec::with_capacity(args.iter().map(Bytes::len).sum());
+    for a in args {
+        frame.extend_from_slice(a);
+    }
+    let frame = Bytes::from(frame);
+    let mut at = 0;
+    args.iter()
+        .map(|a| {
+            let slice = frame.slice(at..at + a.len());
+            at += a.len();
+            slice
+        })
+        .collect()
 }
 
 /// How many commands the server knows.
@@ -389,13 +422,16 @@ pub(crate) fn parse_i64(arg: &[u8]) -> Result<i64, Value> {
 /// A float argument as Redis parses it (`inf`, `-inf`, `+inf` allowed; NaN refused).
 pub(crate) fn parse_f64(arg: &[u8]) -> Result<f64, Value> {
     let s = std::str::from_utf8(arg).map_err(|_| err("ERR value is not a valid float"))?;
-    let v = match s.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ if s.is_empty() || s.trim() != s => return Err(err("ERR value is not a valid float")),
-        _ => s
-            .parse::<f64>()
-            .map_err(|_| err("ERR value is not a valid float"))?,
+    let named = |names: &[&str]| names.iter().any(|n| s.eq_ignore_ascii_case(n));
+    let v = if named(&["inf", "+inf", "infinity", "+infinity"]) {
+        f64::INFINITY
+    } else if named(&["-inf", "-infinity"]) {
+        f64::NEG_INFINITY
+    } else if s.is_empty() || s.trim() != s {
+        return Err(err("ERR value is not a valid float"));
+    } else {
+        s.parse::<f64>()
+            .map_err(|_| err("ERR value is not a valid float"))?
     };
     if v.is_nan() {
         return Err(err("ERR value is not a valid float"));
