@@ -150,8 +150,7 @@ fn line_int(buf: &[u8], from: usize, too_big: &str, invalid: &str) -> Result<Opt
 }
 
 /// A multibulk request (`*N` then N `$len` bulk strings), as Redis reads it: counts and lengths are checked before
-/// anything is allocated. The arguments are slices of the read buffer, without copying; a command that may store
-/// them copies them first (see `dispatch`), so stored data never holds the buffer alive.
+/// anything is allocated.
 fn parse_multibulk(buf: &mut BytesMut) -> Result<Option<Request>, String> {
     let Some((n, mut pos)) = line_int(buf, 1, "too big mbulk count string", "invalid multibulk length")?
     else {
@@ -186,11 +185,27 @@ fn parse_multibulk(buf: &mut BytesMut) -> Result<Option<Request>, String> {
         spans.push((start, end));
         pos = end + 2;
     }
-    let frame = buf.split_to(pos).freeze();
+    // A command that may store its arguments gets them in one fresh copy of the request, so stored data never
+    // holds the read buffer alive; a read-only one gets slices of the buffer itself.
+    let (name_start, name_end) = spans[0];
+    let stores = name_end - name_start > 32 || {
+        let mut lower = [0u8; 32];
+        let lower = &mut lower[..name_end - name_start];
+        lower.copy_from_slice(&buf[name_start..name_end]);
+        lower.make_ascii_lowercase();
+        crate::commands::lookup_with_storage(lower).is_none_or(|(_, stores)| stores)
+    };
+    let (frame, base) = if stores {
+        let frame = Bytes::copy_from_slice(&buf[name_start..pos]);
+        buf.advance(pos);
+        (frame, name_start)
+    } else {
+        (buf.split_to(pos).freeze(), 0)
+    };
     Ok(Some(Request::Command(
         spans
             .into_iter()
-            .map(|(start, end)| frame.slice(start..end))
+            .map(|(start, end)| frame.slice(start - base..end - base))
             .collect(),
     )))
 }

@@ -455,11 +455,11 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
         let lower = &mut buf[..first.len()];
         lower.copy_from_slice(first);
         lower.make_ascii_lowercase();
-        commands::lookup_with_storage(lower)
+        commands::lookup(lower)
     } else {
         None
     };
-    let Some((spec, stores)) = spec else {
+    let Some(spec) = spec else {
         if let Some((_, rejected)) = ctx.session.multi.as_mut() {
             *rejected = true;
         }
@@ -483,14 +483,6 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
             spec.name
         ));
     }
-    // Arguments arrive as slices of the connection's read buffer; what may be stored is copied out first.
-    let compacted;
-    let args = if stores {
-        compacted = commands::compact(args);
-        &compacted[..]
-    } else {
-        args
-    };
     if let Some((queue, _)) = ctx.session.multi.as_mut()
         && !spec.not_queued
     {

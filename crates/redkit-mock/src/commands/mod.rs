@@ -276,8 +276,8 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 /// The spec of a command by lower-case name, and whether it may store its arguments (anything but a read-only
-/// command: writes, but also WATCH, SUBSCRIBE, CLIENT SETNAME…): such a command's arguments are copied out of the
-/// connection's read buffer before it runs.
+/// command: writes, but also WATCH, SUBSCRIBE, CLIENT SETNAME…): a connection gives such a command a copy of its
+/// arguments rather than slices of its read buffer.
 pub(crate) fn lookup_with_storage(name: &[u8]) -> Option<(&'static CommandSpec, bool)> {
     // Looked up once per command: a fast hash of a short name beats SipHash here.
     static INDEX: OnceLock<rustc_hash::FxHashMap<&'static [u8], (&'static CommandSpec, bool)>> =
@@ -294,23 +294,6 @@ pub(crate) fn lookup_with_storage(name: &[u8]) -> Option<(&'static CommandSpec, 
         })
         .get(name)
         .copied()
-}
-
-/// Copies of `args` in one fresh allocation, so what a command stores holds on to nothing else.
-pub(crate) fn compact(args: &[Bytes]) -> Vec<Bytes> {
-    let mut frame = Vec::with_capacity(args.iter().map(Bytes::len).sum());
-    for a in args {
-        frame.extend_from_slice(a);
-    }
-    let frame = Bytes::from(frame);
-    let mut at = 0;
-    args.iter()
-        .map(|a| {
-            let slice = frame.slice(at..at + a.len());
-            at += a.len();
-            slice
-        })
-        .collect()
 }
 
 /// How many commands the server knows.
