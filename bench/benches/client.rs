@@ -16,11 +16,11 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fred::interfaces::{ClientLike, KeysInterface};
-use hdrhistogram::Histogram;
 use redkit::prelude::*;
+use redkit_bench::{Sample, histogram, median, micros, sample};
 use redkit_test_support::RedisServer;
 
 /// Runs per contender and workload (`REDKIT_BENCH_RUNS` overrides).
@@ -110,29 +110,6 @@ impl BenchClient for fred::clients::Client {
         }
         let _: Vec<fred::types::Value> = pipe.all().await.unwrap();
     }
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Sample {
-    ops_per_sec: f64,
-    p50_us: f64,
-    p99_us: f64,
-}
-
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).unwrap()
-}
-
-fn sample(ops: usize, elapsed: Duration, h: &Histogram<u64>) -> Sample {
-    Sample {
-        ops_per_sec: ops as f64 / elapsed.as_secs_f64(),
-        p50_us: h.value_at_quantile(0.50) as f64,
-        p99_us: h.value_at_quantile(0.99) as f64,
-    }
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
 
 async fn seq<C: BenchClient>(c: &C) -> Sample {
@@ -242,11 +219,6 @@ fn runs() -> usize {
         .and_then(|r| r.parse().ok())
         .filter(|r| *r > 0)
         .unwrap_or(DEFAULT_RUNS)
-}
-
-fn median(mut samples: Vec<Sample>) -> Sample {
-    samples.sort_by(|a, b| a.ops_per_sec.total_cmp(&b.ops_per_sec));
-    samples[samples.len() / 2]
 }
 
 struct Contenders {
