@@ -33,8 +33,10 @@
 
 mod layer;
 mod metrics;
+mod pool;
 mod snapshot;
 
 pub use layer::{Instrumented, Target};
 pub use metrics::{Metrics, MetricsConfig};
+pub use pool::PoolFigures;
 pub use snapshot::{CommandSnapshot, SlowEntry, Snapshot};

@@ -152,6 +152,19 @@ impl Metrics {
         &self.inner.prom.registry
     }
 
+    /// Export a connection pool's figures (`redkit_pool_connections{pool,state}`, `redkit_pool_max_connections`,
+    /// `redkit_pool_waiters`, `redkit_pool_connections_{created,closed}_total`,
+    /// `redkit_pool_acquire_timeouts_total`), labelled `pool="<name>"`, read from `figures` at each scrape. Fails if
+    /// a pool of that name is already observed.
+    pub fn observe_pool(
+        &self,
+        pool: &str,
+        figures: impl Fn() -> crate::PoolFigures + Send + Sync + 'static,
+    ) -> prometheus::Result<()> {
+        let collector = crate::pool::PoolCollector::new(pool, Box::new(figures))?;
+        self.inner.prom.registry.register(Box::new(collector))
+    }
+
     /// The Prometheus text exposition of the registry (what a `/metrics` endpoint serves).
     pub fn prometheus_text(&self) -> String {
         let families = self.inner.prom.registry.gather();

@@ -309,3 +309,82 @@ async fn the_slow_log_keeps_the_newest_and_redacts_keys() {
     redis.set("x", "v").await.unwrap();
     assert!(quiet.slow_log().len() <= 1);
 }
+
+#[tokio::test]
+async fn pool_figures_are_exported_beside_the_commands() {
+    let Some(server) = RedisServer::start_or_skip() else {
+        return;
+    };
+    let config = Config::from_url(&server.url()).unwrap();
+    let pool = redkit_pool::Pool::connect(
+        config,
+        redkit_pool::PoolConfig {
+            min_idle: 2,
+            ..redkit_pool::PoolConfig::new(4)
+        },
+    )
+    .await
+    .unwrap();
+    let metrics = Metrics::default();
+    for name in ["main", "jobs"] {
+        let observed = pool.clone();
+        metrics
+            .observe_pool(name, move || {
+                let s = observed.status();
+                redkit_observe::PoolFigures {
+                    max_size: s.max_size as u64,
+                    idle: s.idle as u64,
+                    in_use: s.in_use as u64,
+                    waiters: s.waiters as u64,
+                    created: s.created,
+                    recycled: s.recycled,
+                    discarded: s.discarded,
+                    timeouts: s.timeouts,
+                }
+            })
+            .unwrap();
+    }
+    assert!(
+        metrics.observe_pool("main", Default::default).is_err(),
+        "one registration per name"
+    );
+    let redis = Instrumented::new(pool.clone(), metrics.clone());
+    redis.set("k", "v").await.unwrap();
+    let held = pool.get().await.unwrap();
+    let samples = parse_prometheus(&metrics.prometheus_text());
+    let value = |name: &str, labels: &[(&str, &str)]| {
+        samples
+            .iter()
+            .find(|(n, l, _)| {
+                n == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|(_, _, v)| *v)
+    };
+    assert_eq!(
+        value(
+            "redkit_pool_connections",
+            &[("pool", "main"), ("state", "in_use")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("redkit_pool_connections", &[("pool", "jobs"), ("state", "idle")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("redkit_pool_max_connections", &[("pool", "main")]),
+        Some(4.0)
+    );
+    assert_eq!(
+        value("redkit_pool_connections_created_total", &[("pool", "main")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        value("redkit_commands_total", &[("command", "SET"), ("status", "ok")]),
+        Some(1.0)
+    );
+    drop(held);
+}
