@@ -2,7 +2,6 @@
 //! through into [`Metrics`], and, when given a tracer, into an OpenTelemetry span following the database
 //! semantic conventions.
 
-use std::borrow::Cow;
 use std::time::Instant;
 
 use opentelemetry::KeyValue;
@@ -100,10 +99,57 @@ impl<E: Executor, T> Instrumented<E, T> {
     }
 }
 
-/// The operation name of a command: its name, upper case (`CLIENT` subcommands kept apart: `CLIENT LIST`).
-fn operation(cmd: &Cmd) -> Cow<'static, str> {
-    let name = String::from_utf8_lossy(cmd.name_bytes()).to_ascii_uppercase();
-    Cow::Owned(name)
+/// A command's name in upper case, kept on the stack when short (every Redis command name is).
+struct OpName {
+    buf: [u8; 32],
+    len: usize,
+    long: Option<String>,
+}
+
+impl OpName {
+    fn of(cmd: &Cmd) -> OpName {
+        let name = cmd.name_bytes();
+        let mut op = OpName {
+            buf: [0; 32],
+            len: 0,
+            long: None,
+        };
+        match std::str::from_utf8(name) {
+            Ok(text) if name.len() <= op.buf.len() => {
+                op.buf[..name.len()].copy_from_slice(text.as_bytes());
+                op.buf[..name.len()].make_ascii_uppercase();
+                op.len = name.len();
+            }
+            _ => op.long = Some(String::from_utf8_lossy(name).to_ascii_uppercase()),
+        }
+        op
+    }
+
+    fn as_str(&self) -> &str {
+        match &self.long {
+            Some(s) => s,
+            // Upper-casing ASCII bytes of valid UTF-8 keeps it valid.
+            None => std::str::from_utf8(&self.buf[..self.len]).unwrap_or("?"),
+        }
+    }
+}
+
+/// The first key of a command, for the slow log: its first 128 bytes, on the stack.
+struct KeySample {
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl KeySample {
+    fn of(cmd: &Cmd) -> Option<KeySample> {
+        let key = cmd.args().nth(1)?;
+        let mut s = KeySample {
+            buf: [0; 128],
+            len: key.len().min(128),
+        };
+        s.buf[..s.len].copy_from_slice(&key[..s.len]);
+        Some(s)
+    }
 }
 
 fn redacted_text(cmd: &Cmd) -> String {
@@ -169,20 +215,22 @@ where
     T::Span: Send + Sync + 'static,
 {
     async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        let name = operation(&cmd);
-        let key = cmd.args().nth(1).map(<[u8]>::to_vec);
+        let op = OpName::of(&cmd);
+        let name = op.as_str();
+        let key = KeySample::of(&cmd);
         let span = self.tracing.as_ref().map(|t| {
             let text = t.query_text.then(|| redacted_text(&cmd));
-            t.start(&name, None, text)
+            t.start(name, None, text)
         });
         self.metrics.started(cmd.encoded_len());
         let started = Instant::now();
         let result = self.inner.execute(cmd).await;
         let took = started.elapsed();
         let outcome = result.as_ref().map(reply_size);
-        self.metrics.finished(&name, key.as_deref(), took, outcome);
+        self.metrics
+            .finished(name, key.as_ref().map(|k| &k.buf[..k.len]), took, outcome);
         if let (Some(t), Some(span)) = (&self.tracing, span) {
-            t.end(span, &name, took, result.as_ref().err());
+            t.end(span, name, took, result.as_ref().err());
         }
         result
     }

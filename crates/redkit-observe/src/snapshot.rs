@@ -19,7 +19,8 @@ pub struct Snapshot {
     pub slow_log: Vec<SlowEntry>,
 }
 
-/// One command name's figures. Latency percentiles come from an HDR histogram (3 significant digits).
+/// One command name's figures. Latency percentiles come from an HDR histogram (2 significant digits: within
+/// 1%; latencies over 60 s count as 60 s).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CommandSnapshot {
     /// Times sent.
