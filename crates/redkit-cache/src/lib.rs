@@ -11,6 +11,8 @@
 //!   token released by a compare-and-delete script, the losers getting the winner's value.
 //! - Stale-while-revalidate ([`Cache::get_or_load_swr`]) and negative caching of "not found".
 //! - [`CacheStats`] counters.
+//! - [`NearCache`]: a bounded local cache in front of reads, kept correct with RESP3 `CLIENT TRACKING` (default
+//!   or BCAST mode), flushed when the connection is lost so a stale value is never served across it.
 //!
 //! ```
 //! use std::time::Duration;
@@ -34,11 +36,13 @@
 mod cache;
 mod error;
 mod memoize;
+mod near;
 mod stats;
 mod write_behind;
 
 pub use cache::{Cache, CacheConfig, LockConfig};
 pub use error::{BoxError, Error, Result};
 pub use memoize::Memoized;
+pub use near::{NearCache, NearCacheConfig, NearCacheStats, TrackingMode};
 pub use stats::CacheStats;
 pub use write_behind::{WriteBehind, WriteBehindConfig, WriteFailure};

@@ -66,6 +66,8 @@ struct Shared {
     requests: mpsc::Sender<Request>,
     spare: Mutex<Vec<Connection>>,
     pushes: broadcast::Sender<Value>,
+    /// Bumped when the shared connection is lost and again when it is replaced.
+    epoch: tokio::sync::watch::Sender<u64>,
 }
 
 /// When a request gives up: the deadline and the limit it came from (for the error message).
@@ -152,13 +154,21 @@ impl Client {
         let first = Connection::connect(&config).await?;
         let (requests, rx) = mpsc::channel(QUEUE);
         let (pushes, _) = broadcast::channel(1024);
+        let (epoch, _) = tokio::sync::watch::channel(0);
         let shared = Arc::new(Shared {
             config: config.clone(),
             requests,
             spare: Mutex::new(Vec::new()),
             pushes,
+            epoch,
         });
-        tokio::spawn(drive(config, rx, first, shared.pushes.clone()));
+        tokio::spawn(drive(
+            config,
+            rx,
+            first,
+            shared.pushes.clone(),
+            shared.epoch.clone(),
+        ));
         Ok(Client { shared })
     }
 
@@ -175,6 +185,13 @@ impl Client {
     /// RESP3 pushes that arrive on the shared connection (e.g. client-side caching invalidations).
     pub fn pushes(&self) -> broadcast::Receiver<Value> {
         self.shared.pushes.subscribe()
+    }
+
+    /// The shared connection's epoch: it changes when the connection is lost and again when it is replaced.
+    /// Server-side state tied to a connection (CLIENT TRACKING, say) must be set up again after a change, and
+    /// anything learned through the old connection (invalidations it would have carried) is unknown.
+    pub fn connection_epoch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.epoch.subscribe()
     }
 
     /// An exclusive connection for stateful work: WATCH/MULTI, SELECT, CLIENT TRACKING, blocking commands.
@@ -282,6 +299,7 @@ async fn drive(
     mut requests: mpsc::Receiver<Request>,
     first: Connection,
     pushes: broadcast::Sender<Value>,
+    epoch: tokio::sync::watch::Sender<u64>,
 ) {
     let mut conn = first;
     // Requests that arrived while disconnected, sent first on the next connection.
@@ -290,6 +308,7 @@ async fn drive(
         match run(conn, &mut requests, &mut backlog, &pushes).await {
             Exit::Shutdown => return,
             Exit::Lost(reason) => {
+                epoch.send_modify(|e| *e += 1);
                 tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting")
             }
         }
@@ -301,6 +320,7 @@ async fn drive(
             Some(c) => {
                 tracing::info!(addr = %config.addr, "reconnected");
                 conn = c;
+                epoch.send_modify(|e| *e += 1);
             }
             // Every client is gone and nothing is left to send.
             None => return,
