@@ -1,5 +1,6 @@
-//! Quickstart: the protocol core on its own, then the client — against `REDIS_URL` when it is set, otherwise
-//! against the embedded server (`redkit-mock`), started in process on a free loopback port.
+//! Quickstart: the protocol core on its own, then the client, a typed key and a memoized call — against
+//! `REDIS_URL` when it is set, otherwise against the embedded server (`redkit-mock`), started in process on a free
+//! loopback port.
 //!
 //! ```sh
 //! cargo run --example quickstart                                   # embedded server
@@ -11,11 +12,16 @@ use std::time::Duration;
 use bytes::BytesMut;
 use redkit::prelude::*;
 use redkit::{Client, Config, SetOptions};
+use redkit_cache::{Cache, CacheConfig};
 use redkit_resp::{Error, FromValue, Pipeline, RespCodec, RespVersion, encode_value};
+use redkit_typed::Namespace;
 use tokio_util::codec::{Decoder, Encoder};
 
+/// Any error of the tour.
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), AnyError> {
     protocol_tour()?;
     match std::env::var("REDIS_URL") {
         Ok(url) => client_tour(&url).await,
@@ -77,7 +83,7 @@ fn protocol_tour() -> Result<(), Error> {
 }
 
 /// The same, through the client against a real server.
-async fn client_tour(url: &str) -> Result<(), Error> {
+async fn client_tour(url: &str) -> Result<(), AnyError> {
     let client = Client::connect(Config::from_url(url)?).await?;
     println!("\nconnected to {url}");
     let key = "redkit:quickstart:greeting";
@@ -98,5 +104,41 @@ async fn client_tour(url: &str) -> Result<(), Error> {
     let (visits, missing): (i64, Option<String>) = pipe.query(&client).await?;
     println!("visits = {visits}, missing = {missing:?}");
     client.del([key, "redkit:quickstart:visits"]).await?;
+
+    // A typed key: what it holds is part of its type, stored as JSON.
+    let users = Namespace::new("redkit:quickstart").child("users");
+    let ada = users.key::<User>("1");
+    ada.set_ex(
+        &client,
+        &User {
+            name: "Ada".into(),
+            langs: vec!["en".into(), "fr".into()],
+        },
+        Duration::from_secs(60),
+    )
+    .await?;
+    println!("typed key {} = {:?}", ada.name(), ada.get(&client).await?);
+
+    // A memoized call: the loader runs once per argument per minute.
+    let cache = Cache::new(client.clone(), CacheConfig::default());
+    let length = cache.memoize(
+        "redkit:quickstart:len",
+        Duration::from_secs(60),
+        |word: String| async move { Ok::<_, redkit_cache::BoxError>(word.chars().count()) },
+    );
+    let first = length.call("redkit".into()).await?;
+    let second = length.call("redkit".into()).await?;
+    println!(
+        "memoized: {first} then {second}; the loader ran {} time(s)",
+        cache.stats().loads
+    );
+    users.clear(&client).await?;
+    length.forget(&"redkit".to_owned()).await?;
     Ok(())
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct User {
+    name: String,
+    langs: Vec<String>,
 }

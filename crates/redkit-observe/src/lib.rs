@@ -31,11 +31,13 @@
 //! # }
 //! ```
 
+mod cache;
 mod layer;
 mod metrics;
 mod pool;
 mod snapshot;
 
+pub use cache::CacheFigures;
 pub use layer::{Instrumented, Target};
 pub use metrics::{Metrics, MetricsConfig};
 pub use pool::PoolFigures;

@@ -185,6 +185,17 @@ impl Metrics {
         self.registry.register(Box::new(collector))
     }
 
+    /// Export a cache's counters (`redkit_cache_lookups_total{cache,result}`, `redkit_cache_loads_total{cache,status}`),
+    /// read from `figures` at each scrape. Fails if a cache of that name is already observed.
+    pub fn observe_cache(
+        &self,
+        cache: &str,
+        figures: impl Fn() -> crate::CacheFigures + Send + Sync + 'static,
+    ) -> prometheus::Result<()> {
+        let collector = crate::cache::CacheCollector::new(cache, Box::new(figures))?;
+        self.registry.register(Box::new(collector))
+    }
+
     /// The Prometheus text exposition of the registry (what a `/metrics` endpoint serves).
     pub fn prometheus_text(&self) -> String {
         let families = self.registry.gather();
@@ -567,6 +578,29 @@ mod tests {
         assert_eq!(incr.count, 4);
         assert_eq!(incr.errors.get("WRONGTYPE"), Some(&2));
         assert_eq!(incr.errors.get("timeout"), Some(&1));
+    }
+
+    #[test]
+    fn cache_counters_are_exported_by_name() {
+        let m = Metrics::default();
+        m.observe_cache("pages", || crate::CacheFigures {
+            hits: 7,
+            misses: 3,
+            loads: 3,
+            load_errors: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        let text = m.prometheus_text();
+        assert!(
+            text.contains("redkit_cache_lookups_total{cache=\"pages\",result=\"hit\"} 7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("redkit_cache_loads_total{cache=\"pages\",status=\"ok\"} 2"),
+            "{text}"
+        );
+        assert!(m.observe_cache("pages", Default::default).is_err());
     }
 
     #[test]
