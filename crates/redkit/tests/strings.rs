@@ -133,8 +133,7 @@ async fn multi_key_commands() {
 
 #[tokio::test]
 async fn bitmaps() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         assert!(!c.setbit("bits", 7, true).await.unwrap());
         assert!(c.setbit("bits", 7, true).await.unwrap());
         assert!(c.getbit("bits", 7).await.unwrap());

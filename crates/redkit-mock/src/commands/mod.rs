@@ -11,6 +11,7 @@ use redkit_resp::Value;
 use crate::db::{Data, Entry};
 use crate::server::Ctx;
 
+mod bitmaps;
 pub(crate) mod blocking;
 pub(crate) mod clients;
 mod connection;
@@ -114,6 +115,14 @@ static TABLE: &[CommandSpec] = &[
     cmd("mset", -3, strings::mset),
     cmd("msetnx", -3, strings::msetnx),
     cmd("lcs", -3, strings::lcs),
+    // bitmaps
+    cmd("setbit", 4, bitmaps::setbit),
+    cmd("getbit", 3, bitmaps::getbit),
+    cmd("bitcount", -2, bitmaps::bitcount),
+    cmd("bitpos", -3, bitmaps::bitpos),
+    cmd("bitop", -4, bitmaps::bitop),
+    cmd("bitfield", -2, bitmaps::bitfield),
+    cmd("bitfield_ro", -2, bitmaps::bitfield_ro),
     // keys
     cmd("del", -2, keys::del),
     cmd("unlink", -2, keys::del),
