@@ -9,8 +9,7 @@ use redkit::{Condition, GeoSearch, GeoUnit};
 
 #[tokio::test]
 async fn hyperloglog() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         assert!(c.pfadd("h1", ["a", "b", "c"]).await.unwrap());
         assert!(!c.pfadd("h1", "a").await.unwrap());
         c.pfadd("h2", ["c", "d"]).await.unwrap();
@@ -23,7 +22,7 @@ async fn hyperloglog() {
 
 #[tokio::test]
 async fn geo() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    // Geo is not in the embedded server yet (part 2): real server only.
     each_protocol!(real_only, |c| {
         let places = [
             (13.361389, 38.115556, "Palermo"),

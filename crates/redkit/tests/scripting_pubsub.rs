@@ -11,7 +11,7 @@ use redkit::{MessageKind, Script, Subscriber};
 
 #[tokio::test]
 async fn eval_and_script_cache() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    // Scripting is not in the embedded server yet (part 2): real server only.
     each_protocol!(real_only, |c| {
         let v: Vec<String> = c.eval("return {KEYS[1], ARGV[1]}", &["k"], "a").await.unwrap();
         assert_eq!(v, ["k", "a"]);
@@ -64,7 +64,7 @@ async fn eval_and_script_cache() {
 
 #[tokio::test]
 async fn functions() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    // Scripting is not in the embedded server yet (part 2): real server only.
     each_protocol!(real_only, |c| {
         let lib = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return args[1] end)\n\
                    redis.register_function{function_name='myro', callback=function(keys, args) return #keys end, flags={'no-writes'}}";

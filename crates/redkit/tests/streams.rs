@@ -11,7 +11,7 @@ use redkit::{StreamEntry, StreamId, StreamTrim, XAddOptions, XReadOptions};
 
 #[tokio::test]
 async fn add_range_trim() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    // Streams are not in the embedded server yet (part 2): real server only.
     each_protocol!(real_only, |c| {
         let id1 = c
             .xadd_id("s", XAddOptions::new(), "1-1", [("f", "v1")])
@@ -87,7 +87,7 @@ async fn add_range_trim() {
 
 #[tokio::test]
 async fn read_and_blocking_read() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    // Streams are not in the embedded server yet (part 2): real server only.
     each_protocol!(real_only, |c| {
         c.xadd_id("s", XAddOptions::new(), "5-0", ("a", "1"))
             .await
@@ -129,7 +129,7 @@ async fn read_and_blocking_read() {
 
 #[tokio::test]
 async fn consumer_groups() {
-    // Part 2 of the embedded server (streams, scripts, HLL, geo, bitmaps) is not there yet: real server only.
+    // Streams are not in the embedded server yet (part 2): real server only.
     each_protocol!(real_only, |c| {
         c.xgroup_create("s", "g", "$", true).await.unwrap();
         let err = c.xgroup_create("s", "g", "$", false).await.unwrap_err();

@@ -16,6 +16,7 @@ pub(crate) mod blocking;
 pub(crate) mod clients;
 mod connection;
 mod hashes;
+mod hyperloglog;
 mod keys;
 mod lists;
 mod meta;
@@ -115,6 +116,10 @@ static TABLE: &[CommandSpec] = &[
     cmd("mset", -3, strings::mset),
     cmd("msetnx", -3, strings::msetnx),
     cmd("lcs", -3, strings::lcs),
+    // HyperLogLog
+    cmd("pfadd", -2, hyperloglog::pfadd),
+    cmd("pfcount", -2, hyperloglog::pfcount),
+    cmd("pfmerge", -2, hyperloglog::pfmerge),
     // bitmaps
     cmd("setbit", 4, bitmaps::setbit),
     cmd("getbit", 3, bitmaps::getbit),
