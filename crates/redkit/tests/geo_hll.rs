@@ -22,8 +22,7 @@ async fn hyperloglog() {
 
 #[tokio::test]
 async fn geo() {
-    // Geo is not in the embedded server yet (part 2): real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         let places = [
             (13.361389, 38.115556, "Palermo"),
             (15.087269, 37.502669, "Catania"),

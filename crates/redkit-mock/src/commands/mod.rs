@@ -15,6 +15,7 @@ mod bitmaps;
 pub(crate) mod blocking;
 pub(crate) mod clients;
 mod connection;
+mod geo;
 mod hashes;
 mod hyperloglog;
 mod keys;
@@ -116,6 +117,17 @@ static TABLE: &[CommandSpec] = &[
     cmd("mset", -3, strings::mset),
     cmd("msetnx", -3, strings::msetnx),
     cmd("lcs", -3, strings::lcs),
+    // geo
+    cmd("geoadd", -5, geo::geoadd),
+    cmd("geodist", -4, geo::geodist),
+    cmd("geohash", -2, geo::geohash),
+    cmd("geopos", -2, geo::geopos),
+    cmd("geosearch", -7, geo::geosearch),
+    cmd("geosearchstore", -8, geo::geosearchstore),
+    cmd("georadius", -6, geo::georadius),
+    cmd("georadius_ro", -6, geo::georadius_ro),
+    cmd("georadiusbymember", -5, geo::georadiusbymember),
+    cmd("georadiusbymember_ro", -5, geo::georadiusbymember_ro),
     // HyperLogLog
     cmd("pfadd", -2, hyperloglog::pfadd),
     cmd("pfcount", -2, hyperloglog::pfcount),

@@ -1,0 +1,565 @@
+//! Geo: GEOADD, GEODIST, GEOHASH, GEOPOS, GEOSEARCH, GEOSEARCHSTORE, GEORADIUS(_RO), GEORADIUSBYMEMBER(_RO).
+//!
+//! Members live in a sorted set whose scores are Redis's 52-bit interleaved geohashes (26 bits of latitude over
+//! ±85.05112878°, 26 of longitude), computed as Redis computes them, so `ZRANGE … WITHSCORES` on a geo key shows
+//! Redis's scores and positions decode to the same cell centres. Distances use Redis's haversine (Earth radius
+//! 6,372,797.560856 m). Searches test every member against the exact shape, which returns the members Redis's
+//! cell-by-cell scan returns; without ASC/DESC Redis's order is its scan order, which this does not reproduce.
+
+use bytes::Bytes;
+use redkit_resp::Value;
+
+use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error};
+use crate::db::{Data, ZSet};
+use crate::server::Ctx;
+
+const LAT_MIN: f64 = -85.051_128_78;
+const LAT_MAX: f64 = 85.051_128_78;
+const LON_MIN: f64 = -180.0;
+const LON_MAX: f64 = 180.0;
+const STEP: u32 = 26;
+const EARTH_RADIUS_M: f64 = 6_372_797.560_856;
+
+/// Spread the 32 bits of `x` over the even bits of a u64.
+fn spread(x: u32) -> u64 {
+    let mut v = u64::from(x);
+    v = (v | (v << 16)) & 0x0000_FFFF_0000_FFFF;
+    v = (v | (v << 8)) & 0x00FF_00FF_00FF_00FF;
+    v = (v | (v << 4)) & 0x0F0F_0F0F_0F0F_0F0F;
+    v = (v | (v << 2)) & 0x3333_3333_3333_3333;
+    (v | (v << 1)) & 0x5555_5555_5555_5555
+}
+
+/// The even bits of `v`, packed.
+fn squash(v: u64) -> u32 {
+    let mut v = v & 0x5555_5555_5555_5555;
+    v = (v | (v >> 1)) & 0x3333_3333_3333_3333;
+    v = (v | (v >> 2)) & 0x0F0F_0F0F_0F0F_0F0F;
+    v = (v | (v >> 4)) & 0x00FF_00FF_00FF_00FF;
+    v = (v | (v >> 8)) & 0x0000_FFFF_0000_FFFF;
+    ((v | (v >> 16)) & 0x0000_0000_FFFF_FFFF) as u32
+}
+
+/// The geohash bits of a position in the given latitude range (Redis's `geohashEncode`, 26 steps).
+fn encode(lon: f64, lat: f64, lat_min: f64, lat_max: f64) -> u64 {
+    let lat_offset = (lat - lat_min) / (lat_max - lat_min) * f64::from(1u32 << STEP);
+    let lon_offset = (lon - LON_MIN) / (LON_MAX - LON_MIN) * f64::from(1u32 << STEP);
+    // Latitude in the even bits, longitude in the odd ones (C's double-to-uint32 truncation).
+    spread(lat_offset as u32) | (spread(lon_offset as u32) << 1)
+}
+
+/// The geohash bits of a sorted-set score, converted as C converts a double to `uint64_t` on x86-64 (negative
+/// scores wrap around), so a score set by ZADD decodes to the position Redis reports.
+fn score_bits(score: f64) -> u64 {
+    if score < 0.0 {
+        (score as i64) as u64
+    } else {
+        score as u64
+    }
+}
+
+/// The centre of a geohash cell, as Redis decodes a score.
+fn decode(bits: u64) -> (f64, f64) {
+    let (ilat, ilon) = (f64::from(squash(bits)), f64::from(squash(bits >> 1)));
+    let cells = f64::from(1u32 << STEP);
+    let (lat_scale, lon_scale) = (LAT_MAX - LAT_MIN, LON_MAX - LON_MIN);
+    let lat_lo = LAT_MIN + (ilat / cells) * lat_scale;
+    let lat_hi = LAT_MIN + ((ilat + 1.0) / cells) * lat_scale;
+    let lon_lo = LON_MIN + (ilon / cells) * lon_scale;
+    let lon_hi = LON_MIN + ((ilon + 1.0) / cells) * lon_scale;
+    let lon = ((lon_lo + lon_hi) / 2.0).clamp(LON_MIN, LON_MAX);
+    let lat = ((lat_lo + lat_hi) / 2.0).clamp(LAT_MIN, LAT_MAX);
+    (lon, lat)
+}
+
+fn lat_distance(lat1: f64, lat2: f64) -> f64 {
+    EARTH_RADIUS_M * (lat2.to_radians() - lat1.to_radians()).abs()
+}
+
+/// Redis's haversine distance in meters.
+fn distance(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let v = ((lon2.to_radians() - lon1.to_radians()) / 2.0).sin();
+    if v == 0.0 {
+        return lat_distance(lat1, lat2);
+    }
+    let (lat1r, lat2r) = (lat1.to_radians(), lat2.to_radians());
+    let u = ((lat2r - lat1r) / 2.0).sin();
+    let a = u * u + lat1r.cos() * lat2r.cos() * v * v;
+    2.0 * EARTH_RADIUS_M * a.sqrt().asin()
+}
+
+/// A coordinate as Redis replies it: 17 decimals, trailing zeros removed — as a bulk string, or in RESP3 as a
+/// double of that (rounded) value.
+fn coordinate(v: f64, resp3: bool) -> Value {
+    let text = format!("{v:.17}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if resp3 {
+        return Value::Double(text.parse().unwrap_or(v));
+    }
+    Value::bulk(text.to_owned())
+}
+
+fn unit(arg: &[u8]) -> Result<f64, Value> {
+    let u = String::from_utf8_lossy(arg).to_ascii_lowercase();
+    match u.as_str() {
+        "m" => Ok(1.0),
+        "km" => Ok(1000.0),
+        "ft" => Ok(0.3048),
+        "mi" => Ok(1609.34),
+        _ => Err(err("ERR unsupported unit provided. please use M, KM, FT, MI")),
+    }
+}
+
+/// A `longitude latitude` pair, checked against Redis's limits.
+fn lon_lat(lon: &[u8], lat: &[u8]) -> Result<(f64, f64), Value> {
+    let (lon, lat) = (parse_f64(lon)?, parse_f64(lat)?);
+    if !(LON_MIN..=LON_MAX).contains(&lon) || !(LAT_MIN..=LAT_MAX).contains(&lat) {
+        return Err(err(&format!(
+            "ERR invalid longitude,latitude pair {lon:.6},{lat:.6}"
+        )));
+    }
+    Ok((lon, lat))
+}
+
+fn zset_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a ZSet>, Value> {
+    super::read(ctx, key, |d| match d {
+        Data::ZSet(z) => Some(&**z),
+        _ => None,
+    })
+}
+
+pub(crate) fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let (mut nx, mut xx, mut ch) = (false, false, false);
+    let mut i = 2;
+    while i < args.len() {
+        if is(&args[i], "NX") {
+            nx = true;
+        } else if is(&args[i], "XX") {
+            xx = true;
+        } else if is(&args[i], "CH") {
+            ch = true;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    let triples = &args[i..];
+    if triples.is_empty() || !triples.len().is_multiple_of(3) || (nx && xx) {
+        return Err(syntax_error());
+    }
+    let mut points = Vec::with_capacity(triples.len() / 3);
+    for t in triples.chunks(3) {
+        let (lon, lat) = lon_lat(&t[0], &t[1])?;
+        points.push((encode(lon, lat, LAT_MIN, LAT_MAX) as f64, t[2].clone()));
+    }
+    let Some(z) = super::collection_mut(
+        ctx,
+        &args[1],
+        !xx,
+        || Data::ZSet(Box::default()),
+        |d| match d {
+            Data::ZSet(z) => Some(&mut **z),
+            _ => None,
+        },
+    )?
+    else {
+        return Ok(int(0));
+    };
+    let (mut added, mut changed) = (0, 0);
+    for (score, member) in points {
+        match z.scores.get(&member).copied() {
+            None if !xx => {
+                z.insert(member, score);
+                added += 1;
+            }
+            Some(old) if !nx && old != score => {
+                z.insert(member, score);
+                changed += 1;
+            }
+            _ => {}
+        }
+    }
+    ctx.db().drop_if_empty(&args[1]);
+    Ok(int(if ch { added + changed } else { added }))
+}
+
+pub(crate) fn geodist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let factor = match args.len() {
+        4 => 1.0,
+        5 => unit(&args[4])?,
+        _ => return Err(syntax_error()),
+    };
+    let Some(z) = zset_of(ctx, &args[1])? else {
+        return Ok(Value::Null);
+    };
+    let (Some(a), Some(b)) = (z.scores.get(&args[2]), z.scores.get(&args[3])) else {
+        return Ok(Value::Null);
+    };
+    let ((lon1, lat1), (lon2, lat2)) = (decode(score_bits(*a)), decode(score_bits(*b)));
+    Ok(Value::bulk(format!(
+        "{:.4}",
+        distance(lon1, lat1, lon2, lat2) / factor
+    )))
+}
+
+pub(crate) fn geopos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    let z = zset_of(ctx, &args[1])?;
+    Ok(Value::Array(
+        args[2..]
+            .iter()
+            .map(|m| match z.and_then(|z| z.scores.get(m)) {
+                Some(score) => {
+                    let (lon, lat) = decode(score_bits(*score));
+                    Value::Array(vec![coordinate(lon, resp3), coordinate(lat, resp3)])
+                }
+                None => Value::Null,
+            })
+            .collect(),
+    ))
+}
+
+pub(crate) fn geohash(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    const ALPHABET: &[u8; 32] = b"0123456789bcdefghjkmnpqrstuvwxyz";
+    let z = zset_of(ctx, &args[1])?;
+    Ok(Value::Array(
+        args[2..]
+            .iter()
+            .map(|m| match z.and_then(|z| z.scores.get(m)) {
+                Some(score) => {
+                    // The standard geohash: re-encoded over ±90° of latitude, 11 characters (the last padded).
+                    let (lon, lat) = decode(score_bits(*score));
+                    let bits = encode(lon, lat, -90.0, 90.0);
+                    let text: String = (0..11)
+                        .map(|i| {
+                            let idx = if i == 10 {
+                                0
+                            } else {
+                                ((bits >> (52 - (i + 1) * 5)) & 0x1f) as usize
+                            };
+                            char::from(ALPHABET[idx])
+                        })
+                        .collect();
+                    Value::bulk(text)
+                }
+                None => Value::Null,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    Radius(f64),
+    Box(f64, f64),
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sort {
+    None,
+    Asc,
+    Desc,
+}
+
+/// Which geo command is asking, for option rules and error texts.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Radius,
+    RadiusByMember,
+    Search,
+    SearchStore,
+}
+
+struct Query {
+    center: (f64, f64),
+    shape: Shape,
+    unit: f64,
+    sort: Sort,
+    count: Option<usize>,
+    any: bool,
+    with_dist: bool,
+    with_hash: bool,
+    with_coord: bool,
+    store: Option<(Bytes, bool)>,
+}
+
+fn parse_distance(arg: &[u8], what: &str) -> Result<f64, Value> {
+    let v = parse_f64(arg).map_err(|_| err(&format!("ERR need numeric {what}")))?;
+    if v < 0.0 {
+        return Err(err(if what == "radius" {
+            "ERR radius cannot be negative"
+        } else {
+            "ERR height or width cannot be negative"
+        }));
+    }
+    Ok(v)
+}
+
+/// Parse a geo search; `args` starts at the command name. `src` is the key searched.
+fn parse_query(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -> Result<Query, Value> {
+    let (src, mut i) = match kind {
+        Kind::SearchStore => (&args[2], 3),
+        _ => (&args[1], 2),
+    };
+    let mut q = Query {
+        center: (0.0, 0.0),
+        shape: Shape::Radius(0.0),
+        unit: 1.0,
+        sort: Sort::None,
+        count: None,
+        any: false,
+        with_dist: false,
+        with_hash: false,
+        with_coord: false,
+        store: match kind {
+            Kind::SearchStore => Some((args[1].clone(), false)),
+            _ => None,
+        },
+    };
+    // A member of a missing key is no error: the search is simply empty (as Redis).
+    let member_center = |ctx: &mut Ctx<'_>, member: &Bytes| -> Result<(f64, f64), Value> {
+        match zset_of(ctx, src)? {
+            None => Ok((0.0, 0.0)),
+            Some(z) => z
+                .scores
+                .get(member)
+                .map(|s| decode(score_bits(*s)))
+                .ok_or_else(|| err("ERR could not decode requested zset member")),
+        }
+    };
+    match kind {
+        Kind::Radius => {
+            q.center = lon_lat(&args[2], &args[3])?;
+            q.shape = Shape::Radius(parse_distance(&args[4], "radius")?);
+            q.unit = unit(&args[5])?;
+            i = 6;
+        }
+        Kind::RadiusByMember => {
+            q.shape = Shape::Radius(parse_distance(&args[3], "radius")?);
+            q.unit = unit(&args[4])?;
+            q.center = member_center(ctx, &args[2])?;
+            i = 5;
+        }
+        Kind::Search | Kind::SearchStore => {}
+    }
+    let search = matches!(kind, Kind::Search | Kind::SearchStore);
+    let (mut from, mut by) = (false, false);
+    while i < args.len() {
+        let a = &args[i];
+        let left = args.len() - i - 1;
+        if is(a, "WITHDIST") {
+            q.with_dist = true;
+        } else if is(a, "WITHHASH") {
+            q.with_hash = true;
+        } else if is(a, "WITHCOORD") {
+            q.with_coord = true;
+        } else if is(a, "ANY") {
+            q.any = true;
+        } else if is(a, "ASC") {
+            q.sort = Sort::Asc;
+        } else if is(a, "DESC") {
+            q.sort = Sort::Desc;
+        } else if is(a, "COUNT") && left >= 1 {
+            let n = parse_i64(&args[i + 1])?;
+            if n <= 0 {
+                return Err(err("ERR COUNT must be > 0"));
+            }
+            q.count = Some(usize::try_from(n).unwrap_or(usize::MAX));
+            i += 1;
+        } else if (is(a, "STORE") || is(a, "STOREDIST")) && left >= 1 && !read_only && !search {
+            q.store = Some((args[i + 1].clone(), is(a, "STOREDIST")));
+            i += 1;
+        } else if is(a, "STOREDIST") && kind == Kind::SearchStore {
+            q.store = Some((args[1].clone(), true));
+        } else if is(a, "FROMMEMBER") && left >= 1 && search && !from {
+            q.center = member_center(ctx, &args[i + 1])?;
+            from = true;
+            i += 1;
+        } else if is(a, "FROMLONLAT") && left >= 2 && search && !from {
+            q.center = lon_lat(&args[i + 1], &args[i + 2])?;
+            from = true;
+            i += 2;
+        } else if is(a, "BYRADIUS") && left >= 2 && search && !by {
+            q.shape = Shape::Radius(parse_distance(&args[i + 1], "radius")?);
+            q.unit = unit(&args[i + 2])?;
+            by = true;
+            i += 2;
+        } else if is(a, "BYBOX") && left >= 3 && search && !by {
+            let w = parse_distance(&args[i + 1], "width")?;
+            let h = parse_distance(&args[i + 2], "height")?;
+            q.unit = unit(&args[i + 3])?;
+            q.shape = Shape::Box(w, h);
+            by = true;
+            i += 3;
+        } else {
+            return Err(syntax_error());
+        }
+        i += 1;
+    }
+    let name = String::from_utf8_lossy(&args[0]);
+    if q.store.is_some() && (q.with_dist || q.with_hash || q.with_coord) {
+        return Err(err(&if kind == Kind::SearchStore {
+            format!("ERR {name} is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
+        } else {
+            format!(
+                "ERR STORE option in {name} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+            )
+        }));
+    }
+    if search && !from {
+        return Err(err(&format!(
+            "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}",
+            String::from_utf8_lossy(&args[0])
+        )));
+    }
+    if search && !by {
+        return Err(err(&format!(
+            "ERR exactly one of BYRADIUS and BYBOX can be specified for {}",
+            String::from_utf8_lossy(&args[0])
+        )));
+    }
+    if q.any && q.count.is_none() {
+        return Err(err("ERR the ANY argument requires COUNT argument"));
+    }
+    if q.count.is_some() && q.sort == Sort::None && !q.any {
+        q.sort = Sort::Asc;
+    }
+    Ok(q)
+}
+
+/// Members inside the shape: (member, score, distance in meters).
+fn matches(z: &ZSet, q: &Query) -> Vec<(Bytes, f64, f64)> {
+    let (cx, cy) = q.center;
+    let mut out = Vec::new();
+    for i in 0..z.len() {
+        let Some((score, member)) = z.at(i) else { continue };
+        // Redis searches geohash ranges: a score that is no 52-bit geohash (set by ZADD) is never found.
+        if !(0.0..(1u64 << 52) as f64).contains(&score.0) {
+            continue;
+        }
+        let (x, y) = decode(score_bits(score.0));
+        let inside = match q.shape {
+            Shape::Radius(r) => {
+                let d = distance(cx, cy, x, y);
+                (d <= r * q.unit).then_some(d)
+            }
+            Shape::Box(w, h) => {
+                let (w, h) = (w * q.unit, h * q.unit);
+                if lat_distance(y, cy) > h / 2.0 || distance(x, y, cx, y) > w / 2.0 {
+                    None
+                } else {
+                    Some(distance(cx, cy, x, y))
+                }
+            }
+        };
+        if let Some(d) = inside {
+            out.push((member.clone(), score.0, d));
+        }
+    }
+    out
+}
+
+fn run(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -> Reply {
+    let src = match kind {
+        Kind::SearchStore => args[2].clone(),
+        _ => args[1].clone(),
+    };
+    // The key's type first, as Redis.
+    let exists = zset_of(ctx, &src)?.is_some();
+    let q = parse_query(ctx, args, kind, read_only)?;
+    let mut found = if exists {
+        zset_of(ctx, &src)?.map(|z| matches(z, &q)).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    match q.sort {
+        Sort::Asc => found.sort_by(|a, b| a.2.total_cmp(&b.2)),
+        Sort::Desc => found.sort_by(|a, b| b.2.total_cmp(&a.2)),
+        Sort::None => {}
+    }
+    if let Some(n) = q.count {
+        found.truncate(n);
+    }
+    if let Some((dest, store_dist)) = q.store {
+        let now = ctx.now;
+        if found.is_empty() {
+            ctx.db().remove(&dest, now);
+            return Ok(int(0));
+        }
+        let mut z = ZSet::default();
+        for (member, score, d) in &found {
+            z.insert(member.clone(), if store_dist { d / q.unit } else { *score });
+        }
+        let n = z.len();
+        ctx.db().set(dest, Data::ZSet(Box::new(z)));
+        return Ok(int(n));
+    }
+    let plain = !(q.with_dist || q.with_hash || q.with_coord);
+    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    Ok(Value::Array(
+        found
+            .into_iter()
+            .map(|(member, score, d)| {
+                if plain {
+                    return Value::BulkString(member);
+                }
+                let mut item = vec![Value::BulkString(member)];
+                if q.with_dist {
+                    item.push(Value::bulk(format!("{:.4}", d / q.unit)));
+                }
+                if q.with_hash {
+                    item.push(Value::Integer(score as i64));
+                }
+                if q.with_coord {
+                    let (x, y) = decode(score_bits(score));
+                    item.push(Value::Array(vec![coordinate(x, resp3), coordinate(y, resp3)]));
+                }
+                Value::Array(item)
+            })
+            .collect(),
+    ))
+}
+
+pub(crate) fn geosearch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    run(ctx, args, Kind::Search, true)
+}
+
+pub(crate) fn geosearchstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    run(ctx, args, Kind::SearchStore, false)
+}
+
+pub(crate) fn georadius(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    run(ctx, args, Kind::Radius, false)
+}
+
+pub(crate) fn georadius_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    run(ctx, args, Kind::Radius, true)
+}
+
+pub(crate) fn georadiusbymember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    run(ctx, args, Kind::RadiusByMember, false)
+}
+
+pub(crate) fn georadiusbymember_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    run(ctx, args, Kind::RadiusByMember, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_and_positions_match_redis() {
+        // Palermo, as GEOADD / ZSCORE / GEOPOS report it in Redis 7.0.
+        let bits = encode(13.361389, 38.115556, LAT_MIN, LAT_MAX);
+        assert_eq!(bits, 3_479_099_956_230_698);
+        let (lon, lat) = decode(bits);
+        assert_eq!(format!("{lon:.17}"), "13.36138933897018433");
+        assert_eq!(format!("{lat:.17}"), "38.11555639549629859");
+        let catania = decode(encode(15.087269, 37.502669, LAT_MIN, LAT_MAX));
+        assert_eq!(
+            format!("{:.4}", distance(lon, lat, catania.0, catania.1)),
+            "166274.1516"
+        );
+    }
+}
