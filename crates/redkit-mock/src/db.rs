@@ -119,6 +119,7 @@ pub(crate) enum Data {
     Hash(HashMap<Bytes, Bytes>),
     /// Boxed: a sorted set is twice the size of the other variants, and most keys are not sorted sets.
     ZSet(Box<ZSet>),
+    Stream(Box<crate::commands::streams::Stream>),
 }
 
 impl Data {
@@ -129,6 +130,7 @@ impl Data {
             Data::Set(_) => "set",
             Data::Hash(_) => "hash",
             Data::ZSet(_) => "zset",
+            Data::Stream(_) => "stream",
         }
     }
 
@@ -139,6 +141,8 @@ impl Data {
             Data::Set(s) => s.is_empty(),
             Data::Hash(h) => h.is_empty(),
             Data::ZSet(z) => z.len() == 0,
+            // An empty stream stays (its last id matters), as in Redis.
+            Data::Stream(_) => false,
         }
     }
 }

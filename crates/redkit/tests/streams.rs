@@ -11,7 +11,7 @@ use redkit::{StreamEntry, StreamId, StreamTrim, XAddOptions, XReadOptions};
 
 #[tokio::test]
 async fn add_range_trim() {
-    // Streams are not in the embedded server yet (part 2): real server only.
+    // XINFO comes to the embedded server with consumer groups (part 2): real server only.
     each_protocol!(real_only, |c| {
         let id1 = c
             .xadd_id("s", XAddOptions::new(), "1-1", [("f", "v1")])
@@ -87,8 +87,7 @@ async fn add_range_trim() {
 
 #[tokio::test]
 async fn read_and_blocking_read() {
-    // Streams are not in the embedded server yet (part 2): real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         c.xadd_id("s", XAddOptions::new(), "5-0", ("a", "1"))
             .await
             .unwrap();
@@ -129,7 +128,7 @@ async fn read_and_blocking_read() {
 
 #[tokio::test]
 async fn consumer_groups() {
-    // Streams are not in the embedded server yet (part 2): real server only.
+    // Consumer groups are not in the embedded server yet (part 2): real server only.
     each_protocol!(real_only, |c| {
         c.xgroup_create("s", "g", "$", true).await.unwrap();
         let err = c.xgroup_create("s", "g", "$", false).await.unwrap_err();

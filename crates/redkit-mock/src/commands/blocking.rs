@@ -40,6 +40,7 @@ pub(crate) enum Retry {
         max: bool,
         count: usize,
     },
+    XRead(super::streams::BlockedRead),
 }
 
 impl Retry {
@@ -95,6 +96,7 @@ impl Retry {
                 }
                 Ok(None)
             }
+            Retry::XRead(read) => read.try_now(ctx),
             Retry::ZMPop { keys, max, count } => {
                 for key in keys {
                     let items = super::zsets::pop(ctx, key, *max, *count)?;
@@ -123,6 +125,7 @@ impl Retry {
             | Retry::ZPop { keys, .. }
             | Retry::ZMPop { keys, .. } => keys.clone(),
             Retry::Move { src, .. } => vec![src.clone()],
+            Retry::XRead(read) => read.keys(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub(crate) mod pubsub;
 pub(crate) mod scan;
 pub(crate) mod server;
 mod sets;
+pub(crate) mod streams;
 mod strings;
 pub(crate) mod tracking;
 mod transactions;
@@ -117,6 +118,14 @@ static TABLE: &[CommandSpec] = &[
     cmd("mset", -3, strings::mset),
     cmd("msetnx", -3, strings::msetnx),
     cmd("lcs", -3, strings::lcs),
+    // streams
+    cmd("xadd", -5, streams::xadd),
+    cmd("xlen", 2, streams::xlen),
+    cmd("xrange", -4, streams::xrange),
+    cmd("xrevrange", -4, streams::xrevrange),
+    cmd("xdel", -3, streams::xdel),
+    cmd("xtrim", -4, streams::xtrim),
+    cmd("xread", -4, streams::xread),
     // geo
     cmd("geoadd", -5, geo::geoadd),
     cmd("geodist", -4, geo::geodist),

@@ -149,6 +149,7 @@ fn usage(key: &[u8], data: &crate::db::Data) -> usize {
         crate::db::Data::Set(s) => s.iter().map(|v| v.len() + 24).sum(),
         crate::db::Data::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 32).sum(),
         crate::db::Data::ZSet(z) => z.scores.keys().map(|m| m.len() + 48).sum(),
+        crate::db::Data::Stream(s) => s.payload(),
     };
     key.len() + payload + 48
 }
@@ -667,7 +668,7 @@ pub(crate) fn is_big(data: &crate::db::Data) -> bool {
         Data::Set(s) => s.len() > 512 || s.iter().any(|m| super::parse_i64(m).is_err()),
         Data::Hash(h) => h.len() > 128 || h.iter().any(|(k, v)| k.len() > 64 || v.len() > 64),
         Data::ZSet(z) => z.len() > 128 || z.scores.keys().any(|m| m.len() > 64),
-        Data::Str(_) | Data::List(_) => false,
+        Data::Str(_) | Data::List(_) | Data::Stream(_) => false,
     }
 }
 
@@ -699,5 +700,6 @@ pub(crate) fn encoding(data: &crate::db::Data) -> &'static str {
             "listpack"
         }
         crate::db::Data::ZSet(_) => "skiplist",
+        crate::db::Data::Stream(_) => "stream",
     }
 }

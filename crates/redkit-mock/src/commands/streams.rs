@@ -1,0 +1,583 @@
+//! Streams (without consumer groups yet): XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XREAD (with BLOCK).
+//!
+//! Entries are kept in id order. Approximate trimming (`~`) removes whole nodes, as Redis does; nodes are modelled
+//! as runs of 100 entries in insertion order (Redis's `stream-node-max-entries`; its 4 KiB node byte limit is not
+//! modelled, so with large entries `~` may keep more than Redis keeps).
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use redkit_resp::{RespVersion, Value};
+
+use super::{Reply, err, int, is, parse_i64, syntax_error};
+use crate::db::Data;
+use crate::server::{Block, Ctx};
+
+/// Entries per node, for approximate trimming.
+const NODE_ENTRIES: u64 = 100;
+
+/// A stream entry id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) struct StreamId {
+    pub(crate) ms: u64,
+    pub(crate) seq: u64,
+}
+
+impl StreamId {
+    const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
+
+    fn text(self) -> String {
+        format!("{}-{}", self.ms, self.seq)
+    }
+
+    fn next(self) -> Option<StreamId> {
+        match self.seq.checked_add(1) {
+            Some(seq) => Some(StreamId { ms: self.ms, seq }),
+            None => self.ms.checked_add(1).map(|ms| StreamId { ms, seq: 0 }),
+        }
+    }
+
+    fn prev(self) -> Option<StreamId> {
+        match self.seq.checked_sub(1) {
+            Some(seq) => Some(StreamId { ms: self.ms, seq }),
+            None => self.ms.checked_sub(1).map(|ms| StreamId { ms, seq: u64::MAX }),
+        }
+    }
+}
+
+/// One entry: its fields, and the node it was written into (for approximate trimming).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    fields: Vec<(Bytes, Bytes)>,
+    node: u64,
+}
+
+/// A stream.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Stream {
+    entries: BTreeMap<StreamId, Entry>,
+    last_id: StreamId,
+    entries_added: u64,
+    max_deleted: StreamId,
+    /// The node new entries go into, and how many went into it.
+    tail_node: u64,
+    tail_count: u64,
+}
+
+impl Stream {
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Bytes of payload, for MEMORY USAGE.
+    pub(crate) fn payload(&self) -> usize {
+        self.entries
+            .values()
+            .map(|e| e.fields.iter().map(|(f, v)| f.len() + v.len() + 8).sum::<usize>() + 24)
+            .sum()
+    }
+
+    fn append(&mut self, id: StreamId, fields: Vec<(Bytes, Bytes)>) {
+        if self.tail_count >= NODE_ENTRIES {
+            self.tail_node += 1;
+            self.tail_count = 0;
+        }
+        self.tail_count += 1;
+        self.entries.insert(
+            id,
+            Entry {
+                fields,
+                node: self.tail_node,
+            },
+        );
+        self.last_id = id;
+        self.entries_added += 1;
+    }
+
+    /// Trim; the number of entries removed.
+    fn trim(&mut self, how: &Trim) -> u64 {
+        let mut removed = 0u64;
+        if how.approx {
+            // Whole nodes only, oldest first, within the limit.
+            while let Some((_, first)) = self.entries.iter().next() {
+                let node = first.node;
+                let in_node: Vec<StreamId> = self
+                    .entries
+                    .iter()
+                    .take_while(|(_, e)| e.node == node)
+                    .map(|(id, _)| *id)
+                    .collect();
+                let n = in_node.len() as u64;
+                let fits = match how.strategy {
+                    Strategy::MaxLen(max) => (self.entries.len() as u64).saturating_sub(n) >= max,
+                    Strategy::MinId(min) => in_node.last().is_some_and(|last| *last < min),
+                };
+                if !fits || how.limit.is_some_and(|l| removed + n > l) {
+                    break;
+                }
+                for id in in_node {
+                    self.entries.remove(&id);
+                }
+                removed += n;
+            }
+        } else {
+            while let Some((&id, _)) = self.entries.iter().next() {
+                let over = match how.strategy {
+                    Strategy::MaxLen(max) => self.entries.len() as u64 > max,
+                    Strategy::MinId(min) => id < min,
+                };
+                if !over {
+                    break;
+                }
+                self.entries.remove(&id);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    fn range(
+        &self,
+        start: StreamId,
+        end: StreamId,
+        rev: bool,
+        count: Option<usize>,
+    ) -> Vec<(StreamId, &Entry)> {
+        if start > end {
+            return Vec::new();
+        }
+        let it = self.entries.range(start..=end).map(|(id, e)| (*id, e));
+        let limit = count.unwrap_or(usize::MAX);
+        if rev {
+            it.rev().take(limit).collect()
+        } else {
+            it.take(limit).collect()
+        }
+    }
+}
+
+fn invalid_id() -> Value {
+    err("ERR Invalid stream ID specified as stream command argument")
+}
+
+/// `ms-seq`, or `ms` alone with `missing_seq` for the sequence.
+fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, Value> {
+    let text = std::str::from_utf8(arg).map_err(|_| invalid_id())?;
+    let num = |s: &str| -> Result<u64, Value> {
+        if s.is_empty() || s.starts_with('+') || s.starts_with('-') {
+            return Err(invalid_id());
+        }
+        s.parse().map_err(|_| invalid_id())
+    };
+    match text.split_once('-') {
+        Some((ms, seq)) => Ok(StreamId {
+            ms: num(ms)?,
+            seq: num(seq)?,
+        }),
+        None => Ok(StreamId {
+            ms: num(text)?,
+            seq: missing_seq,
+        }),
+    }
+}
+
+/// A range bound: `-`, `+`, an id (incomplete ones widened), or `(` for exclusive.
+fn parse_bound(arg: &[u8], start: bool) -> Result<StreamId, Value> {
+    match arg {
+        b"-" => return Ok(StreamId::default()),
+        b"+" => return Ok(StreamId::MAX),
+        _ => {}
+    }
+    if let Some(rest) = arg.strip_prefix(b"(") {
+        let id = parse_id(rest, if start { 0 } else { u64::MAX })?;
+        let moved = if start { id.next() } else { id.prev() };
+        return moved.ok_or_else(|| {
+            err(if start {
+                "ERR invalid start ID for the interval"
+            } else {
+                "ERR invalid end ID for the interval"
+            })
+        });
+    }
+    parse_id(arg, if start { 0 } else { u64::MAX })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Strategy {
+    MaxLen(u64),
+    MinId(StreamId),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Trim {
+    strategy: Strategy,
+    approx: bool,
+    limit: Option<u64>,
+}
+
+/// `MAXLEN|MINID [=|~] threshold [LIMIT count]` starting at `args[*i]`; advances `i`.
+fn parse_trim(args: &[Bytes], i: &mut usize) -> Result<Trim, Value> {
+    let maxlen = is(&args[*i], "MAXLEN");
+    *i += 1;
+    let mut approx = false;
+    if let Some(op) = args.get(*i)
+        && (op.as_ref() == b"~" || op.as_ref() == b"=")
+    {
+        approx = op.as_ref() == b"~";
+        *i += 1;
+    }
+    let threshold = args.get(*i).ok_or_else(syntax_error)?;
+    let strategy = if maxlen {
+        let n = parse_i64(threshold)?;
+        if n < 0 {
+            return Err(err("ERR The MAXLEN argument must be >= 0."));
+        }
+        Strategy::MaxLen(n as u64)
+    } else {
+        Strategy::MinId(parse_id(threshold, 0)?)
+    };
+    *i += 1;
+    let mut limit = None;
+    if args.get(*i).is_some_and(|a| is(a, "LIMIT")) {
+        let n = args.get(*i + 1).ok_or_else(syntax_error)?;
+        let n = parse_i64(n)?;
+        if n < 0 {
+            return Err(err("ERR The LIMIT argument must be >= 0."));
+        }
+        if !approx {
+            return Err(err(
+                "ERR syntax error, LIMIT cannot be used without the special ~ option",
+            ));
+        }
+        limit = Some(n as u64);
+        *i += 2;
+    }
+    // Redis's default effort for `~`: 100 nodes' worth.
+    if approx && limit.is_none() {
+        limit = Some(NODE_ENTRIES * 100);
+    }
+    if limit == Some(0) {
+        limit = None;
+    }
+    Ok(Trim {
+        strategy,
+        approx,
+        limit,
+    })
+}
+
+fn stream_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a Stream>, Value> {
+    super::read(ctx, key, |d| match d {
+        Data::Stream(s) => Some(&**s),
+        _ => None,
+    })
+}
+
+fn stream_mut<'a>(ctx: &'a mut Ctx<'_>, key: &Bytes, create: bool) -> Result<Option<&'a mut Stream>, Value> {
+    super::collection_mut(
+        ctx,
+        key,
+        create,
+        || Data::Stream(Box::default()),
+        |d| match d {
+            Data::Stream(s) => Some(&mut **s),
+            _ => None,
+        },
+    )
+}
+
+fn entry_value(id: StreamId, e: &Entry) -> Value {
+    Value::Array(vec![
+        Value::bulk(id.text()),
+        Value::Array(
+            e.fields
+                .iter()
+                .flat_map(|(f, v)| [Value::BulkString(f.clone()), Value::BulkString(v.clone())])
+                .collect(),
+        ),
+    ])
+}
+
+pub(crate) fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut i = 2;
+    let mut nomkstream = false;
+    let mut trim = None;
+    loop {
+        let Some(a) = args.get(i) else {
+            return Err(syntax_error());
+        };
+        if is(a, "NOMKSTREAM") {
+            nomkstream = true;
+            i += 1;
+        } else if is(a, "MAXLEN") || is(a, "MINID") {
+            trim = Some(parse_trim(args, &mut i)?);
+        } else if is(a, "LIMIT") {
+            return Err(err(
+                "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
+            ));
+        } else {
+            break;
+        }
+    }
+    let id_arg = &args[i];
+    let fields = &args[i + 1..];
+    if fields.is_empty() || !fields.len().is_multiple_of(2) {
+        return Err(err("ERR wrong number of arguments for 'xadd' command"));
+    }
+    enum Wanted {
+        Auto,
+        AutoSeq(u64),
+        Exact(StreamId),
+    }
+    let wanted = if id_arg.as_ref() == b"*" {
+        Wanted::Auto
+    } else if let Some(ms) = id_arg.strip_suffix(b"-*") {
+        Wanted::AutoSeq(parse_id(ms, 0)?.ms)
+    } else {
+        let id = parse_id(id_arg, 0)?;
+        if id == StreamId::default() {
+            return Err(err("ERR The ID specified in XADD must be greater than 0-0"));
+        }
+        Wanted::Exact(id)
+    };
+    let now = u64::try_from(ctx.now).unwrap_or(0);
+    let Some(stream) = stream_mut(ctx, &args[1], !nomkstream)? else {
+        return Ok(Value::Null);
+    };
+    let smaller = || err("ERR The ID specified in XADD is equal or smaller than the target stream top item");
+    let last = stream.last_id;
+    if last == StreamId::MAX {
+        return Err(err(
+            "ERR The stream has exhausted the last possible ID, unable to add more items",
+        ));
+    }
+    let id = match wanted {
+        Wanted::Auto => {
+            if now > last.ms {
+                StreamId { ms: now, seq: 0 }
+            } else {
+                last.next().ok_or_else(smaller)?
+            }
+        }
+        Wanted::AutoSeq(ms) if ms > last.ms => StreamId { ms, seq: 0 },
+        Wanted::AutoSeq(ms) if ms == last.ms => {
+            let seq = last.seq.checked_add(1).ok_or_else(smaller)?;
+            StreamId { ms, seq }
+        }
+        Wanted::AutoSeq(_) => return Err(smaller()),
+        Wanted::Exact(id) if id > last => id,
+        Wanted::Exact(_) => return Err(smaller()),
+    };
+    let pairs = fields.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+    stream.append(id, pairs);
+    if let Some(t) = &trim {
+        stream.trim(t);
+    }
+    Ok(Value::bulk(id.text()))
+}
+
+pub(crate) fn xlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    Ok(int(stream_of(ctx, &args[1])?.map_or(0, Stream::len)))
+}
+
+fn range(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> Reply {
+    let (a, b) = if rev {
+        (&args[3], &args[2])
+    } else {
+        (&args[2], &args[3])
+    };
+    let start = parse_bound(a, true)?;
+    let end = parse_bound(b, false)?;
+    let count = match &args[4..] {
+        [] => None,
+        [c, n] if is(c, "COUNT") => {
+            let n = parse_i64(n)?;
+            Some(usize::try_from(n.max(0)).unwrap_or(0))
+        }
+        _ => return Err(syntax_error()),
+    };
+    // As Redis: a zero or negative COUNT answers a null array.
+    if count == Some(0) {
+        return Ok(Value::Null);
+    }
+    let Some(s) = stream_of(ctx, &args[1])? else {
+        return Ok(Value::Array(vec![]));
+    };
+    Ok(Value::Array(
+        s.range(start, end, rev, count)
+            .into_iter()
+            .map(|(id, e)| entry_value(id, e))
+            .collect(),
+    ))
+}
+
+pub(crate) fn xrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    range(ctx, args, false)
+}
+
+pub(crate) fn xrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    range(ctx, args, true)
+}
+
+pub(crate) fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    // The key first (a missing one answers 0 whatever the ids), as Redis.
+    if stream_of(ctx, &args[1])?.is_none() {
+        return Ok(int(0));
+    }
+    let ids = args[2..]
+        .iter()
+        .map(|a| parse_id(a, 0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(s) = stream_mut(ctx, &args[1], false)? else {
+        return Ok(int(0));
+    };
+    let mut n = 0;
+    for id in ids {
+        if s.entries.remove(&id).is_some() {
+            n += 1;
+            s.max_deleted = s.max_deleted.max(id);
+        }
+    }
+    Ok(int(n))
+}
+
+pub(crate) fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut i = 2;
+    if !(is(&args[2], "MAXLEN") || is(&args[2], "MINID")) {
+        return Err(syntax_error());
+    }
+    let trim = parse_trim(args, &mut i)?;
+    if i != args.len() {
+        return Err(syntax_error());
+    }
+    let Some(s) = stream_mut(ctx, &args[1], false)? else {
+        return Ok(int(0));
+    };
+    Ok(int(s.trim(&trim)))
+}
+
+/// Entries after `ids[i]` in each stream, at most `count` each: `(key, entries)` for the streams with any.
+fn read_new(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    ids: &[StreamId],
+    count: Option<usize>,
+) -> Result<Vec<(Bytes, Value)>, Value> {
+    let mut out = Vec::new();
+    for (key, after) in keys.iter().zip(ids) {
+        let Some(s) = stream_of(ctx, key)? else { continue };
+        let Some(start) = after.next() else { continue };
+        let entries: Vec<Value> = s
+            .range(start, StreamId::MAX, false, count)
+            .into_iter()
+            .map(|(id, e)| entry_value(id, e))
+            .collect();
+        if !entries.is_empty() {
+            out.push((key.clone(), Value::Array(entries)));
+        }
+    }
+    Ok(out)
+}
+
+/// XREAD's reply: a map of key to entries in RESP3, an array of pairs in RESP2.
+pub(crate) fn read_reply(protocol: RespVersion, found: Vec<(Bytes, Value)>) -> Value {
+    if protocol == RespVersion::Resp3 {
+        Value::Map(
+            found
+                .into_iter()
+                .map(|(k, v)| (Value::BulkString(k), v))
+                .collect(),
+        )
+    } else {
+        Value::Array(
+            found
+                .into_iter()
+                .map(|(k, v)| Value::Array(vec![Value::BulkString(k), v]))
+                .collect(),
+        )
+    }
+}
+
+/// A blocked XREAD, retried when its streams change.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockedRead {
+    keys: Vec<Bytes>,
+    ids: Vec<StreamId>,
+    count: Option<usize>,
+}
+
+impl BlockedRead {
+    pub(crate) fn keys(&self) -> Vec<Bytes> {
+        self.keys.clone()
+    }
+
+    pub(crate) fn try_now(&self, ctx: &mut Ctx<'_>) -> Result<Option<Value>, Value> {
+        let found = read_new(ctx, &self.keys, &self.ids, self.count)?;
+        Ok((!found.is_empty()).then(|| read_reply(ctx.session.protocol, found)))
+    }
+}
+
+pub(crate) fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut i = 1;
+    let mut count = None;
+    let mut block = None;
+    while i < args.len() {
+        let a = &args[i];
+        if is(a, "COUNT") && i + 1 < args.len() {
+            let n = parse_i64(&args[i + 1])?;
+            count = (n > 0).then_some(n as usize);
+            i += 2;
+        } else if is(a, "BLOCK") && i + 1 < args.len() {
+            let ms =
+                parse_i64(&args[i + 1]).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
+            if ms < 0 {
+                return Err(err("ERR timeout is negative"));
+            }
+            block = Some(ms as u64);
+            i += 2;
+        } else if is(a, "STREAMS") {
+            i += 1;
+            break;
+        } else {
+            return Err(syntax_error());
+        }
+    }
+    let rest = &args[i.min(args.len())..];
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
+        return Err(err(
+            "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+        ));
+    }
+    let (keys, id_args) = rest.split_at(rest.len() / 2);
+    let mut ids = Vec::with_capacity(keys.len());
+    for (key, id) in keys.iter().zip(id_args) {
+        // Each key's type is checked before its id is read, as Redis.
+        let last = stream_of(ctx, key)?.map_or(StreamId::default(), |s| s.last_id);
+        if id.as_ref() == b"$" {
+            ids.push(last);
+        } else {
+            ids.push(parse_id(id, 0)?);
+        }
+    }
+    let found = read_new(ctx, keys, &ids, count)?;
+    if !found.is_empty() {
+        return Ok(read_reply(ctx.session.protocol, found));
+    }
+    if let Some(ms) = block
+        && !ctx.session.in_exec
+    {
+        ctx.session.block = Some(Block {
+            keys: keys.to_vec(),
+            timeout: (ms > 0).then(|| std::time::Duration::from_millis(ms)),
+            retry: super::blocking::Retry::XRead(BlockedRead {
+                keys: keys.to_vec(),
+                ids,
+                count,
+            }),
+        });
+    }
+    Ok(Value::Null)
+}
