@@ -11,8 +11,7 @@ use redkit::{StreamEntry, StreamId, StreamTrim, XAddOptions, XReadOptions};
 
 #[tokio::test]
 async fn add_range_trim() {
-    // XINFO comes to the embedded server with consumer groups (part 2): real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         let id1 = c
             .xadd_id("s", XAddOptions::new(), "1-1", [("f", "v1")])
             .await
@@ -128,8 +127,7 @@ async fn read_and_blocking_read() {
 
 #[tokio::test]
 async fn consumer_groups() {
-    // Consumer groups are not in the embedded server yet (part 2): real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         c.xgroup_create("s", "g", "$", true).await.unwrap();
         let err = c.xgroup_create("s", "g", "$", false).await.unwrap_err();
         assert_eq!(

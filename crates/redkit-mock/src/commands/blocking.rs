@@ -41,6 +41,7 @@ pub(crate) enum Retry {
         count: usize,
     },
     XRead(super::streams::BlockedRead),
+    XReadGroup(super::groups::GroupRead),
 }
 
 impl Retry {
@@ -97,6 +98,7 @@ impl Retry {
                 Ok(None)
             }
             Retry::XRead(read) => read.try_now(ctx),
+            Retry::XReadGroup(read) => read.try_now(ctx),
             Retry::ZMPop { keys, max, count } => {
                 for key in keys {
                     let items = super::zsets::pop(ctx, key, *max, *count)?;
@@ -126,6 +128,7 @@ impl Retry {
             | Retry::ZMPop { keys, .. } => keys.clone(),
             Retry::Move { src, .. } => vec![src.clone()],
             Retry::XRead(read) => read.keys(),
+            Retry::XReadGroup(read) => read.keys(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub(crate) mod blocking;
 pub(crate) mod clients;
 mod connection;
 mod geo;
+mod groups;
 mod hashes;
 mod hyperloglog;
 mod keys;
@@ -126,6 +127,13 @@ static TABLE: &[CommandSpec] = &[
     cmd("xdel", -3, streams::xdel),
     cmd("xtrim", -4, streams::xtrim),
     cmd("xread", -4, streams::xread),
+    cmd("xgroup", -2, groups::xgroup),
+    cmd("xreadgroup", -7, groups::xreadgroup),
+    cmd("xack", -4, groups::xack),
+    cmd("xpending", -3, groups::xpending),
+    cmd("xclaim", -6, groups::xclaim),
+    cmd("xautoclaim", -6, groups::xautoclaim),
+    cmd("xinfo", -2, groups::xinfo),
     // geo
     cmd("geoadd", -5, geo::geoadd),
     cmd("geodist", -4, geo::geodist),

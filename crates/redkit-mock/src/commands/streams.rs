@@ -1,4 +1,4 @@
-//! Streams (without consumer groups yet): XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XREAD (with BLOCK).
+//! Streams: XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XREAD (with BLOCK); consumer groups are in `groups.rs`.
 //!
 //! Entries are kept in id order. Approximate trimming (`~`) removes whole nodes, as Redis does; nodes are modelled
 //! as runs of 100 entries in insertion order (Redis's `stream-node-max-entries`; its 4 KiB node byte limit is not
@@ -17,23 +17,23 @@ use crate::server::{Block, Ctx};
 const NODE_ENTRIES: u64 = 100;
 
 /// A stream entry id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub(crate) struct StreamId {
     pub(crate) ms: u64,
     pub(crate) seq: u64,
 }
 
 impl StreamId {
-    const MAX: StreamId = StreamId {
+    pub(crate) const MAX: StreamId = StreamId {
         ms: u64::MAX,
         seq: u64::MAX,
     };
 
-    fn text(self) -> String {
+    pub(crate) fn text(self) -> String {
         format!("{}-{}", self.ms, self.seq)
     }
 
-    fn next(self) -> Option<StreamId> {
+    pub(crate) fn next(self) -> Option<StreamId> {
         match self.seq.checked_add(1) {
             Some(seq) => Some(StreamId { ms: self.ms, seq }),
             None => self.ms.checked_add(1).map(|ms| StreamId { ms, seq: 0 }),
@@ -65,11 +65,83 @@ pub(crate) struct Stream {
     /// The node new entries go into, and how many went into it.
     tail_node: u64,
     tail_count: u64,
+    /// Consumer groups, by name.
+    pub(crate) groups: BTreeMap<Bytes, super::groups::Group>,
 }
 
 impl Stream {
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    pub(crate) fn last_id(&self) -> StreamId {
+        self.last_id
+    }
+
+    pub(crate) fn entries_added(&self) -> u64 {
+        self.entries_added
+    }
+
+    pub(crate) fn max_deleted(&self) -> StreamId {
+        self.max_deleted
+    }
+
+    /// The first entry's id (0-0 when empty).
+    pub(crate) fn first_id(&self) -> StreamId {
+        self.entries.keys().next().copied().unwrap_or_default()
+    }
+
+    pub(crate) fn entry(&self, id: StreamId) -> Option<&Entry> {
+        self.entries.get(&id)
+    }
+
+    /// Entries after `after`, at most `count`.
+    pub(crate) fn after(&self, after: StreamId, count: Option<usize>) -> Vec<(StreamId, &Entry)> {
+        match after.next() {
+            Some(start) => self.range(start, StreamId::MAX, false, count),
+            None => Vec::new(),
+        }
+    }
+
+    /// Entries from `start` on (inclusive), at most `count`.
+    pub(crate) fn from(&self, start: StreamId, count: Option<usize>) -> Vec<(StreamId, &Entry)> {
+        self.range(start, StreamId::MAX, false, count)
+    }
+
+    /// Redis's `streamRangeHasTombstones`: is the latest deletion within `[start, end]`?
+    pub(crate) fn has_tombstones(&self, start: StreamId) -> bool {
+        if self.entries.is_empty() || self.max_deleted == StreamId::default() {
+            return false;
+        }
+        if self.first_id() > self.max_deleted {
+            return false;
+        }
+        start <= self.max_deleted
+    }
+
+    /// Redis's `streamEstimateDistanceFromFirstEverEntry`: the logical read counter of `id`, if knowable.
+    pub(crate) fn estimate_read(&self, id: StreamId) -> Option<u64> {
+        if self.entries_added == 0 {
+            return Some(0);
+        }
+        if self.entries.is_empty() && id <= self.last_id {
+            return Some(self.entries_added);
+        }
+        match id.cmp(&self.last_id) {
+            std::cmp::Ordering::Equal => return Some(self.entries_added),
+            std::cmp::Ordering::Greater => return None,
+            std::cmp::Ordering::Less => {}
+        }
+        let first = self.first_id();
+        if self.max_deleted == StreamId::default() || self.max_deleted < first {
+            let len = self.entries.len() as u64;
+            match id.cmp(&first) {
+                std::cmp::Ordering::Less => return Some(self.entries_added - len),
+                std::cmp::Ordering::Equal => return Some(self.entries_added - len + 1),
+                std::cmp::Ordering::Greater => {}
+            }
+        }
+        None
     }
 
     /// Bytes of payload, for MEMORY USAGE.
@@ -159,12 +231,12 @@ impl Stream {
     }
 }
 
-fn invalid_id() -> Value {
+pub(crate) fn invalid_id() -> Value {
     err("ERR Invalid stream ID specified as stream command argument")
 }
 
 /// `ms-seq`, or `ms` alone with `missing_seq` for the sequence.
-fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, Value> {
+pub(crate) fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, Value> {
     let text = std::str::from_utf8(arg).map_err(|_| invalid_id())?;
     let num = |s: &str| -> Result<u64, Value> {
         if s.is_empty() || s.starts_with('+') || s.starts_with('-') {
@@ -185,7 +257,7 @@ fn parse_id(arg: &[u8], missing_seq: u64) -> Result<StreamId, Value> {
 }
 
 /// A range bound: `-`, `+`, an id (incomplete ones widened), or `(` for exclusive.
-fn parse_bound(arg: &[u8], start: bool) -> Result<StreamId, Value> {
+pub(crate) fn parse_bound(arg: &[u8], start: bool) -> Result<StreamId, Value> {
     match arg {
         b"-" => return Ok(StreamId::default()),
         b"+" => return Ok(StreamId::MAX),
@@ -269,14 +341,18 @@ fn parse_trim(args: &[Bytes], i: &mut usize) -> Result<Trim, Value> {
     })
 }
 
-fn stream_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a Stream>, Value> {
+pub(crate) fn stream_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a Stream>, Value> {
     super::read(ctx, key, |d| match d {
         Data::Stream(s) => Some(&**s),
         _ => None,
     })
 }
 
-fn stream_mut<'a>(ctx: &'a mut Ctx<'_>, key: &Bytes, create: bool) -> Result<Option<&'a mut Stream>, Value> {
+pub(crate) fn stream_mut<'a>(
+    ctx: &'a mut Ctx<'_>,
+    key: &Bytes,
+    create: bool,
+) -> Result<Option<&'a mut Stream>, Value> {
     super::collection_mut(
         ctx,
         key,
@@ -289,7 +365,7 @@ fn stream_mut<'a>(ctx: &'a mut Ctx<'_>, key: &Bytes, create: bool) -> Result<Opt
     )
 }
 
-fn entry_value(id: StreamId, e: &Entry) -> Value {
+pub(crate) fn entry_value(id: StreamId, e: &Entry) -> Value {
     Value::Array(vec![
         Value::bulk(id.text()),
         Value::Array(
