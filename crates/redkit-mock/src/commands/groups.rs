@@ -369,6 +369,10 @@ pub(crate) fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn xack(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    // A missing key or group answers 0 before the ids are read, as Redis.
+    if !stream_of(ctx, &args[1])?.is_some_and(|s| s.groups.contains_key(&args[2])) {
+        return Ok(int(0));
+    }
     let ids = args[3..]
         .iter()
         .map(|a| parse_id(a, 0))
@@ -505,6 +509,10 @@ fn claim_one(g: &mut Group, id: StreamId, consumer: &Bytes, at: i64, retry: Opti
 pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
+    // The key and group first, as Redis.
+    if !stream_of(ctx, key)?.is_some_and(|s| s.groups.contains_key(group)) {
+        return Err(no_key_or_group(key, group));
+    }
     let min_idle = parse_i64(&args[4]).map_err(|_| err("ERR Invalid min-idle-time argument for XCLAIM"))?;
     let mut ids = Vec::new();
     let mut i = 5;
@@ -588,6 +596,9 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 pub(crate) fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
+    if !stream_of(ctx, key)?.is_some_and(|s| s.groups.contains_key(group)) {
+        return Err(no_key_or_group(key, group));
+    }
     let min_idle =
         parse_i64(&args[4]).map_err(|_| err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?;
     let start = parse_bound(&args[5], true)?;
@@ -596,7 +607,7 @@ pub(crate) fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     while i < args.len() {
         if is(&args[i], "COUNT") && i + 1 < args.len() {
             let n = parse_i64(&args[i + 1])?;
-            if n < 1 || n > i64::MAX / 10 {
+            if !(1..=i64::MAX / 10).contains(&n) {
                 return Err(err("ERR COUNT must be > 0"));
             }
             count = n as usize;
