@@ -16,7 +16,8 @@ struct Backends {
     clients: Vec<(&'static str, Client)>,
     _real: Option<RedisServer>,
     _mock: redkit_mock::MockServer,
-    real_url: Option<String>,
+    /// Each backend's URL, for tests that open several clients.
+    urls: Vec<(&'static str, String)>,
 }
 
 async fn backends() -> Backends {
@@ -36,11 +37,13 @@ async fn backends() -> Backends {
             .await
             .unwrap(),
     ));
+    let mut urls: Vec<(&'static str, String)> = real_url.into_iter().map(|u| ("redis-server", u)).collect();
+    urls.push(("embedded server", mock.url()));
     Backends {
         clients,
         _real: real,
         _mock: mock,
-        real_url,
+        urls,
     }
 }
 
@@ -81,54 +84,58 @@ async fn a_hundred_concurrent_misses_load_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_with_the_lock_load_once_and_all_get_the_value() {
-    // The lock is released by a Lua script: the embedded server gets EVAL with its part 2. Real server only.
     let b = backends().await;
-    let Some(url) = &b.real_url else { return };
-    let calls = Arc::new(AtomicU32::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..4 {
-        // Four separate clients and caches: four "processes".
-        let client = Client::connect(Config::from_url(url).unwrap()).await.unwrap();
-        let cache = Cache::new(
-            client,
-            CacheConfig {
-                lock: Some(LockConfig {
-                    lease: Duration::from_secs(5),
-                    wait: Duration::from_secs(5),
-                    poll: Duration::from_millis(10),
-                }),
-                ..CacheConfig::default()
-            },
-        );
-        for _ in 0..25 {
-            let cache = cache.clone();
-            let calls = calls.clone();
-            tasks.push(tokio::spawn(async move {
-                cache
-                    .get_or_load("report", Duration::from_secs(60), || async move {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        Ok::<_, BoxError>("computed".to_owned())
-                    })
-                    .await
-            }));
+    for (backend, url) in &b.urls {
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            // Four separate clients and caches: four "processes".
+            let client = Client::connect(Config::from_url(url).unwrap()).await.unwrap();
+            let cache = Cache::new(
+                client,
+                CacheConfig {
+                    lock: Some(LockConfig {
+                        lease: Duration::from_secs(5),
+                        wait: Duration::from_secs(5),
+                        poll: Duration::from_millis(10),
+                    }),
+                    ..CacheConfig::default()
+                },
+            );
+            for _ in 0..25 {
+                let cache = cache.clone();
+                let calls = calls.clone();
+                tasks.push(tokio::spawn(async move {
+                    cache
+                        .get_or_load("report", Duration::from_secs(60), || async move {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            Ok::<_, BoxError>("computed".to_owned())
+                        })
+                        .await
+                }));
+            }
         }
-    }
-    for t in tasks {
+        for t in tasks {
+            assert_eq!(
+                t.await.unwrap().unwrap(),
+                "computed",
+                "{backend}: a loser gets the winner's value"
+            );
+        }
         assert_eq!(
-            t.await.unwrap().unwrap(),
-            "computed",
-            "a loser gets the winner's value"
+            calls.load(Ordering::SeqCst),
+            1,
+            "{backend}: one process recomputed"
         );
+        // The lock was released (compare-and-delete), not left to expire.
+        let client = Client::connect(Config::from_url(url).unwrap()).await.unwrap();
+        let exists: i64 = client
+            .query(Cmd::new("EXISTS").arg("cache:lock:report"))
+            .await
+            .unwrap();
+        assert_eq!(exists, 0, "{backend}");
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "one process recomputed");
-    // The lock was released (compare-and-delete), not left to expire.
-    let client = Client::connect(Config::from_url(url).unwrap()).await.unwrap();
-    let exists: i64 = client
-        .query(Cmd::new("EXISTS").arg("cache:lock:report"))
-        .await
-        .unwrap();
-    assert_eq!(exists, 0);
 }
 
 #[tokio::test]

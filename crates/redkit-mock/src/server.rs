@@ -49,6 +49,8 @@ pub(crate) struct State {
     /// SSCAN/HSCAN/ZSCAN cursors over large collections.
     pub(crate) element_cursors: crate::commands::scan::Cursors,
     pub(crate) connections_received: u64,
+    /// The Lua engine and script cache, made on first use.
+    pub(crate) scripts: Option<crate::commands::scripting::Scripts>,
 }
 
 /// A client blocked by BLPOP & co: what to retry, and where to send the reply.
@@ -177,6 +179,7 @@ impl Server {
             slowlog: Default::default(),
             element_cursors: Default::default(),
             connections_received: 0,
+            scripts: None,
         };
         Server {
             state: Arc::new(Mutex::new(state)),

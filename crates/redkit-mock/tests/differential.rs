@@ -1552,6 +1552,116 @@ async fn consumer_groups_agree_with_redis() {
     .await;
 }
 
+/// Run commands given as argument lists (for arguments with spaces, like scripts) on both servers and protocols.
+async fn run_commands(commands: &[Vec<String>]) {
+    let Some((real, mock)) = servers().await else {
+        return;
+    };
+    for protocol in [RespVersion::Resp2, RespVersion::Resp3] {
+        let mut pair = Pair::connect(&real, &mock, protocol).await;
+        let mut failures = Vec::new();
+        for c in commands {
+            let args: Vec<&str> = c.iter().map(String::as_str).collect();
+            if let Err(e) = pair.check(&args).await {
+                failures.push(format!("{protocol:?}: {e}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} differences:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+#[tokio::test]
+async fn scripting_agrees_with_redis() {
+    let scripts: &[&str] = &[
+        "return 1",
+        "return 'hello'",
+        "return 3.99",
+        "return -3.99",
+        "return true",
+        "return false",
+        "return nil",
+        "return {1, 2, {3, 'x'}, nil, 5}",
+        "return {ok='FINE'}",
+        "return {err='MYERR custom'}",
+        "return redis.status_reply('DONE')",
+        "return redis.error_reply('ERR oops')",
+        "return redis.sha1hex('abc')",
+        "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2]}",
+        "return redis.call('SET', KEYS[1], ARGV[1])",
+        "return redis.call('GET', KEYS[1])",
+        "return redis.call('GET', 'missing')",
+        "return redis.call('INCRBY', 'n', 10)",
+        "return redis.call('HSET', 'h', 'a', 1, 'b', 2.5)",
+        // Hash order is the server's own: sort it.
+        "local t = redis.call('HGETALL', 'h') table.sort(t) return t",
+        "return redis.call('ZADD', 'z', 1.5, 'm')",
+        "return redis.call('ZRANGE', 'z', 0, -1, 'WITHSCORES')",
+        "return redis.call('ZSCORE', 'z', 'm')",
+        "return redis.pcall('INCR', 'h')",
+        "return type(redis.pcall('INCR', 'h'))",
+        "redis.call('SET', 'x', 1) return redis.call('GET', 'x')",
+        "return redis.call('EXISTS', 'x', 'y', 'h')",
+        "local t = redis.call('LRANGE', 'nolist', 0, -1) return #t",
+        "return redis.call('TYPE', 'h')",
+        "return redis.call('PING')",
+    ];
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for body in scripts {
+        commands.push(
+            ["EVAL", body, "2", "k", "other", "v1", "v2"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        );
+    }
+    let more: &[&[&str]] = &[
+        &["SCRIPT", "LOAD", "return ARGV[1]"],
+        &[
+            "SCRIPT",
+            "EXISTS",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            "0000",
+        ],
+        &["EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0", "hi"],
+        &["EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0", "hi"],
+        &[
+            "EVALSHA_RO",
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+            "0",
+            "ro",
+        ],
+        &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+        &["EVAL", "return 1", "-1"],
+        &["EVAL", "return 1", "3", "a"],
+        &["EVAL", "return 1", "x"],
+        &["EVAL_RO", "return redis.call('GET', 'k')", "1", "k"],
+        &["SCRIPT", "FLUSH"],
+        &["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"],
+        &["SCRIPT", "FLUSH", "ASYNC"],
+        &["SCRIPT", "FLUSH", "FOO"],
+        &["SCRIPT", "KILL"],
+        &["EVAL", "return redis.call('INCR', 'h')", "0"],
+        &["EVAL", "return nosuch", "0"],
+        &["EVAL", "x = 1", "0"],
+        &["EVAL", "return (", "0"],
+        &["EVAL", "error('boom')", "0"],
+        &["EVAL", "return redis.call('NOSUCHCOMMAND')", "0"],
+        &["EVAL", "return redis.call('MULTI')", "0"],
+        &["EVAL", "return redis.call()", "0"],
+        &["EVAL", "return redis.call('GET', {})", "0"],
+        &["EVAL_RO", "return redis.call('SET', 'k', 1)", "0"],
+        &["SCRIPT", "LOAD", "return ("],
+        &["SCRIPT", "FOO"],
+    ];
+    commands.extend(more.iter().map(|c| c.iter().map(|s| (*s).to_owned()).collect()));
+    run_commands(&commands).await;
+}
+
 #[tokio::test]
 async fn geo_agrees_with_redis() {
     run_scenarios(&[

@@ -11,8 +11,7 @@ use redkit::{MessageKind, Script, Subscriber};
 
 #[tokio::test]
 async fn eval_and_script_cache() {
-    // Scripting is not in the embedded server yet (part 2): real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         let v: Vec<String> = c.eval("return {KEYS[1], ARGV[1]}", &["k"], "a").await.unwrap();
         assert_eq!(v, ["k", "a"]);
         let sha = c.script_load("return tonumber(ARGV[1]) * 2").await.unwrap();
@@ -64,7 +63,7 @@ async fn eval_and_script_cache() {
 
 #[tokio::test]
 async fn functions() {
-    // Scripting is not in the embedded server yet (part 2): real server only.
+    // FUNCTION is not in the embedded server: real server only.
     each_protocol!(real_only, |c| {
         let lib = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return args[1] end)\n\
                    redis.register_function{function_name='myro', callback=function(keys, args) return #keys end, flags={'no-writes'}}";

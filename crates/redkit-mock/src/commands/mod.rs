@@ -24,6 +24,7 @@ mod lists;
 mod meta;
 pub(crate) mod pubsub;
 pub(crate) mod scan;
+pub(crate) mod scripting;
 pub(crate) mod server;
 mod sets;
 pub(crate) mod streams;
@@ -134,6 +135,12 @@ static TABLE: &[CommandSpec] = &[
     cmd("xclaim", -6, groups::xclaim),
     cmd("xautoclaim", -6, groups::xautoclaim),
     cmd("xinfo", -2, groups::xinfo),
+    // scripting
+    cmd("eval", -3, scripting::eval),
+    cmd("eval_ro", -3, scripting::eval_ro),
+    cmd("evalsha", -3, scripting::evalsha),
+    cmd("evalsha_ro", -3, scripting::evalsha_ro),
+    cmd("script", -2, scripting::script),
     // geo
     cmd("geoadd", -5, geo::geoadd),
     cmd("geodist", -4, geo::geodist),

@@ -1,0 +1,460 @@
+//! Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT LOAD/EXISTS/FLUSH/KILL — a real Lua 5.1 (`mlua`,
+//! vendored) with Redis's `redis` table and its Lua↔reply conversions.
+//!
+//! A script runs under the server lock, so no other command interleaves (atomic, as in Redis). Inside it,
+//! `redis.call` and `redis.pcall` run commands through the same dispatch as clients do; replies reach Lua in
+//! their RESP2 shapes (integers as numbers, bulk strings as strings, nulls as `false`, status and error replies
+//! as `{ok=…}` / `{err=…}` tables) and the script's result goes back the other way (numbers truncated to
+//! integers, `false` to null, tables to arrays up to the first nil). Globals are protected as in Redis: a script
+//! cannot create or read undefined globals.
+//!
+//! Not here: a script time limit with BUSY replies to other clients (a script holds the server until it ends,
+//! so SCRIPT KILL finds nothing to kill), `redis.setresp`, FUNCTION, and the `cjson`/`struct`/`cmsgpack`
+//! libraries.
+
+use std::collections::HashMap;
+
+use bytes::{Bytes, BytesMut};
+use mlua::{Lua, MultiValue, Table, Value as LuaValue};
+use redkit_resp::{Limits, RespVersion, Value};
+
+use super::{Reply, err, int, is, ok, parse_i64};
+use crate::server::Ctx;
+
+/// The scripting engine: one Lua state, and the script cache by SHA1.
+pub(crate) struct Scripts {
+    lua: Lua,
+    cache: HashMap<String, Bytes>,
+}
+
+impl std::fmt::Debug for Scripts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripts")
+            .field("cached", &self.cache.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scripts {
+    fn new() -> Result<Scripts, Value> {
+        let lua = Lua::new();
+        protect_globals(&lua).map_err(|e| err(&format!("ERR cannot start the Lua engine: {e}")))?;
+        Ok(Scripts {
+            lua,
+            cache: HashMap::new(),
+        })
+    }
+}
+
+/// Redis's guard: reading an undefined global or creating one is an error.
+fn protect_globals(lua: &Lua) -> mlua::Result<()> {
+    lua.load(
+        r#"
+        local mt = {}
+        mt.__newindex = function (t, n, v)
+            error("Attempt to modify a readonly table", 2)
+        end
+        mt.__index = function (t, n)
+            error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
+        end
+        setmetatable(_G, mt)
+        "#,
+    )
+    .set_name("@protect")
+    .exec()
+}
+
+fn sha1hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+/// A reply in its RESP2 shape (maps flattened, doubles as strings, booleans as integers), as scripts see it.
+fn resp2(v: &Value) -> Value {
+    let mut buf = BytesMut::new();
+    redkit_resp::encode_value(v, RespVersion::Resp2, &mut buf);
+    let limits = Limits {
+        max_bulk_len: u64::MAX,
+        max_aggregate_len: u64::MAX,
+        max_depth: 1024,
+    };
+    redkit_resp::decode(&mut buf, RespVersion::Resp2, &limits)
+        .ok()
+        .flatten()
+        .unwrap_or(Value::Null)
+}
+
+/// A reply as a Lua value.
+fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
+    Ok(match v {
+        Value::Integer(i) => LuaValue::Number(*i as f64),
+        Value::BulkString(b) | Value::VerbatimString { text: b, .. } => {
+            LuaValue::String(lua.create_string(b)?)
+        }
+        Value::SimpleString(s) => {
+            let t = lua.create_table()?;
+            t.set("ok", lua.create_string(s)?)?;
+            LuaValue::Table(t)
+        }
+        Value::Error(e) => {
+            let t = lua.create_table()?;
+            t.set("err", lua.create_string(e)?)?;
+            LuaValue::Table(t)
+        }
+        Value::Array(items) | Value::Set(items) | Value::Push(items) => {
+            let t = lua.create_table()?;
+            for (i, item) in items.iter().enumerate() {
+                t.raw_set(i + 1, to_lua(lua, item)?)?;
+            }
+            LuaValue::Table(t)
+        }
+        Value::Null => LuaValue::Boolean(false),
+        other => to_lua(lua, &resp2(other))?,
+    })
+}
+
+/// A Lua value as a reply.
+fn from_lua(v: &LuaValue) -> Value {
+    match v {
+        LuaValue::Nil => Value::Null,
+        LuaValue::Boolean(true) => Value::Integer(1),
+        LuaValue::Boolean(false) => Value::Null,
+        LuaValue::Integer(i) => Value::Integer(*i),
+        LuaValue::Number(n) => Value::Integer(*n as i64),
+        LuaValue::String(s) => Value::BulkString(Bytes::copy_from_slice(&s.as_bytes())),
+        LuaValue::Table(t) => {
+            if let Ok(LuaValue::String(e)) = t.raw_get::<LuaValue>("err") {
+                return Value::Error(Bytes::copy_from_slice(&e.as_bytes()));
+            }
+            if let Ok(LuaValue::String(s)) = t.raw_get::<LuaValue>("ok") {
+                return Value::SimpleString(Bytes::copy_from_slice(&s.as_bytes()));
+            }
+            let mut items = Vec::new();
+            for i in 1.. {
+                match t.raw_get::<LuaValue>(i) {
+                    Ok(LuaValue::Nil) | Err(_) => break,
+                    Ok(item) => items.push(from_lua(&item)),
+                }
+            }
+            Value::Array(items)
+        }
+        _ => Value::Null,
+    }
+}
+
+/// A `redis.call` argument as bytes: strings as they are, numbers as Redis formats them.
+fn arg_bytes(v: &LuaValue) -> Option<Bytes> {
+    match v {
+        LuaValue::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
+        LuaValue::Integer(i) => Some(Bytes::from(i.to_string())),
+        LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e17 => {
+            Some(Bytes::from((*n as i64).to_string()))
+        }
+        LuaValue::Number(n) => Some(Bytes::from(super::zsets::g17(*n))),
+        _ => None,
+    }
+}
+
+/// Run one command from a script; an error reply is returned as `Err` (for `redis.call` to raise).
+fn call_from_script(ctx: &mut Ctx<'_>, args: MultiValue, read_only: bool) -> Result<Value, String> {
+    let mut cmd = Vec::with_capacity(args.len());
+    for a in args.iter() {
+        cmd.push(
+            arg_bytes(a).ok_or_else(|| {
+                "ERR Lua redis lib command arguments must be strings or integers".to_owned()
+            })?,
+        );
+    }
+    let Some(name) = cmd.first() else {
+        return Err("ERR Please specify at least one argument for this redis lib call".into());
+    };
+    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+    if super::lookup(lower.as_bytes()).is_none() {
+        return Err("ERR Unknown Redis command called from script".into());
+    }
+    let meta = super::meta::meta(&lower);
+    if meta.is_some_and(|m| m.flags.contains(&"noscript")) {
+        return Err("ERR This Redis command is not allowed from script".into());
+    }
+    if read_only && meta.is_some_and(|m| m.flags.contains(&"write")) {
+        return Err("ERR Write commands are not allowed from read-only scripts.".into());
+    }
+    let reply = crate::server::dispatch(ctx, &cmd);
+    match reply {
+        Value::Error(e) => Err(String::from_utf8_lossy(&e).into_owned()),
+        other => Ok(other),
+    }
+}
+
+fn run_script(
+    ctx: &mut Ctx<'_>,
+    sha: &str,
+    body: &[u8],
+    keys: &[Bytes],
+    argv: &[Bytes],
+    read_only: bool,
+) -> Reply {
+    let scripts = match ctx.state.scripts.take() {
+        Some(s) => s,
+        None => Scripts::new()?,
+    };
+    // Commands inside a script never block (as in MULTI/EXEC), and reply in RESP2 shapes whatever the client
+    // speaks (Redis's default for scripts).
+    let was_in_exec = std::mem::replace(&mut ctx.session.in_exec, true);
+    let protocol = std::mem::replace(&mut ctx.session.protocol, RespVersion::Resp2);
+    let result = execute(&scripts.lua, ctx, sha, body, keys, argv, read_only);
+    ctx.session.in_exec = was_in_exec;
+    ctx.session.protocol = protocol;
+    ctx.state.scripts = Some(scripts);
+    result
+}
+
+fn execute(
+    lua: &Lua,
+    ctx: &mut Ctx<'_>,
+    sha: &str,
+    body: &[u8],
+    keys: &[Bytes],
+    argv: &[Bytes],
+    read_only: bool,
+) -> Reply {
+    let lua_err = |e: mlua::Error| err(&format!("ERR {e}"));
+    let function = lua
+        .load(body)
+        .set_name("@user_script")
+        .into_function()
+        .map_err(|e| {
+            let text = match &e {
+                mlua::Error::SyntaxError { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            err(&format!("ERR Error compiling script (new function): {text}"))
+        })?;
+    let list = |items: &[Bytes]| -> mlua::Result<Table> {
+        let t = lua.create_table()?;
+        for (i, item) in items.iter().enumerate() {
+            t.raw_set(i + 1, lua.create_string(item)?)?;
+        }
+        Ok(t)
+    };
+    let globals = lua.globals();
+    globals
+        .raw_set("KEYS", list(keys).map_err(lua_err)?)
+        .map_err(lua_err)?;
+    globals
+        .raw_set("ARGV", list(argv).map_err(lua_err)?)
+        .map_err(lua_err)?;
+    let ctx_cell = std::cell::RefCell::new(ctx);
+    let outcome: mlua::Result<LuaValue> = lua.scope(|scope| {
+        let redis = lua.create_table()?;
+        redis.set(
+            "call",
+            scope.create_function(|lua, args: MultiValue| {
+                let mut ctx = ctx_cell.borrow_mut();
+                match call_from_script(&mut ctx, args, read_only) {
+                    Ok(v) => to_lua(lua, &v),
+                    Err(e) => {
+                        // Where in the script the failing call is, for the error's suffix.
+                        let line = lua.inspect_stack(1).map_or(0, |d| d.curr_line());
+                        let t = lua.create_table()?;
+                        t.set("err", e)?;
+                        t.set("line", line)?;
+                        Err(mlua::Error::external(RedisError(t)))
+                    }
+                }
+            })?,
+        )?;
+        redis.set(
+            "pcall",
+            scope.create_function(|lua, args: MultiValue| {
+                let mut ctx = ctx_cell.borrow_mut();
+                match call_from_script(&mut ctx, args, read_only) {
+                    Ok(v) => to_lua(lua, &v),
+                    Err(e) => {
+                        let t = lua.create_table()?;
+                        t.set("err", e)?;
+                        Ok(LuaValue::Table(t))
+                    }
+                }
+            })?,
+        )?;
+        redis.set(
+            "error_reply",
+            lua.create_function(|lua, msg: mlua::String| {
+                let t = lua.create_table()?;
+                t.set("err", msg)?;
+                Ok(t)
+            })?,
+        )?;
+        redis.set(
+            "status_reply",
+            lua.create_function(|lua, msg: mlua::String| {
+                let t = lua.create_table()?;
+                t.set("ok", msg)?;
+                Ok(t)
+            })?,
+        )?;
+        redis.set(
+            "sha1hex",
+            lua.create_function(|_, s: mlua::String| Ok(sha1hex(&s.as_bytes())))?,
+        )?;
+        redis.set("log", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        for (i, level) in ["LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"]
+            .iter()
+            .enumerate()
+        {
+            redis.set(*level, i)?;
+        }
+        lua.globals().raw_set("redis", redis)?;
+        function.call::<LuaValue>(())
+    });
+    let _ = lua.globals().raw_set("redis", LuaValue::Nil);
+    match outcome {
+        Ok(v) => Ok(from_lua(&v)),
+        Err(e) => Err(script_error(&e, sha)),
+    }
+}
+
+/// An error table raised by `redis.call`, carried through Lua as an external error.
+#[derive(Debug)]
+struct RedisError(Table);
+
+impl std::fmt::Display for RedisError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: String = self.0.raw_get("err").unwrap_or_default();
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for RedisError {}
+
+/// The reply for a script that failed, as Redis 7 words it: the error (a command's own, or the Lua error with its
+/// `user_script:N:` position), then ` script: <sha1>, on @user_script:N.`.
+fn script_error(e: &mlua::Error, sha: &str) -> Value {
+    let mut inner = e;
+    loop {
+        match inner {
+            mlua::Error::CallbackError { cause, .. } => inner = cause,
+            mlua::Error::ExternalError(ext) => {
+                if let Some(r) = ext.downcast_ref::<RedisError>() {
+                    let line: i64 = r.0.raw_get("line").unwrap_or(0);
+                    return err(&format!("{r} script: {sha}, on @user_script:{line}."));
+                }
+                return err(&format!("ERR {ext} script: {sha}, on @user_script:0."));
+            }
+            mlua::Error::RuntimeError(msg) => {
+                let msg = msg.lines().next().unwrap_or_default();
+                let line = msg
+                    .strip_prefix("user_script:")
+                    .and_then(|rest| rest.split(':').next())
+                    .unwrap_or("0");
+                return err(&format!("ERR {msg} script: {sha}, on @user_script:{line}."));
+            }
+            other => return err(&format!("ERR {other} script: {sha}, on @user_script:0.")),
+        }
+    }
+}
+
+/// `numkeys key… arg…` after the script: the keys and the arguments.
+fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Value> {
+    let n = parse_i64(&args[0])?;
+    if n < 0 {
+        return Err(err("ERR Number of keys can't be negative"));
+    }
+    let n = n as usize;
+    if n > args.len() - 1 {
+        return Err(err("ERR Number of keys can't be greater than number of args"));
+    }
+    Ok((&args[1..=n], &args[n + 1..]))
+}
+
+fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
+    let (keys, argv) = split_keys(&args[2..])?;
+    let body = args[1].clone();
+    let sha = sha1hex(&body);
+    if ctx.state.scripts.is_none() {
+        ctx.state.scripts = Some(Scripts::new()?);
+    }
+    if let Some(s) = ctx.state.scripts.as_mut() {
+        s.cache.insert(sha.clone(), body.clone());
+    }
+    run_script(ctx, &sha, &body, keys, argv, read_only)
+}
+
+fn evalsha_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
+    let (keys, argv) = split_keys(&args[2..])?;
+    let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+    let body = ctx
+        .state
+        .scripts
+        .as_ref()
+        .and_then(|s| s.cache.get(&sha).cloned())
+        .ok_or_else(|| err("NOSCRIPT No matching script. Please use EVAL."))?;
+    run_script(ctx, &sha, &body, keys, argv, read_only)
+}
+
+pub(crate) fn eval(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    eval_generic(ctx, args, false)
+}
+
+pub(crate) fn eval_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    eval_generic(ctx, args, true)
+}
+
+pub(crate) fn evalsha(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    evalsha_generic(ctx, args, false)
+}
+
+pub(crate) fn evalsha_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    evalsha_generic(ctx, args, true)
+}
+
+pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let sub = &args[1];
+    if is(sub, "LOAD") && args.len() == 3 {
+        let body = args[2].clone();
+        let scripts = match ctx.state.scripts.as_mut() {
+            Some(s) => s,
+            None => ctx.state.scripts.insert(Scripts::new()?),
+        };
+        // Loading compiles: a script with a syntax error is refused.
+        scripts
+            .lua
+            .load(body.as_ref())
+            .set_name("@user_script")
+            .into_function()
+            .map_err(|e| {
+                let text = match &e {
+                    mlua::Error::SyntaxError { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                err(&format!("ERR Error compiling script (new function): {text}"))
+            })?;
+        let sha = sha1hex(&body);
+        scripts.cache.insert(sha.clone(), body);
+        Ok(Value::bulk(sha))
+    } else if is(sub, "EXISTS") && args.len() >= 3 {
+        let cache = ctx.state.scripts.as_ref().map(|s| &s.cache);
+        Ok(Value::Array(
+            args[2..]
+                .iter()
+                .map(|sha| {
+                    let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+                    int(u8::from(cache.is_some_and(|c| c.contains_key(&sha))))
+                })
+                .collect(),
+        ))
+    } else if is(sub, "FLUSH") && args.len() <= 3 {
+        if let Some(mode) = args.get(2)
+            && !(is(mode, "SYNC") || is(mode, "ASYNC"))
+        {
+            return Err(err("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+        }
+        ctx.state.scripts = None;
+        ok()
+    } else if is(sub, "KILL") && args.len() == 2 {
+        Err(err("NOTBUSY No scripts in execution right now."))
+    } else {
+        let known = ["LOAD", "EXISTS", "FLUSH", "KILL"].iter().any(|k| is(sub, k));
+        Err(super::connection::subcommand_error("script", sub, known))
+    }
+}
