@@ -28,12 +28,15 @@
 //! expiry; `net.rs` speaks RESP2/RESP3 and inline commands over TCP.
 //!
 //! # Status
-//! Strings, keys (with SCAN), lists (non-blocking), sets, hashes, sorted sets (ranks and score ranges in
-//! O(log n) through an order-statistic tree), transactions (MULTI/EXEC/WATCH), and the connection and server basics
-//! are implemented, with Redis 7.0's error messages and reply formats (scores as `%.17g` in RESP2), and checked
-//! reply for reply against a real `redis-server` by the differential tests. Blocking list and sorted-set commands
-//! wait for pushes from other clients, served in the order they blocked. Pub/sub (channels, patterns, shard
-//! channels, RESP3 pushes, RESP2 subscribed mode) works over TCP. Streams and scripting are not implemented yet; unknown commands answer Redis's `unknown command` error.
+//! Every core data type — strings and bitmaps, keys (with SCAN), lists, sets, hashes, sorted sets (ranks and score
+//! ranges in O(log n) through an order-statistic tree), HyperLogLog, geo, streams with consumer groups — plus
+//! transactions (MULTI/EXEC/WATCH), Lua scripting (EVAL/EVALSHA, a vendored Lua 5.1), pub/sub (channels,
+//! patterns, shard channels, RESP3 pushes, RESP2 subscribed mode), client-side caching (CLIENT TRACKING) and the
+//! connection and server commands, with Redis 7.0's error messages and reply formats, checked reply for reply
+//! against a real `redis-server` by the differential tests. Blocking commands (lists, sorted sets, XREAD,
+//! XREADGROUP) wait for writes from other clients, served in the order they blocked. Not yet: persistence, a
+//! script time limit (BUSY, SCRIPT KILL), FUNCTION, DUMP/RESTORE; unknown commands answer Redis's `unknown command`
+//! error.
 //!
 //! Known difference: INCRBYFLOAT and HINCRBYFLOAT compute in `f64` where Redis uses 80-bit `long double`, so a
 //! result can differ from Redis's in the 17th significant digit (Redis prints `205.60000000000000001` for
