@@ -116,7 +116,8 @@ pub(crate) enum Data {
     Str(Bytes),
     List(VecDeque<Bytes>),
     Set(HashSet<Bytes>),
-    Hash(HashMap<Bytes, Bytes>),
+    /// In insertion order, as Redis's listpack keeps a small hash (so HGETALL answers in Redis's order).
+    Hash(indexmap::IndexMap<Bytes, Bytes>),
     /// Boxed: a sorted set is twice the size of the other variants, and most keys are not sorted sets.
     ZSet(Box<ZSet>),
     Stream(Box<crate::commands::streams::Stream>),

@@ -199,11 +199,12 @@ impl GroupRead {
                     let Some(g) = s.groups.get_mut(&self.group) else {
                         return Err(no_group_read(key, &self.group));
                     };
-                    let consumer = g.consumers.entry(self.consumer.clone()).or_default();
-                    consumer.seen_ms = now;
+                    // Asking for new entries and finding none makes no consumer (Redis 7.0).
                     if new.is_empty() {
                         continue;
                     }
+                    let consumer = g.consumers.entry(self.consumer.clone()).or_default();
+                    consumer.seen_ms = now;
                     let mut values = Vec::with_capacity(new.len());
                     for ((id, value, tombstones), estimate) in new.into_iter().zip(estimates) {
                         if id > g.last_id {
@@ -499,11 +500,10 @@ fn claim_one(g: &mut Group, id: StreamId, consumer: &Bytes, at: i64, retry: Opti
         None if !justid => p.count += 1,
         None => {}
     }
-    g.consumers
-        .entry(consumer.clone())
-        .or_default()
-        .pending
-        .insert(id);
+    // The claiming consumer is made (or refreshed) only when it claims something, as in Redis.
+    let c = g.consumers.entry(consumer.clone()).or_default();
+    c.pending.insert(id);
+    c.seen_ms = c.seen_ms.max(at);
 }
 
 pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -563,7 +563,6 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let Some(g) = s.groups.get_mut(group) else {
         return Err(no_key_or_group(key, group));
     };
-    g.consumers.entry(consumer.clone()).or_default().seen_ms = now;
     let mut out = Vec::new();
     for ((id, exists), body) in ids.into_iter().zip(exists).zip(bodies) {
         let pending = g.pel.get(&id).map(|p| now - p.delivered_ms);
@@ -634,7 +633,6 @@ pub(crate) fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let Some(g) = s.groups.get_mut(group) else {
         return Err(no_key_or_group(key, group));
     };
-    g.consumers.entry(consumer.clone()).or_default().seen_ms = now;
     let (mut claimed, mut deleted) = (Vec::new(), Vec::new());
     let mut next = StreamId::default();
     let mut scanned = 0usize;

@@ -1,7 +1,5 @@
 //! Hashes: fields and values, counters, random fields, HSCAN.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use redkit_resp::Value;
 
@@ -10,7 +8,10 @@ use crate::db::Data;
 use crate::server::Ctx;
 
 /// The hash at `key`, borrowed (no copy: point lookups stay O(1)).
-fn hash_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a HashMap<Bytes, Bytes>>, Value> {
+fn hash_of<'a>(
+    ctx: &'a mut Ctx<'_>,
+    key: &[u8],
+) -> Result<Option<&'a indexmap::IndexMap<Bytes, Bytes>>, Value> {
     read(ctx, key, |d| match d {
         Data::Hash(h) => Some(h),
         _ => None,
@@ -21,12 +22,12 @@ fn hash_mut<'a>(
     ctx: &'a mut Ctx<'_>,
     key: &Bytes,
     create: bool,
-) -> Result<Option<&'a mut HashMap<Bytes, Bytes>>, Value> {
+) -> Result<Option<&'a mut indexmap::IndexMap<Bytes, Bytes>>, Value> {
     super::collection_mut(
         ctx,
         key,
         create,
-        || Data::Hash(HashMap::new()),
+        || Data::Hash(indexmap::IndexMap::new()),
         |d| match d {
             Data::Hash(x) => Some(x),
             _ => None,
@@ -94,7 +95,7 @@ pub(crate) fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let Some(h) = hash_mut(ctx, &args[1], false)? else {
         return Ok(int(0));
     };
-    let n = args[2..].iter().filter(|f| h.remove(*f).is_some()).count();
+    let n = args[2..].iter().filter(|f| h.shift_remove(*f).is_some()).count();
     ctx.db().drop_if_empty(&args[1]);
     Ok(int(n))
 }

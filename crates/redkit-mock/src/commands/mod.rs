@@ -26,7 +26,7 @@ pub(crate) mod pubsub;
 pub(crate) mod scan;
 pub(crate) mod scripting;
 pub(crate) mod server;
-mod sets;
+pub(crate) mod sets;
 pub(crate) mod streams;
 mod strings;
 pub(crate) mod tracking;

@@ -108,11 +108,18 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
                     }
                 }
             }
-            _ => {
-                for m in members(data) {
+            // An intset in ascending order, a listpack hash in insertion order: as Redis.
+            Data::Set(set) => {
+                for m in super::sets::ordered_members(set) {
                     emit(data, &m, pattern.as_ref(), &mut items);
                 }
             }
+            Data::Hash(h) => {
+                for m in h.keys() {
+                    emit(data, m, pattern.as_ref(), &mut items);
+                }
+            }
+            _ => {}
         }
         return done(items);
     }

@@ -38,6 +38,16 @@ fn members(set: impl IntoIterator<Item = Bytes>) -> Value {
     Value::Set(set.into_iter().map(Value::BulkString).collect())
 }
 
+/// An intset's members in Redis's order: ascending by value.
+pub(crate) fn ordered_members(set: &HashSet<Bytes>) -> Vec<Bytes> {
+    let mut numbers: Vec<(i64, Bytes)> = set
+        .iter()
+        .map(|m| (parse_i64(m).unwrap_or(0), m.clone()))
+        .collect();
+    numbers.sort_by_key(|(n, _)| *n);
+    numbers.into_iter().map(|(_, m)| m).collect()
+}
+
 pub(crate) fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let Some(set) = set_mut(ctx, &args[1], true)? else {
         return Ok(int(0));
@@ -75,7 +85,16 @@ pub(crate) fn smismember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    Ok(members(set_of(ctx, &args[1])?.cloned().unwrap_or_default()))
+    let now = ctx.now;
+    let intset = ctx
+        .db()
+        .get(&args[1], now)
+        .is_some_and(|e| super::server::entry_encoding(e) == "intset");
+    Ok(match set_of(ctx, &args[1])? {
+        Some(set) if intset => members(ordered_members(set)),
+        Some(set) => members(set.iter().cloned().collect::<Vec<_>>()),
+        None => members(Vec::new()),
+    })
 }
 
 pub(crate) fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
