@@ -19,11 +19,6 @@ use redkit_test_support::RedisServer;
 const KEYS: usize = 10_000;
 const ZIPF_READS: usize = 100_000;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// Key indexes with a Zipf(1.0) distribution over `n` keys, from a precomputed CDF.
 fn zipf(n: usize, draws: usize) -> Vec<usize> {
     let weights: Vec<f64> = (1..=n).map(|k| 1.0 / k as f64).collect();
@@ -60,11 +55,7 @@ fn main() {
     let Some(server) = RedisServer::start_or_skip() else {
         return;
     };
-    let runs = std::env::var("REDKIT_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .filter(|r| *r > 0)
-        .unwrap_or(5usize);
+    let runs = redkit_bench::runs(5);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -162,7 +153,10 @@ fn main() {
             zipf_plain.push(ZIPF_READS as f64 / started.elapsed().as_secs_f64());
         }
     });
-    let (zn, zp) = (median(zipf_near), median(zipf_plain));
+    let (zn, zp) = (
+        redkit_bench::median_of(zipf_near),
+        redkit_bench::median_of(zipf_plain),
+    );
     let table = format!(
         "### `cache` (median of {runs} runs)\n\n\
          | measurement | value |\n|---|---:|\n\
@@ -174,11 +168,11 @@ fn main() {
          | Zipf reads through the near cache | {zn:.0} reads/s |\n\
          | Zipf reads with plain `GET` | {zp:.0} reads/s |\n\
          | near cache vs plain on the Zipf reads | {:.2}× |\n",
-        median(local_hit),
-        median(plain_get) / 1000.0,
-        median(cache_hit) / 1000.0,
-        median(cache_miss) / 1000.0,
-        median(zipf_rate) * 100.0,
+        redkit_bench::median_of(local_hit),
+        redkit_bench::median_of(plain_get) / 1000.0,
+        redkit_bench::median_of(cache_hit) / 1000.0,
+        redkit_bench::median_of(cache_miss) / 1000.0,
+        redkit_bench::median_of(zipf_rate) * 100.0,
         zn / zp,
     );
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");

@@ -213,14 +213,6 @@ fn redis_benchmark(port: u16, args: &[&str], tests: &str, only: Option<&str>) ->
     }
 }
 
-fn runs() -> usize {
-    std::env::var("REDKIT_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .filter(|r| *r > 0)
-        .unwrap_or(DEFAULT_RUNS)
-}
-
 struct Contenders {
     redkit: redkit::Client,
     redis: redis::aio::MultiplexedConnection,
@@ -237,7 +229,7 @@ where
     Fut3: Future<Output = Sample>,
 {
     let (mut a, mut b, mut d) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs() {
+    for _ in 0..redkit_bench::runs(DEFAULT_RUNS) {
         a.push(f(c.redkit.clone()).await);
         b.push(g(c.redis.clone()).await);
         d.push(h(c.fred.clone()).await);
@@ -286,7 +278,7 @@ fn main() {
             )
             .await;
             let rb = median(
-                (0..runs())
+                (0..redkit_bench::runs(DEFAULT_RUNS))
                     .map(|_| {
                         redis_benchmark(
                             port,
@@ -310,7 +302,7 @@ fn main() {
             .await;
             let n = (TASKS * OPS_PER_TASK).to_string();
             let rb = median(
-                (0..runs())
+                (0..redkit_bench::runs(DEFAULT_RUNS))
                     .map(|_| redis_benchmark(port, &["-c", "64", "-n", &n, "-d", "16"], "set,get", None))
                     .collect(),
             );
@@ -327,7 +319,7 @@ fn main() {
             .await;
             let n = (BATCHES * BATCH).to_string();
             let rb = median(
-                (0..runs())
+                (0..redkit_bench::runs(DEFAULT_RUNS))
                     .map(|_| {
                         redis_benchmark(port, &["-c", "1", "-P", "100", "-n", &n, "-d", "16"], "set", None)
                     })
@@ -345,7 +337,7 @@ fn main() {
             )
             .await;
             let rb = median(
-                (0..runs())
+                (0..redkit_bench::runs(DEFAULT_RUNS))
                     .map(|_| {
                         redis_benchmark(
                             port,
@@ -374,7 +366,7 @@ fn render(rows: &[Row<'_>]) -> String {
         "### `client` (median of {} runs per contender; latencies in µs)\n\n\
          | workload | contender | ops/s | p50 | p99 | vs redis-benchmark | vs `redis` crate |\n\
          |---|---|---:|---:|---:|---:|---:|\n",
-        runs()
+        redkit_bench::runs(DEFAULT_RUNS)
     );
     for (name, rb_args, [redkit, redis, fred], rb) in rows {
         let line = |who: &str, s: &Sample| {

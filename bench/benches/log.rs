@@ -22,19 +22,6 @@ fn key(i: u64) -> [u8; 16] {
     k
 }
 
-fn runs() -> usize {
-    std::env::var("REDKIT_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .filter(|r| *r > 0)
-        .unwrap_or(3)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -116,7 +103,7 @@ struct Row {
 }
 
 fn measure(f: impl Fn() -> f64) -> f64 {
-    median((0..runs()).map(|_| f()).collect())
+    redkit_bench::median_of((0..redkit_bench::runs(3)).map(|_| f()).collect())
 }
 
 fn sequential_puts(n: u64, durability: Durability) -> Row {
@@ -368,7 +355,7 @@ fn main() {
     let mut table = format!(
         "### `log` (median of {} runs; 16-byte keys, 100-byte values)\n\n\
          | workload | redkit-log | fjall | naive text file | redkit / fjall |\n|---|---:|---:|---:|---:|\n",
-        runs()
+        redkit_bench::runs(3)
     );
     for r in &rows {
         table.push_str(&format!(

@@ -8,54 +8,18 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use redkit::prelude::*;
 use redkit::{Config, DynExecutor};
-use redkit_bench::{Sample, histogram, median, micros, sample};
+use redkit_bench::{OPS_PER_TASK, Sample, TASKS, concurrent_set_get, median, runs};
 use redkit_pool::{Pool, PoolConfig};
 use redkit_test_support::RedisServer;
-
-const TASKS: usize = 64;
-const OPS_PER_TASK: usize = 2_000;
-const VALUE: &[u8; 16] = b"0123456789abcdef";
-
-async fn concurrent(exec: Arc<dyn DynExecutor>) -> Sample {
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for t in 0..TASKS {
-        let exec = exec.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut h = histogram();
-            for i in 0..OPS_PER_TASK {
-                let key = format!("pool:{t}:{}", i % 100);
-                let start = Instant::now();
-                if i % 2 == 0 {
-                    StringCommands::set(&exec, key, &VALUE[..]).await.unwrap();
-                } else {
-                    let _: Option<bytes::Bytes> = StringCommands::get(&exec, key).await.unwrap();
-                }
-                h.record(micros(start.elapsed())).unwrap();
-            }
-            h
-        }));
-    }
-    let mut all = histogram();
-    for t in tasks {
-        all.add(t.await.unwrap()).unwrap();
-    }
-    sample(TASKS * OPS_PER_TASK, started.elapsed(), &all)
-}
 
 fn main() {
     let Some(server) = RedisServer::start_or_skip() else {
         return;
     };
-    let runs = std::env::var("REDKIT_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .filter(|r| *r > 0)
-        .unwrap_or(5usize);
+    let runs = runs(5);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -95,7 +59,7 @@ fn main() {
     for run in 0..runs {
         eprintln!("run {} of {runs}…", run + 1);
         for (i, (_, exec)) in contenders.iter().enumerate() {
-            samples[i].push(rt.block_on(concurrent(exec.clone())));
+            samples[i].push(rt.block_on(concurrent_set_get(exec.clone(), "pool")));
         }
     }
     let medians: Vec<Sample> = samples.into_iter().map(median).collect();

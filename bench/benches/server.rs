@@ -53,14 +53,6 @@ impl Drop for EmbeddedProcess {
 
 const TESTS: &str = "set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset";
 
-fn runs() -> usize {
-    std::env::var("REDKIT_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .filter(|r| *r > 0)
-        .unwrap_or(3)
-}
-
 /// One redis-benchmark run: test name → requests per second.
 fn bench(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
     let out = Command::new("redis-benchmark")
@@ -92,7 +84,9 @@ fn bench(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
 }
 
 fn median_runs(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
-    let all: Vec<BTreeMap<String, f64>> = (0..runs()).map(|_| bench(port, pipeline)).collect();
+    let all: Vec<BTreeMap<String, f64>> = (0..redkit_bench::runs(3))
+        .map(|_| bench(port, pipeline))
+        .collect();
     let mut out = BTreeMap::new();
     for name in all[0].keys() {
         let mut v: Vec<f64> = all.iter().filter_map(|m| m.get(name).copied()).collect();
@@ -147,7 +141,7 @@ fn main() {
         "### `server` (redis-benchmark -c 50 -n 100000, median of {} runs; requests/s)\n\n\
          | test | redis-server | redkit-server | ratio | redis-server -P 16 | redkit-server -P 16 | ratio -P 16 |\n\
          |---|---:|---:|---:|---:|---:|---:|\n",
-        runs()
+        redkit_bench::runs(3)
     );
     eprintln!("without pipelining…");
     let (r1, m1) = (median_runs(real.port(), 1), median_runs(mock.port, 1));

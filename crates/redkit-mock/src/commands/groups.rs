@@ -298,18 +298,8 @@ pub(crate) fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             group = Some(args[i + 1].clone());
             consumer = Some(args[i + 2].clone());
             i += 3;
-        } else if is(a, "COUNT") && i + 1 < args.len() {
-            let n = parse_i64(&args[i + 1])?;
-            count = (n > 0).then_some(n as usize);
-            i += 2;
-        } else if is(a, "BLOCK") && i + 1 < args.len() {
-            let ms =
-                parse_i64(&args[i + 1]).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
-            if ms < 0 {
-                return Err(err("ERR timeout is negative"));
-            }
-            block = Some(ms as u64);
-            i += 2;
+        } else if let Some(used) = super::streams::read_option(args, i, &mut count, &mut block)? {
+            i += used;
         } else if is(a, "NOACK") {
             noack = true;
             i += 1;

@@ -83,6 +83,22 @@ fn resp2(v: &Value) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// `{field = value}`: how Lua holds status (`ok`) and error (`err`) replies.
+fn reply_table(lua: &Lua, field: &str, value: impl mlua::IntoLua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set(field, value)?;
+    Ok(t)
+}
+
+/// The reply for a script that does not compile.
+fn compile_error(e: &mlua::Error) -> Value {
+    let text = match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    err(&format!("ERR Error compiling script (new function): {text}"))
+}
+
 /// A reply as a Lua value.
 fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
     Ok(match v {
@@ -90,16 +106,8 @@ fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
         Value::BulkString(b) | Value::VerbatimString { text: b, .. } => {
             LuaValue::String(lua.create_string(b)?)
         }
-        Value::SimpleString(s) => {
-            let t = lua.create_table()?;
-            t.set("ok", lua.create_string(s)?)?;
-            LuaValue::Table(t)
-        }
-        Value::Error(e) => {
-            let t = lua.create_table()?;
-            t.set("err", lua.create_string(e)?)?;
-            LuaValue::Table(t)
-        }
+        Value::SimpleString(s) => LuaValue::Table(reply_table(lua, "ok", lua.create_string(s)?)?),
+        Value::Error(e) => LuaValue::Table(reply_table(lua, "err", lua.create_string(e)?)?),
         Value::Array(items) | Value::Set(items) | Value::Push(items) => {
             let t = lua.create_table()?;
             for (i, item) in items.iter().enumerate() {
@@ -222,13 +230,7 @@ fn execute(
         .load(body)
         .set_name("@user_script")
         .into_function()
-        .map_err(|e| {
-            let text = match &e {
-                mlua::Error::SyntaxError { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            err(&format!("ERR Error compiling script (new function): {text}"))
-        })?;
+        .map_err(|e| compile_error(&e))?;
     let list = |items: &[Bytes]| -> mlua::Result<Table> {
         let t = lua.create_table()?;
         for (i, item) in items.iter().enumerate() {
@@ -255,8 +257,7 @@ fn execute(
                     Err(e) => {
                         // Where in the script the failing call is, for the error's suffix.
                         let line = lua.inspect_stack(1).map_or(0, |d| d.curr_line());
-                        let t = lua.create_table()?;
-                        t.set("err", e)?;
+                        let t = reply_table(lua, "err", e)?;
                         t.set("line", line)?;
                         Err(mlua::Error::external(RedisError(t)))
                     }
@@ -269,29 +270,17 @@ fn execute(
                 let mut ctx = ctx_cell.borrow_mut();
                 match call_from_script(&mut ctx, args, read_only) {
                     Ok(v) => to_lua(lua, &v),
-                    Err(e) => {
-                        let t = lua.create_table()?;
-                        t.set("err", e)?;
-                        Ok(LuaValue::Table(t))
-                    }
+                    Err(e) => Ok(LuaValue::Table(reply_table(lua, "err", e)?)),
                 }
             })?,
         )?;
         redis.set(
             "error_reply",
-            lua.create_function(|lua, msg: mlua::String| {
-                let t = lua.create_table()?;
-                t.set("err", msg)?;
-                Ok(t)
-            })?,
+            lua.create_function(|lua, msg: mlua::String| reply_table(lua, "err", msg))?,
         )?;
         redis.set(
             "status_reply",
-            lua.create_function(|lua, msg: mlua::String| {
-                let t = lua.create_table()?;
-                t.set("ok", msg)?;
-                Ok(t)
-            })?,
+            lua.create_function(|lua, msg: mlua::String| reply_table(lua, "ok", msg))?,
         )?;
         redis.set(
             "sha1hex",
@@ -422,13 +411,7 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             .load(body.as_ref())
             .set_name("@user_script")
             .into_function()
-            .map_err(|e| {
-                let text = match &e {
-                    mlua::Error::SyntaxError { message, .. } => message.clone(),
-                    other => other.to_string(),
-                };
-                err(&format!("ERR Error compiling script (new function): {text}"))
-            })?;
+            .map_err(|e| compile_error(&e))?;
         let sha = sha1hex(&body);
         scripts.cache.insert(sha.clone(), body);
         Ok(Value::bulk(sha))

@@ -596,24 +596,39 @@ impl BlockedRead {
     }
 }
 
+/// `COUNT n` or `BLOCK ms` at `args[i]` (shared by XREAD and XREADGROUP): how many arguments it took, or `None`
+/// when `args[i]` is neither.
+pub(crate) fn read_option(
+    args: &[Bytes],
+    i: usize,
+    count: &mut Option<usize>,
+    block: &mut Option<u64>,
+) -> Result<Option<usize>, Value> {
+    let a = &args[i];
+    if is(a, "COUNT") && i + 1 < args.len() {
+        let n = parse_i64(&args[i + 1])?;
+        *count = (n > 0).then_some(n as usize);
+        Ok(Some(2))
+    } else if is(a, "BLOCK") && i + 1 < args.len() {
+        let ms = parse_i64(&args[i + 1]).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
+        if ms < 0 {
+            return Err(err("ERR timeout is negative"));
+        }
+        *block = Some(ms as u64);
+        Ok(Some(2))
+    } else {
+        Ok(None)
+    }
+}
+
 pub(crate) fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let mut i = 1;
     let mut count = None;
     let mut block = None;
     while i < args.len() {
         let a = &args[i];
-        if is(a, "COUNT") && i + 1 < args.len() {
-            let n = parse_i64(&args[i + 1])?;
-            count = (n > 0).then_some(n as usize);
-            i += 2;
-        } else if is(a, "BLOCK") && i + 1 < args.len() {
-            let ms =
-                parse_i64(&args[i + 1]).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
-            if ms < 0 {
-                return Err(err("ERR timeout is negative"));
-            }
-            block = Some(ms as u64);
-            i += 2;
+        if let Some(used) = read_option(args, i, &mut count, &mut block)? {
+            i += used;
         } else if is(a, "STREAMS") {
             i += 1;
             break;
