@@ -639,6 +639,17 @@ impl Store {
         self.range_iter(move |k| k.starts_with(&p), Some(prefix.to_vec()))
     }
 
+    /// The live keys starting with `prefix`, in key order, without reading their values.
+    pub fn keys_with_prefix(&self, prefix: &[u8]) -> Vec<Vec<u8>> {
+        let state = read(&self.inner.state);
+        state
+            .index
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     fn range_iter(&self, keep: impl Fn(&[u8]) -> bool, from: Option<Vec<u8>>) -> Iter {
         let state = read(&self.inner.state);
         let keys: Vec<Vec<u8>> = match &from {

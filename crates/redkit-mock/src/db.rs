@@ -64,6 +64,27 @@ impl PartialEq for ZSet {
     }
 }
 
+/// Persisted as its `(member, score)` pairs in score order; the order tree is rebuilt on load.
+impl serde::Serialize for ZSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.order.iter().map(|(score, member)| (member, score.0)))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ZSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<(Bytes, f64)>::deserialize(deserializer)?;
+        let mut zset = ZSet::default();
+        for (member, score) in pairs {
+            if score.is_nan() {
+                return Err(serde::de::Error::custom("a sorted-set score is NaN"));
+            }
+            zset.insert(member, score);
+        }
+        Ok(zset)
+    }
+}
+
 impl ZSet {
     pub(crate) fn len(&self) -> usize {
         self.scores.len()
@@ -111,7 +132,7 @@ impl ZSet {
 }
 
 /// A stored value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Data {
     Str(Bytes),
     List(VecDeque<Bytes>),
@@ -149,7 +170,7 @@ impl Data {
 }
 
 /// How a string value is held, which decides what OBJECT ENCODING reports (as in Redis 7.0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) enum StrEnc {
     /// As SET stores it: `int` when it reads as an integer, else `embstr` up to 44 bytes, else `raw`.
     #[default]
@@ -163,7 +184,7 @@ pub(crate) enum StrEnc {
 }
 
 /// A key's value and expiry (Unix ms).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Entry {
     pub(crate) data: Data,
     pub(crate) expire_at: Option<i64>,
@@ -185,6 +206,19 @@ pub(crate) struct Db {
     flushed: bool,
     /// Keys removed because their time came (the `expired_keys` statistic).
     pub(crate) expired: u64,
+    /// Writes so far (`rdb_changes_since_last_save` counts from these).
+    pub(crate) writes: u64,
+    /// With an append-only file: what changed since the last write to it.
+    pub(crate) dirty: Option<Dirty>,
+}
+
+/// What changed in a database since its last write to the persistent store.
+#[derive(Debug, Default)]
+pub(crate) struct Dirty {
+    /// Keys written or removed (possibly repeated).
+    pub(crate) keys: Vec<Bytes>,
+    /// The database changed as a whole (FLUSHDB, SWAPDB): its stored copy is replaced by the current contents.
+    pub(crate) whole: bool,
 }
 
 impl Db {
@@ -256,6 +290,12 @@ impl Db {
 
     /// Record a change to `key` (for WATCH and CLIENT TRACKING); called by every write.
     pub(crate) fn touch(&mut self, key: &[u8]) {
+        self.writes += 1;
+        if let Some(dirty) = &mut self.dirty
+            && !dirty.whole
+        {
+            dirty.keys.push(Bytes::copy_from_slice(key));
+        }
         if !self.versions.is_empty()
             && let Some(v) = self.versions.get_mut(key)
         {
@@ -310,6 +350,8 @@ impl Db {
         // Watchers compare the epoch too, so no per-key bookkeeping is needed.
         self.entries.clear();
         self.epoch += 1;
+        self.writes += 1;
+        self.changed_whole();
         if self.tracked.is_some() {
             self.flushed = true;
         }
@@ -360,6 +402,24 @@ impl Db {
         }
         let n = fastrand::usize(0..self.entries.len());
         self.entries.keys().nth(n).cloned()
+    }
+
+    /// Mark the whole database as changed, for persistence (FLUSHDB, SWAPDB).
+    pub(crate) fn changed_whole(&mut self) {
+        if let Some(dirty) = &mut self.dirty {
+            dirty.whole = true;
+            dirty.keys.clear();
+        }
+    }
+
+    /// The entry stored under `key`, expired or not (persistence writes what is there).
+    pub(crate) fn peek(&self, key: &[u8]) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    /// Every entry, in key order, expired or not.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+        self.entries.iter()
     }
 
     pub(crate) fn expires_count(&self) -> usize {

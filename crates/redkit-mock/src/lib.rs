@@ -45,6 +45,7 @@
 mod commands;
 mod db;
 mod net;
+pub mod persist;
 mod server;
 
 use std::sync::Mutex;
@@ -54,6 +55,7 @@ use redkit_resp::{Cmd, Executor, Pipeline, RespVersion, Result, Value, reply_res
 
 pub use db::Clock;
 pub use net::MockServer;
+pub use persist::{AppendFsync, LoadReport, PersistError, Persistence};
 pub use server::{Executed, Server, ServerConfig, Session};
 
 /// The embedded server in process: an [`Executor`], so typed commands, pipelines and everything built on the
@@ -78,7 +80,19 @@ impl Mock {
 
     /// A fresh server with a configuration.
     pub fn with_config(config: ServerConfig) -> Mock {
-        let server = Server::new(config);
+        Mock::on(Server::new(config))
+    }
+
+    /// A server keeping its data in a directory (see [`Persistence`]), with what loading it found.
+    pub fn open(
+        config: ServerConfig,
+        persistence: &Persistence,
+    ) -> std::result::Result<(Mock, LoadReport), PersistError> {
+        let (server, report) = Server::open(config, persistence)?;
+        Ok((Mock::on(server), report))
+    }
+
+    fn on(server: Server) -> Mock {
         let mut session = server.session();
         session.protocol = RespVersion::Resp3;
         session.authenticated = true;

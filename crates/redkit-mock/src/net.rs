@@ -31,9 +31,13 @@ impl MockServer {
 
     /// Start with a configuration on `addr`.
     pub async fn start_with(config: ServerConfig, addr: &str) -> std::io::Result<MockServer> {
+        MockServer::serve(Server::new(config), addr).await
+    }
+
+    /// Serve an existing [`Server`] — one opened on a data directory with [`Server::open`], say — on `addr`.
+    pub async fn serve(server: Server, addr: &str) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let server = Server::new(config);
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(accept_loop(listener, server.clone(), stopped.clone()));
         tokio::spawn(expire_loop(server.clone(), stopped));

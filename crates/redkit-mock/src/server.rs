@@ -51,6 +51,10 @@ pub(crate) struct State {
     pub(crate) connections_received: u64,
     /// The Lua engine and script cache, made on first use.
     pub(crate) scripts: Option<crate::commands::scripting::Scripts>,
+    /// The data directory's store, when the server persists.
+    pub(crate) persist: Option<crate::persist::Persister>,
+    /// Replies for blocked clients served during this batch: sent once the batch's writes are persisted.
+    pub(crate) ready: Vec<(tokio::sync::oneshot::Sender<Value>, Value)>,
 }
 
 /// A client blocked by BLPOP & co: what to retry, and where to send the reply.
@@ -158,11 +162,37 @@ impl Ctx<'_> {
 }
 
 impl Server {
-    /// A server with an empty keyspace.
+    /// A server with an empty keyspace that keeps nothing on disk.
     pub fn new(config: ServerConfig) -> Server {
-        let clock = Clock::default();
+        Server::from_state(Server::empty_state(config, Clock::default()))
+    }
+
+    /// A server that keeps its data in `persistence.dir`, loading what is there: see [`crate::persist`] for the
+    /// format, the modes and the recovery rules. The report says what loading found and did (keys loaded and
+    /// expired, torn writes cut off, damage dropped under repair).
+    pub fn open(
+        config: ServerConfig,
+        persistence: &crate::Persistence,
+    ) -> Result<(Server, crate::LoadReport), crate::PersistError> {
+        let mut state = Server::empty_state(config, Clock::default());
+        let now = state.clock.now_ms();
+        let persister = crate::persist::Persister::open(persistence, &mut state.dbs, now)?;
+        let report = persister.load_report().clone();
+        state.persist = Some(persister);
+        Ok((Server::from_state(state), report))
+    }
+
+    fn from_state(state: State) -> Server {
+        let clock = state.clock.clone();
+        Server {
+            state: Arc::new(Mutex::new(state)),
+            clock,
+        }
+    }
+
+    fn empty_state(config: ServerConfig, clock: Clock) -> State {
         let started_ms = clock.now_ms();
-        let state = State {
+        State {
             dbs: (0..DATABASES).map(|_| Db::default()).collect(),
             clock: clock.clone(),
             config,
@@ -180,10 +210,8 @@ impl Server {
             element_cursors: Default::default(),
             connections_received: 0,
             scripts: None,
-        };
-        Server {
-            state: Arc::new(Mutex::new(state)),
-            clock,
+            persist: None,
+            ready: Vec::new(),
         }
     }
 
@@ -259,7 +287,11 @@ impl Server {
     pub fn execute_or_block(&self, session: &mut Session, args: &[Bytes]) -> Executed {
         let mut state = self.lock();
         let now = state.clock.now_ms();
-        run_one(&mut state, session, args, now, std::time::Instant::now()).0
+        let outcome = run_one(&mut state, session, args, now, std::time::Instant::now()).0;
+        match (finish_batch(&mut state), outcome) {
+            (Err(refused), Executed::Reply(_)) => Executed::Reply(refused),
+            (_, outcome) => outcome,
+        }
     }
 
     /// Run pipelined commands from the front of `queue` under one acquisition of the server lock, pushing each
@@ -277,6 +309,8 @@ impl Server {
         // command's duration runs from the end of the one before.
         let now = state.clock.now_ms();
         let mut started = std::time::Instant::now();
+        let first = replies.len();
+        let mut blocked = None;
         while let Some(args) = queue.pop_front() {
             let (outcome, ended) = run_one(&mut state, session, &args, now, started);
             started = ended.unwrap_or(started);
@@ -285,13 +319,22 @@ impl Server {
                     Some(many) => replies.extend(many),
                     None => replies.push(v),
                 },
-                blocked @ Executed::Blocked(..) => return Some(blocked),
+                b @ Executed::Blocked(..) => {
+                    blocked = Some(b);
+                    break;
+                }
             }
             if session.closing {
-                return None;
+                break;
             }
         }
-        None
+        // Nothing of this batch is acknowledged unless its writes are persisted.
+        if let Err(refused) = finish_batch(&mut state) {
+            for reply in &mut replies[first..] {
+                *reply = refused.clone();
+            }
+        }
+        blocked
     }
 
     /// Give `session` a mailbox for pub/sub messages (a connection does this; in-process sessions cannot
@@ -332,7 +375,37 @@ impl Server {
             db.purge_expired(now);
         }
         crate::commands::tracking::deliver(&mut state, None);
+        // Expired keys are removed from the store too; after a failed write, this is the retry.
+        let _ = finish_batch(&mut state);
     }
+
+    /// Write pending changes to the data directory and fsync it (as on shutdown). Without persistence, nothing.
+    pub fn flush_to_disk(&self) -> Result<(), String> {
+        let mut state = self.lock();
+        let state = &mut *state;
+        match &mut state.persist {
+            Some(p) => p.save(&mut state.dbs, state.clock.now_ms()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The end of a batch: persist its writes, then send the replies of the blocked clients it served. On a failed
+/// write, the error every reply of the batch is replaced with.
+fn finish_batch(state: &mut State) -> Result<(), Value> {
+    let outcome = match &mut state.persist {
+        Some(p) => p
+            .write_changes(&mut state.dbs)
+            .map_err(|e| Value::error(format!("MISCONF Errors writing to the AOF file: {e}"))),
+        None => Ok(()),
+    };
+    for (tx, value) in state.ready.drain(..) {
+        let _ = tx.send(match &outcome {
+            Ok(()) => value,
+            Err(refused) => refused.clone(),
+        });
+    }
+    outcome
 }
 
 /// One command under the lock: dispatch, book-keeping, then wake whoever it unblocked and send invalidations.
@@ -413,7 +486,7 @@ fn serve_blocked(state: &mut State) {
         match retry.run(&mut ctx) {
             Some(value) => {
                 if let Some(w) = state.blocked.remove(i) {
-                    let _ = w.reply.send(value);
+                    state.ready.push((w.reply, value));
                 }
                 // Serving one may make data for (or take it from) the others: start over, oldest first.
                 i = 0;
@@ -491,6 +564,11 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
     {
         queue.push(args.to_vec());
         return Value::simple("QUEUED");
+    }
+    if let Some(refused) = ctx.state.persist.as_ref().and_then(|p| p.write_error.as_deref())
+        && crate::commands::is_write(spec)
+    {
+        return Value::error(format!("MISCONF Errors writing to the AOF file: {refused}"));
     }
     ctx.state.commands_processed += 1;
     ctx.session.last_cmd = spec.name;

@@ -1,7 +1,7 @@
 //! `redkit-server`: the embedded Redis-compatible server as a standalone process.
 
 use clap::Parser;
-use redkit_mock::{MockServer, ServerConfig};
+use redkit_mock::{MockServer, Persistence, Server, ServerConfig};
 
 /// An embedded Redis-compatible server (a test stand-in, not a production database).
 #[derive(Parser, Debug)]
@@ -20,6 +20,27 @@ struct Args {
     /// server lock in turn anyway, and a single thread saves the cross-thread wake-ups.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Data directory. With it the server loads what the directory holds on start, and keeps its data there:
+    /// every write with `--appendonly yes`, on SAVE/BGSAVE otherwise.
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
+    /// Persist every write as it happens (`yes`) or only on SAVE/BGSAVE (`no`). Needs `--dir`.
+    #[arg(long, default_value = "no", value_parser = yes_no, action = clap::ArgAction::Set)]
+    appendonly: bool,
+    /// When appended writes reach the disk: `always` (before the reply), `everysec` or `no` (the OS decides).
+    #[arg(long, default_value = "everysec")]
+    appendfsync: redkit_mock::AppendFsync,
+    /// Start even if the data directory is damaged: drop what cannot be read, and say what was dropped.
+    #[arg(long)]
+    repair: bool,
+}
+
+fn yes_no(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(format!("expected yes or no, not '{s}'")),
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,12 +66,43 @@ async fn serve(args: Args) -> std::process::ExitCode {
     let config = ServerConfig {
         requirepass: args.requirepass,
     };
-    match MockServer::start_with(config, &format!("{}:{}", args.bind, args.port)).await {
-        Ok(server) => {
-            eprintln!("redkit-server listening on {}", server.addr());
+    let server = match &args.dir {
+        None if args.appendonly => {
+            eprintln!("redkit-server: --appendonly yes needs a data directory (--dir)");
+            return std::process::ExitCode::FAILURE;
+        }
+        None => Server::new(config),
+        Some(dir) => {
+            let persistence = Persistence {
+                dir: dir.clone(),
+                appendonly: args.appendonly,
+                appendfsync: args.appendfsync,
+                repair: args.repair,
+            };
+            match Server::open(config, &persistence) {
+                Ok((server, report)) => {
+                    eprintln!("redkit-server: loaded {}: {report}", dir.display());
+                    server
+                }
+                Err(e) => {
+                    eprintln!("redkit-server: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    match MockServer::serve(server.clone(), &format!("{}:{}", args.bind, args.port)).await {
+        Ok(listening) => {
+            eprintln!("redkit-server listening on {}", listening.addr());
             tokio::select! {
-                () = server.wait() => {}
+                () = listening.wait() => {}
                 _ = tokio::signal::ctrl_c() => {}
+                () = terminated() => {}
+            }
+            // A clean stop leaves everything on disk, whatever the fsync policy.
+            if let Err(e) = server.flush_to_disk() {
+                eprintln!("redkit-server: writing the data directory on shutdown failed: {e}");
+                return std::process::ExitCode::FAILURE;
             }
             std::process::ExitCode::SUCCESS
         }
@@ -59,4 +111,17 @@ async fn serve(args: Args) -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Resolves on SIGTERM (never elsewhere).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            term.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
 }

@@ -42,8 +42,12 @@ pub(crate) fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     parse_i64(&args[2]).map_err(|_| err("ERR invalid second DB index"))?;
     let (a, b) = (db_index(&args[1])?, db_index(&args[2])?);
     ctx.state.dbs.swap(a, b);
-    ctx.state.dbs[a].epoch += 1;
-    ctx.state.dbs[b].epoch += 1;
+    for i in [a, b] {
+        let db = &mut ctx.state.dbs[i];
+        db.epoch += 1;
+        db.writes += 1;
+        db.changed_whole();
+    }
     ok()
 }
 

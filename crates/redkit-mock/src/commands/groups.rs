@@ -13,7 +13,7 @@ use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::server::{Block, Ctx};
 
 /// One pending (delivered, unacknowledged) entry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Pending {
     consumer: Bytes,
     delivered_ms: i64,
@@ -21,14 +21,14 @@ pub(crate) struct Pending {
 }
 
 /// A consumer of a group.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Consumer {
     seen_ms: i64,
     pending: BTreeSet<StreamId>,
 }
 
 /// A consumer group.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Group {
     last_id: StreamId,
     /// Logical reads; `None` when unknown (Redis's `SCG_INVALID_ENTRIES_READ`).

@@ -314,6 +314,9 @@ static TABLE: &[CommandSpec] = &[
     cmd("config", -2, server::config),
     cmd("command", -1, server::command),
     cmd("lastsave", 1, server::lastsave),
+    cmd("save", 1, server::save),
+    cmd("bgsave", -1, server::bgsave),
+    cmd("bgrewriteaof", 1, server::bgrewriteaof),
     cmd("slowlog", -2, server::slowlog),
     cmd("memory", -2, server::memory),
     cmd("object", -2, server::object),
@@ -321,6 +324,11 @@ static TABLE: &[CommandSpec] = &[
 ];
 
 /// The spec of a command by lower-case name.
+/// `true` for commands Redis flags `write` (refused while the append-only store cannot be written).
+pub(crate) fn is_write(spec: &CommandSpec) -> bool {
+    meta::meta(spec.name).is_some_and(|m| m.flags.contains(&"write"))
+}
+
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     lookup_with_storage(name).map(|(spec, _)| spec)
 }

@@ -234,12 +234,19 @@ fn info_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
                 human_bytes(rss),
             )
         }
-        "persistence" => write!(
-            out,
-            "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n\
-             rdb_last_save_time:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
-            state.started_ms / 1000
-        ),
+        "persistence" => match &state.persist {
+            Some(p) => {
+                p.info(&state.dbs, out);
+                Ok(())
+            }
+            None => write!(
+                out,
+                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n\
+                 rdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n",
+                state.dbs.iter().map(|d| d.writes).sum::<u64>(),
+                state.started_ms / 1000
+            ),
+        },
         "stats" => write!(
             out,
             "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\nexpired_keys:{}\r\n\
@@ -297,13 +304,31 @@ pub(crate) fn info(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 /// What CONFIG GET reports: (name, current value, settable here).
 fn config_values(ctx: &Ctx<'_>) -> Vec<(&'static str, String, bool)> {
     let s = &ctx.state.settings;
-    vec![
+    let mut values = vec![
         ("databases", "16".into(), false),
         ("maxmemory", "0".into(), false),
         ("maxmemory-policy", "noeviction".into(), false),
         ("maxclients", "10000".into(), false),
-        ("appendonly", "no".into(), false),
-        ("appendfsync", "everysec".into(), false),
+        (
+            "appendonly",
+            if ctx.state.persist.as_ref().is_some_and(|p| p.appendonly()) {
+                "yes"
+            } else {
+                "no"
+            }
+            .into(),
+            false,
+        ),
+        (
+            "appendfsync",
+            ctx.state
+                .persist
+                .as_ref()
+                .map_or(crate::AppendFsync::EverySec, |p| p.appendfsync())
+                .name()
+                .into(),
+            false,
+        ),
         ("save", String::new(), false),
         ("timeout", "0".into(), false),
         ("hz", "10".into(), false),
@@ -325,7 +350,11 @@ fn config_values(ctx: &Ctx<'_>) -> Vec<(&'static str, String, bool)> {
             true,
         ),
         ("slowlog-max-len", s.slowlog_max_len.to_string(), true),
-    ]
+    ];
+    if let Some(p) = &ctx.state.persist {
+        values.push(("dir", p.dir().display().to_string(), false));
+    }
+    values
 }
 
 fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -559,8 +588,40 @@ pub(crate) fn wait(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    // Nothing is ever saved: report the start time, as a freshly started server does.
-    Ok(int(ctx.state.started_ms / 1000))
+    // Without a data directory nothing is ever saved: the start time, as a freshly started server reports.
+    Ok(int(match &ctx.state.persist {
+        Some(p) => p.last_save(),
+        None => ctx.state.started_ms / 1000,
+    }))
+}
+
+pub(crate) fn save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    let now = ctx.now;
+    let state = &mut *ctx.state;
+    if let Some(p) = &mut state.persist {
+        p.save(&mut state.dbs, now).map_err(|e| super::err(&e))?;
+    }
+    ok()
+}
+
+pub(crate) fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    match args.get(1) {
+        None => {}
+        Some(a) if args.len() == 2 && is(a, "SCHEDULE") => {}
+        Some(_) => return Err(syntax_error()),
+    }
+    let state = &mut *ctx.state;
+    if let Some(p) = &mut state.persist {
+        p.bgsave(&mut state.dbs).map_err(|e| super::err(&e))?;
+    }
+    Ok(Value::simple("Background saving started"))
+}
+
+pub(crate) fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
+    if let Some(p) = &mut ctx.state.persist {
+        p.bgrewrite().map_err(|e| super::err(&e))?;
+    }
+    Ok(Value::simple("Background append only file rewriting started"))
 }
 
 pub(crate) fn slowlog(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -17,7 +17,9 @@ use crate::server::{Block, Ctx};
 const NODE_ENTRIES: u64 = 100;
 
 /// A stream entry id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct StreamId {
     pub(crate) ms: u64,
     pub(crate) seq: u64,
@@ -49,14 +51,14 @@ impl StreamId {
 }
 
 /// One entry: its fields, and the node it was written into (for approximate trimming).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Entry {
     fields: Vec<(Bytes, Bytes)>,
     node: u64,
 }
 
 /// A stream.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Stream {
     entries: BTreeMap<StreamId, Entry>,
     last_id: StreamId,

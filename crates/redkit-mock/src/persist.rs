@@ -1,0 +1,615 @@
+//! Persistence: the dataset kept in a [`redkit_log`] store, so a restarted server finds its data again.
+//!
+//! The store holds one record per key: the store key is the database index (one byte) followed by the Redis key,
+//! and the value is a format byte followed by the entry in MessagePack — its type, contents, string encoding and
+//! **absolute** expiry deadline (Unix ms), so a key whose time passed while the server was down is gone after the
+//! restart, and every other key keeps its deadline.
+//!
+//! **Append-only mode** (`appendonly yes`): every database remembers the keys that commands changed (the same
+//! hook WATCH uses). After each batch of commands — one pipelined read's worth, an EXEC, a script — and *before any
+//! reply of the batch is sent*, the current entries of those keys (or tombstones for the removed ones) are written
+//! as one [`WriteBatch`], which the store applies all or nothing even across a crash. `appendfsync` maps onto the
+//! store's durability: `always` fsyncs before the replies go out (group commit), `everysec` once a second, `no`
+//! leaves it to the OS. The store compacts itself as superseded records pile up (`auto-aof-rewrite`'s job), and
+//! BGREWRITEAOF compacts on demand.
+//!
+//! **Snapshot mode** (`appendonly no` with a directory): nothing is written until SAVE or BGSAVE, which replace the
+//! stored dataset with the current one (as an RDB file would be replaced).
+//!
+//! **Loading**: the store's recovery rules apply first (a torn tail of the last segment is cut off; damage
+//! elsewhere refuses to start unless `repair` is set, which drops it and says so); then every record is decoded,
+//! and one that does not decode likewise refuses to start, or with `repair` is dropped and reported. The
+//! [`LoadReport`] says what happened; `redkit-server` prints it.
+//!
+//! A write to the store that fails makes the server refuse further writes with `MISCONF` (as Redis does when it
+//! cannot write its AOF) and replaces the replies of the failed batch with that error, so nothing that was
+//! acknowledged is lost; the changes stay pending and are written again every 100 ms until the store takes them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+
+use bytes::Bytes;
+use redkit_log::{Durability, Options, Store, WriteBatch};
+
+use crate::db::{Db, Entry};
+
+/// The format byte in front of every stored entry.
+const FORMAT: u8 = 1;
+
+/// When appended writes reach the disk (`appendfsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppendFsync {
+    /// fsync before replying: an acknowledged write survives a crash of the process or the machine.
+    Always,
+    /// fsync once a second: a machine crash may lose about a second of writes, a process crash nothing.
+    #[default]
+    EverySec,
+    /// Leave it to the operating system.
+    No,
+}
+
+impl AppendFsync {
+    /// The name CONFIG GET reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            AppendFsync::Always => "always",
+            AppendFsync::EverySec => "everysec",
+            AppendFsync::No => "no",
+        }
+    }
+
+    fn durability(self) -> Durability {
+        match self {
+            AppendFsync::Always => Durability::Always,
+            AppendFsync::EverySec => Durability::EverySec,
+            AppendFsync::No => Durability::Never,
+        }
+    }
+}
+
+impl std::str::FromStr for AppendFsync {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Ok(AppendFsync::Always),
+            "everysec" => Ok(AppendFsync::EverySec),
+            "no" => Ok(AppendFsync::No),
+            other => Err(format!(
+                "unknown appendfsync policy '{other}' (always, everysec or no)"
+            )),
+        }
+    }
+}
+
+/// Where and how the server keeps its data.
+#[derive(Debug, Clone)]
+pub struct Persistence {
+    /// The data directory (created if missing). One server at a time may use it.
+    pub dir: PathBuf,
+    /// `appendonly yes`: persist every write as it happens. Otherwise only SAVE and BGSAVE write.
+    pub appendonly: bool,
+    /// When appended writes reach the disk.
+    pub appendfsync: AppendFsync,
+    /// Start even when the data is damaged, dropping what cannot be read (and reporting it). Without it, damage
+    /// anywhere but a torn tail stops the start with an error that says where.
+    pub repair: bool,
+}
+
+impl Persistence {
+    /// Append-only persistence in `dir` with `appendfsync everysec`, Redis's default policy.
+    pub fn append_only(dir: impl Into<PathBuf>) -> Persistence {
+        Persistence {
+            dir: dir.into(),
+            appendonly: true,
+            appendfsync: AppendFsync::EverySec,
+            repair: false,
+        }
+    }
+
+    /// Snapshots only (SAVE/BGSAVE) in `dir`.
+    pub fn snapshots(dir: impl Into<PathBuf>) -> Persistence {
+        Persistence {
+            appendonly: false,
+            ..Persistence::append_only(dir)
+        }
+    }
+
+    /// The same, with another fsync policy.
+    pub fn with_fsync(mut self, appendfsync: AppendFsync) -> Persistence {
+        self.appendfsync = appendfsync;
+        self
+    }
+
+    /// The same, starting despite damage (dropping what cannot be read, and reporting it).
+    pub fn with_repair(mut self, repair: bool) -> Persistence {
+        self.repair = repair;
+        self
+    }
+}
+
+/// What loading the data directory found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    /// Keys loaded.
+    pub keys_loaded: u64,
+    /// Keys whose deadline passed while the server was down (removed from the store).
+    pub keys_expired: u64,
+    /// Torn tails the store cut off: `(file, offset, bytes removed)`. Writes there were never acknowledged with
+    /// `appendfsync always`.
+    pub truncated: Vec<(PathBuf, u64, u64)>,
+    /// With repair: damage dropped, `(file, offset, bytes dropped)`.
+    pub repaired: Vec<(PathBuf, u64, u64)>,
+    /// With repair: records that did not decode and were dropped, described.
+    pub dropped: Vec<String>,
+}
+
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} keys loaded, {} expired while the server was down",
+            self.keys_loaded, self.keys_expired
+        )?;
+        for (file, offset, len) in &self.truncated {
+            write!(
+                f,
+                "; a torn write of {len} bytes at offset {offset} of {} was cut off",
+                file.display()
+            )?;
+        }
+        for (file, offset, len) in &self.repaired {
+            write!(
+                f,
+                "; REPAIRED: {len} damaged bytes from offset {offset} of {} were dropped",
+                file.display()
+            )?;
+        }
+        for what in &self.dropped {
+            write!(f, "; REPAIRED: dropped {what}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why the data directory could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PersistError {
+    /// The store could not be opened or read (damage, a lock held by another server, I/O).
+    #[error("cannot load the data directory {}: {source}", dir.display())]
+    Store {
+        /// The directory.
+        dir: PathBuf,
+        /// What the store said.
+        #[source]
+        source: redkit_log::Error,
+    },
+    /// A record was readable but is not an entry this server wrote. Start with repair to drop it.
+    #[error(
+        "cannot load the data directory {}: {what}; start with repair to drop it and go on",
+        dir.display()
+    )]
+    Undecodable {
+        /// The directory.
+        dir: PathBuf,
+        /// Which record, and why.
+        what: String,
+    },
+}
+
+/// Progress and outcome of background work, shared with its thread.
+#[derive(Debug, Default)]
+struct Background {
+    saving: AtomicBool,
+    rewriting: AtomicBool,
+    save_failed: AtomicBool,
+    rewrite_failed: AtomicBool,
+    /// Unix seconds of the last successful save.
+    last_save: AtomicI64,
+    saves: AtomicU64,
+    /// Seconds the last rewrite took (-1: none yet).
+    last_rewrite_secs: AtomicI64,
+}
+
+/// The server's side of persistence: the open store and its book-keeping.
+pub(crate) struct Persister {
+    store: Store,
+    dir: PathBuf,
+    appendonly: bool,
+    appendfsync: AppendFsync,
+    bg: Arc<Background>,
+    /// Database writes counted at the last save (`rdb_changes_since_last_save`).
+    writes_at_save: u64,
+    /// Set while the store refuses writes: the error text, and writes are denied with MISCONF.
+    pub(crate) write_error: Option<String>,
+    load: LoadReport,
+}
+
+fn store_key(db: usize, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(db as u8);
+    k.extend_from_slice(key);
+    k
+}
+
+fn encode(entry: &Entry) -> Result<Vec<u8>, String> {
+    let mut out = vec![FORMAT];
+    rmp_serde::encode::write(&mut out, entry).map_err(|e| format!("cannot encode an entry: {e}"))?;
+    Ok(out)
+}
+
+fn decode(value: &[u8]) -> Result<Entry, String> {
+    match value.split_first() {
+        Some((&FORMAT, rest)) => rmp_serde::from_slice(rest).map_err(|e| e.to_string()),
+        Some((other, _)) => Err(format!("unknown format {other}")),
+        None => Err("empty record".into()),
+    }
+}
+
+fn printable(key: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(key))
+}
+
+impl Persister {
+    /// Open the store and load it into `dbs` (which are empty). `now` decides which keys expired meanwhile.
+    pub(crate) fn open(config: &Persistence, dbs: &mut [Db], now: i64) -> Result<Persister, PersistError> {
+        let store_error = |source| PersistError::Store {
+            dir: config.dir.clone(),
+            source,
+        };
+        let options = Options {
+            durability: config.appendfsync.durability(),
+            repair: config.repair,
+            ..Options::default()
+        };
+        let store = Store::open(&config.dir, options).map_err(store_error)?;
+        let recovery = store.recovery();
+        let mut load = LoadReport {
+            truncated: recovery.truncated.clone(),
+            repaired: recovery.repaired.clone(),
+            ..LoadReport::default()
+        };
+        let mut cleanup = WriteBatch::new();
+        for record in store.iter() {
+            let (key, value) = record.map_err(store_error)?;
+            let parsed = match key.split_first() {
+                Some((&db, name)) if (db as usize) < dbs.len() => {
+                    decode(&value).map(|entry| (db as usize, name, entry))
+                }
+                _ => Err("not a key of any database".into()),
+            };
+            match parsed {
+                Ok((db, name, entry)) => {
+                    if entry.expire_at.is_some_and(|t| t <= now) {
+                        load.keys_expired += 1;
+                        cleanup.delete(key.clone());
+                    } else {
+                        dbs[db].set_entry(Bytes::copy_from_slice(name), entry);
+                        load.keys_loaded += 1;
+                    }
+                }
+                Err(reason) if config.repair => {
+                    load.dropped
+                        .push(format!("the record {} ({reason})", printable(&key)));
+                    cleanup.delete(key.clone());
+                }
+                Err(reason) => {
+                    return Err(PersistError::Undecodable {
+                        dir: config.dir.clone(),
+                        what: format!("the record {} does not decode ({reason})", printable(&key)),
+                    });
+                }
+            }
+        }
+        if !cleanup.is_empty() {
+            store.write_batch(cleanup).map_err(store_error)?;
+        }
+        let writes = dbs.iter().map(|d| d.writes).sum();
+        if config.appendonly {
+            for db in dbs.iter_mut() {
+                db.dirty = Some(Default::default());
+            }
+        }
+        let bg = Arc::new(Background {
+            last_rewrite_secs: AtomicI64::new(-1),
+            last_save: AtomicI64::new(now / 1000),
+            ..Background::default()
+        });
+        Ok(Persister {
+            store,
+            dir: config.dir.clone(),
+            appendonly: config.appendonly,
+            appendfsync: config.appendfsync,
+            bg,
+            writes_at_save: writes,
+            write_error: None,
+            load,
+        })
+    }
+
+    /// What loading found.
+    pub(crate) fn load_report(&self) -> &LoadReport {
+        &self.load
+    }
+
+    /// The data directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn appendonly(&self) -> bool {
+        self.appendonly
+    }
+
+    pub(crate) fn appendfsync(&self) -> AppendFsync {
+        self.appendfsync
+    }
+
+    /// Write what changed since the last call (append-only mode). On failure the changes stay pending, further
+    /// writes are refused with MISCONF until a retry succeeds, and the error text is returned.
+    pub(crate) fn write_changes(&mut self, dbs: &mut [Db]) -> Result<(), String> {
+        if !self.appendonly {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::new();
+        for (i, db) in dbs.iter_mut().enumerate() {
+            let Some(dirty) = db.dirty.as_mut() else {
+                continue;
+            };
+            if dirty.whole {
+                for stored in self.store.keys_with_prefix(&[i as u8]) {
+                    if db.peek(&stored[1..]).is_none() {
+                        batch.delete(stored);
+                    }
+                }
+                for (key, entry) in db.entries() {
+                    batch.put(store_key(i, key), encode(entry)?);
+                }
+            } else if !dirty.keys.is_empty() {
+                let mut keys = std::mem::take(&mut dirty.keys);
+                keys.sort_unstable();
+                keys.dedup();
+                for key in &keys {
+                    match db.peek(key) {
+                        Some(entry) => match encode(entry) {
+                            Ok(v) => {
+                                batch.put(store_key(i, key), v);
+                            }
+                            Err(e) => {
+                                restore_keys(db, keys);
+                                return Err(e);
+                            }
+                        },
+                        None => {
+                            batch.delete(store_key(i, key));
+                        }
+                    }
+                }
+                // Kept until the store has them.
+                if let Some(dirty) = db.dirty.as_mut() {
+                    dirty.keys = keys;
+                }
+            }
+        }
+        if batch.is_empty() {
+            return self.clear_error();
+        }
+        match self.store.write_batch(batch) {
+            Ok(_) => {
+                for db in dbs.iter_mut() {
+                    if let Some(dirty) = db.dirty.as_mut() {
+                        dirty.keys.clear();
+                        dirty.whole = false;
+                    }
+                }
+                self.clear_error()
+            }
+            Err(e) => {
+                let text = e.to_string();
+                tracing::error!(error = %text, "writing the append-only store failed; refusing writes");
+                self.write_error = Some(text.clone());
+                Err(text)
+            }
+        }
+    }
+
+    fn clear_error(&mut self) -> Result<(), String> {
+        if self.write_error.take().is_some() {
+            tracing::warn!("the append-only store takes writes again");
+        }
+        Ok(())
+    }
+
+    /// Changes since the last save (`rdb_changes_since_last_save`).
+    pub(crate) fn changes_since_save(&self, dbs: &[Db]) -> u64 {
+        dbs.iter()
+            .map(|d| d.writes)
+            .sum::<u64>()
+            .saturating_sub(self.writes_at_save)
+    }
+
+    /// The whole dataset as one batch replacing what the store holds.
+    fn snapshot(&self, dbs: &[Db]) -> Result<WriteBatch, String> {
+        let mut batch = WriteBatch::new();
+        for (i, db) in dbs.iter().enumerate() {
+            for stored in self.store.keys_with_prefix(&[i as u8]) {
+                if db.peek(&stored[1..]).is_none() {
+                    batch.delete(stored);
+                }
+            }
+            for (key, entry) in db.entries() {
+                batch.put(store_key(i, key), encode(entry)?);
+            }
+        }
+        Ok(batch)
+    }
+
+    /// SAVE: write the dataset (snapshot mode) or make sure everything appended is on disk (append-only mode), now.
+    pub(crate) fn save(&mut self, dbs: &mut [Db], now: i64) -> Result<(), String> {
+        if self.bg.saving.load(Ordering::Acquire) {
+            return Err("ERR Background save already in progress".into());
+        }
+        let result = if self.appendonly {
+            self.write_changes(dbs)
+                .and_then(|()| self.store.flush().map_err(|e| e.to_string()))
+        } else {
+            let batch = self.snapshot(dbs)?;
+            self.store
+                .write_batch(batch)
+                .and_then(|_| self.store.flush())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        match result {
+            Ok(()) => {
+                self.writes_at_save = dbs.iter().map(|d| d.writes).sum();
+                self.bg.last_save.store(now / 1000, Ordering::Release);
+                self.bg.saves.fetch_add(1, Ordering::AcqRel);
+                self.bg.save_failed.store(false, Ordering::Release);
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "SAVE failed");
+                self.bg.save_failed.store(true, Ordering::Release);
+                Err("ERR".into())
+            }
+        }
+    }
+
+    /// BGSAVE: the same on a thread (the snapshot is taken now, under the server lock).
+    pub(crate) fn bgsave(&mut self, dbs: &mut [Db]) -> Result<(), String> {
+        if self.bg.saving.load(Ordering::Acquire) {
+            return Err("ERR Background save already in progress".into());
+        }
+        let batch = if self.appendonly {
+            self.write_changes(dbs)?;
+            None
+        } else {
+            Some(self.snapshot(dbs)?)
+        };
+        let writes = dbs.iter().map(|d| d.writes).sum();
+        self.bg.saving.store(true, Ordering::Release);
+        let (store, bg) = (self.store.clone(), self.bg.clone());
+        let spawned = std::thread::Builder::new()
+            .name("redkit-bgsave".into())
+            .spawn(move || {
+                let result = match batch {
+                    Some(batch) => store.write_batch(batch).and_then(|_| store.flush()),
+                    None => store.flush(),
+                };
+                match result {
+                    Ok(()) => {
+                        bg.last_save.store(unix_secs(), Ordering::Release);
+                        bg.saves.fetch_add(1, Ordering::AcqRel);
+                        bg.save_failed.store(false, Ordering::Release);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "BGSAVE failed");
+                        bg.save_failed.store(true, Ordering::Release);
+                    }
+                }
+                bg.saving.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.bg.saving.store(false, Ordering::Release);
+            return Err("ERR cannot start a thread for the background save".into());
+        }
+        // Counted as saved from here on, as Redis resets the counter when the fork starts.
+        self.writes_at_save = writes;
+        Ok(())
+    }
+
+    /// BGREWRITEAOF: compact the store on a thread.
+    pub(crate) fn bgrewrite(&mut self) -> Result<(), String> {
+        if self.bg.rewriting.swap(true, Ordering::AcqRel) {
+            return Err("ERR Background append only file rewriting already in progress".into());
+        }
+        let (store, bg) = (self.store.clone(), self.bg.clone());
+        let spawned = std::thread::Builder::new()
+            .name("redkit-bgrewriteaof".into())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                match store.compact() {
+                    Ok(_) => {
+                        bg.rewrite_failed.store(false, Ordering::Release);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "BGREWRITEAOF failed");
+                        bg.rewrite_failed.store(true, Ordering::Release);
+                    }
+                }
+                bg.last_rewrite_secs
+                    .store(started.elapsed().as_secs() as i64, Ordering::Release);
+                bg.rewriting.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.bg.rewriting.store(false, Ordering::Release);
+            return Err("ERR cannot start a thread for the rewrite".into());
+        }
+        Ok(())
+    }
+
+    /// LASTSAVE: Unix seconds of the last successful save (or of the start).
+    pub(crate) fn last_save(&self) -> i64 {
+        self.bg.last_save.load(Ordering::Acquire)
+    }
+
+    /// INFO persistence.
+    pub(crate) fn info(&self, dbs: &[Db], out: &mut String) {
+        use std::fmt::Write;
+        let bg = &self.bg;
+        let status = |failed: &AtomicBool| {
+            if failed.load(Ordering::Acquire) {
+                "err"
+            } else {
+                "ok"
+            }
+        };
+        let stats = self.store.stats();
+        let _ = write!(
+            out,
+            "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n\
+             rdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_saves:{}\r\n\
+             rdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:{}\r\n\
+             aof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:{}\r\n\
+             aof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_last_write_status:{}\r\n",
+            self.changes_since_save(dbs),
+            u8::from(bg.saving.load(Ordering::Acquire)),
+            bg.last_save.load(Ordering::Acquire),
+            status(&bg.save_failed),
+            bg.saves.load(Ordering::Acquire),
+            self.load.keys_expired,
+            self.load.keys_loaded,
+            u8::from(self.appendonly),
+            u8::from(bg.rewriting.load(Ordering::Acquire)),
+            bg.last_rewrite_secs.load(Ordering::Acquire),
+            status(&bg.rewrite_failed),
+            stats.compactions,
+            if self.write_error.is_some() { "err" } else { "ok" },
+        );
+        if self.appendonly {
+            let _ = write!(
+                out,
+                "aof_current_size:{}\r\naof_base_size:{}\r\naof_buffer_length:0\r\n",
+                stats.live_bytes + stats.dead_bytes,
+                stats.live_bytes,
+            );
+        }
+    }
+}
+
+/// Put `keys` back on `db`'s dirty list (a write that failed must be retried).
+fn restore_keys(db: &mut Db, keys: Vec<Bytes>) {
+    if let Some(dirty) = db.dirty.as_mut() {
+        dirty.keys = keys;
+    }
+}
+
+fn unix_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
