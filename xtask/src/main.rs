@@ -5,8 +5,9 @@
 //!   of medians to `target/bench/NAME.md`.
 //! - `cargo xtask fuzz-diff [--cases N]`: a longer run of the differential property test (random command
 //!   sequences against `redis-server` and the embedded server).
-//! - `cargo xtask crash [--cycles N]`: a longer kill-and-recover campaign against `redkit-log` (the test suite runs
-//!   200 cycles).
+//! - `cargo xtask crash [--server] [--cycles N]`: a longer kill-and-recover campaign against `redkit-log` (the
+//!   test suite runs 200 cycles), or with `--server` against `redkit-server --appendonly yes --appendfsync always`
+//!   as a process under write load (the suite runs 50).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         Some("fuzz-diff") => fuzz_diff(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N] | cargo xtask crash [--cycles N]"
+                "usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N] | cargo xtask crash [--server] [--cycles N]"
             );
             eprintln!("benchmarks: {}", BENCHES.join(", "));
             return ExitCode::from(2);
@@ -126,25 +127,51 @@ fn ci() -> Result {
 }
 
 fn crash(args: &[String]) -> Result {
-    let cycles = match args {
-        [] => 2000,
-        [flag, n] if flag == "--cycles" => {
-            n.parse::<u64>().map_err(|_| "--cycles takes a positive number")?
+    const USAGE: &str = "usage: cargo xtask crash [--server] [--cycles N]";
+    let mut cycles = 2000;
+    let mut server = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--server" => server = true,
+            "--cycles" => {
+                cycles = rest
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .ok_or("--cycles takes a positive number")?;
+            }
+            _ => return Err(USAGE.into()),
         }
-        _ => return Err("usage: cargo xtask crash [--cycles N]".into()),
+    }
+    // The store alone, or `redkit-server --appendonly yes --appendfsync always` as a process.
+    let (what, package, test, name) = if server {
+        (
+            "redkit-server",
+            "redkit-mock",
+            "persistence",
+            "acknowledged_writes_survive_sigkill",
+        )
+    } else {
+        (
+            "redkit-log",
+            "redkit-log",
+            "crash",
+            "acknowledged_writes_survive_sigkill",
+        )
     };
     run(
-        &format!("crash campaign ({cycles} cycles)"),
+        &format!("{what} crash campaign ({cycles} cycles)"),
         cargo()
             .args([
                 "test",
                 "--release",
                 "-p",
-                "redkit-log",
+                package,
                 "--test",
-                "crash",
+                test,
                 "--",
-                "acknowledged_writes_survive_sigkill",
+                name,
+                "--nocapture",
             ])
             .env("REDKIT_CRASH_CYCLES", cycles.to_string()),
     )

@@ -893,6 +893,10 @@ impl Iterator for Iter {
 fn flusher_loop(inner: &Inner) {
     let mut stop = lock(&inner.stop);
     loop {
+        // A close that came before this thread first waited must not cost a whole interval.
+        if *stop {
+            return;
+        }
         let (guard, _) = inner
             .stop_cv
             .wait_timeout(stop, Duration::from_secs(1))

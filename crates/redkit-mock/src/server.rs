@@ -174,9 +174,18 @@ impl Server {
         config: ServerConfig,
         persistence: &crate::Persistence,
     ) -> Result<(Server, crate::LoadReport), crate::PersistError> {
+        Server::open_with_hook(config, persistence, None)
+    }
+
+    /// [`Server::open`] with a fault-injection hook on the store (for tests).
+    pub(crate) fn open_with_hook(
+        config: ServerConfig,
+        persistence: &crate::Persistence,
+        hook: Option<redkit_log::FaultHook>,
+    ) -> Result<(Server, crate::LoadReport), crate::PersistError> {
         let mut state = Server::empty_state(config, Clock::default());
         let now = state.clock.now_ms();
-        let persister = crate::persist::Persister::open(persistence, &mut state.dbs, now)?;
+        let persister = crate::persist::Persister::open_with(persistence, &mut state.dbs, now, hook)?;
         let report = persister.load_report().clone();
         state.persist = Some(persister);
         Ok((Server::from_state(state), report))
@@ -288,7 +297,7 @@ impl Server {
         let mut state = self.lock();
         let now = state.clock.now_ms();
         let outcome = run_one(&mut state, session, args, now, std::time::Instant::now()).0;
-        match (finish_batch(&mut state), outcome) {
+        match (finish_batch(&mut state, false), outcome) {
             (Err(refused), Executed::Reply(_)) => Executed::Reply(refused),
             (_, outcome) => outcome,
         }
@@ -329,7 +338,7 @@ impl Server {
             }
         }
         // Nothing of this batch is acknowledged unless its writes are persisted.
-        if let Err(refused) = finish_batch(&mut state) {
+        if let Err(refused) = finish_batch(&mut state, false) {
             for reply in &mut replies[first..] {
                 *reply = refused.clone();
             }
@@ -376,7 +385,26 @@ impl Server {
         }
         crate::commands::tracking::deliver(&mut state, None);
         // Expired keys are removed from the store too; after a failed write, this is the retry.
-        let _ = finish_batch(&mut state);
+        let _ = finish_batch(&mut state, true);
+    }
+
+    #[allow(clippy::type_complexity)]
+    /// Every database's entries as `(key, value, expiry, string encoding)`, leaving out those expired by `now`.
+    #[cfg(test)]
+    pub(crate) fn contents(
+        &self,
+        now: i64,
+    ) -> Vec<Vec<(Bytes, crate::db::Data, Option<i64>, crate::db::StrEnc)>> {
+        self.lock()
+            .dbs
+            .iter()
+            .map(|db| {
+                db.entries()
+                    .filter(|(_, e)| e.expire_at.is_none_or(|t| t > now))
+                    .map(|(k, e)| (k.clone(), e.data.clone(), e.expire_at, e.enc))
+                    .collect()
+            })
+            .collect()
     }
 
     /// Write pending changes to the data directory and fsync it (as on shutdown). Without persistence, nothing.
@@ -392,12 +420,15 @@ impl Server {
 
 /// The end of a batch: persist its writes, then send the replies of the blocked clients it served. On a failed
 /// write, the error every reply of the batch is replaced with.
-fn finish_batch(state: &mut State) -> Result<(), Value> {
+///
+/// While the store refuses writes, write commands are refused (MISCONF), so a batch can only have read: its replies
+/// go out, and the pending changes wait for the retry of the expiry cycle (`retry`).
+fn finish_batch(state: &mut State, retry: bool) -> Result<(), Value> {
     let outcome = match &mut state.persist {
-        Some(p) => p
+        Some(p) if retry || p.write_error.is_none() => p
             .write_changes(&mut state.dbs)
             .map_err(|e| Value::error(format!("MISCONF Errors writing to the AOF file: {e}"))),
-        None => Ok(()),
+        _ => Ok(()),
     };
     for (tx, value) in state.ready.drain(..) {
         let _ = tx.send(match &outcome {
