@@ -254,11 +254,7 @@ fn printable(key: &[u8]) -> String {
 
 impl Persister {
     /// Open the store and load it into `dbs` (which are empty). `now` decides which keys expired meanwhile.
-    pub(crate) fn open(config: &Persistence, dbs: &mut [Db], now: i64) -> Result<Persister, PersistError> {
-        Persister::open_with(config, dbs, now, None)
-    }
-
-    /// [`Persister::open`] with a fault-injection hook on the store (for tests).
+    /// `fault_hook` is the store's fault injection, for tests.
     pub(crate) fn open_with(
         config: &Persistence,
         dbs: &mut [Db],
