@@ -23,6 +23,15 @@ impl Clock {
         real + self.offset_ms.load(Ordering::Relaxed)
     }
 
+    /// Unix time in microseconds, as the server sees it (TIME).
+    pub fn now_us(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        real + self.offset_ms.load(Ordering::Relaxed) * 1000
+    }
+
     /// Move the server's time forward.
     pub fn advance(&self, by: Duration) {
         self.offset_ms.fetch_add(

@@ -8,7 +8,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::server::{Executed, Server, ServerConfig};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::server::{Contended, Executed, Server, ServerConfig, Session};
 
 /// Longest inline command line, as Redis (64 KiB).
 const MAX_INLINE: usize = 64 * 1024;
@@ -95,7 +98,7 @@ async fn expire_loop(server: Server, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
     loop {
         tokio::select! {
-            _ = tick.tick() => server.expire_cycle(),
+            _ = tick.tick() => server.with_state(crate::server::expire_cycle_in).await,
             _ = stopped.changed() => return,
         }
     }
@@ -299,6 +302,7 @@ async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiv
     let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
+    // Neither waits for the server lock: the client registers with its first command.
     let (mut session, mut killed) = server.connect(peer, local);
     let mut mailbox = server.attach_mailbox(&mut session);
     let mut ends = Ends {
@@ -306,7 +310,9 @@ async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiv
         killed: &mut killed,
     };
     serve_session(&mut stream, &server, &mut session, &mut mailbox, &mut ends).await;
-    server.disconnect(&session);
+    server
+        .with_state(|s| crate::server::disconnect_in(s, &session))
+        .await;
 }
 
 /// What ends a connection besides its peer: server shutdown, and CLIENT KILL.
@@ -352,7 +358,7 @@ async fn serve_session(
         }
         // Run them in batches under one lock, then write the replies in one go.
         while !queue.is_empty() {
-            let stopped = server.execute_batch(session, &mut queue, &mut replies);
+            let stopped = run_batch(server, session, &mut queue, &mut replies).await;
             for r in replies.drain(..) {
                 encode_value(&r, session.protocol(), &mut output);
             }
@@ -366,7 +372,7 @@ async fn serve_session(
             // Answer what came before, then wait for a push, the timeout, a kill or shutdown.
             if !output.is_empty() {
                 if stream.write_all(&output).await.is_err() {
-                    server.unblock(session);
+                    server.with_state(|s| crate::server::unblock_in(s, session)).await;
                     return;
                 }
                 output.clear();
@@ -385,7 +391,7 @@ async fn serve_session(
             let reply = match waited {
                 Some(v) => v,
                 None => {
-                    server.unblock(session);
+                    server.with_state(|s| crate::server::unblock_in(s, session)).await;
                     // Served just before the unblock? Then that reply stands.
                     rx.try_recv().unwrap_or(Value::Null)
                 }
@@ -458,4 +464,76 @@ mod tests {
         assert_eq!(split("set \"a\"b"), None);
         assert_eq!(split(""), Some(vec![]));
     }
+}
+
+/// Run queued commands. A batch holding a script runs on a blocking thread, so that this one goes on serving the
+/// other connections — waiting for the script, or past its time limit answering them `BUSY` and SCRIPT KILL —
+/// instead of blocking on the server lock the script holds.
+async fn run_batch(
+    server: &Server,
+    session: &mut Session,
+    queue: &mut VecDeque<Vec<Bytes>>,
+    replies: &mut Vec<Value>,
+) -> Option<Executed> {
+    if queue.iter().any(|args| runs_script(args, session)) {
+        let stand_in = Session::detached(session.id, session.db, session.protocol(), session.authenticated);
+        let mut owned = std::mem::replace(session, stand_in);
+        let (mut q, mut r) = (std::mem::take(queue), std::mem::take(replies));
+        let server = server.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let outcome = server.execute_script_batch(&mut owned, &mut q, &mut r);
+            (owned, q, r, outcome)
+        })
+        .await;
+        return match joined {
+            Ok((owned, q, r, outcome)) => {
+                (*session, *queue, *replies) = (owned, q, r);
+                outcome
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a script batch failed; closing its connection");
+                session.closing = true;
+                None
+            }
+        };
+    }
+    loop {
+        match server.try_execute_batch(session, queue, replies) {
+            Ok(outcome) => return outcome,
+            Err(Contended::Wait) => server.script_ended(Duration::from_millis(5)).await,
+            Err(Contended::Busy) => {
+                let answer = queue
+                    .front()
+                    .and_then(|args| crate::commands::scripting::while_busy(server.script_watch(), args));
+                match answer {
+                    Some(reply) => {
+                        queue.pop_front();
+                        replies.push(reply);
+                        if queue.is_empty() {
+                            return None;
+                        }
+                    }
+                    None => server.script_ended(Duration::from_millis(5)).await,
+                }
+            }
+        }
+    }
+}
+
+/// `true` for a command that runs a script (directly, or as EXEC of a transaction holding one).
+fn runs_script(args: &[Bytes], session: &Session) -> bool {
+    let Some(name) = args.first() else {
+        return false;
+    };
+    let script = |name: &[u8]| {
+        ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
+            .iter()
+            .any(|s| name.eq_ignore_ascii_case(s.as_bytes()))
+    };
+    script(name)
+        || (name.eq_ignore_ascii_case(b"EXEC")
+            && session
+                .multi
+                .as_ref()
+                .is_some_and(|(queued, _)| queued.iter().any(|c| c.first().is_some_and(|n| script(n)))))
 }

@@ -5,7 +5,8 @@
 //! are atomic, as in Redis. Replies are [`Value`]s; the connection encodes them for its protocol.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
@@ -28,7 +29,6 @@ pub(crate) struct State {
     pub(crate) dbs: Vec<Db>,
     pub(crate) clock: Clock,
     pub(crate) config: ServerConfig,
-    pub(crate) next_client_id: u64,
     /// SCAN cursors: cursor → (db, last key returned).
     pub(crate) cursors: HashMap<u64, (usize, Bytes)>,
     pub(crate) next_cursor: u64,
@@ -55,6 +55,84 @@ pub(crate) struct State {
     pub(crate) persist: Option<crate::persist::Persister>,
     /// Replies for blocked clients served during this batch: sent once the batch's writes are persisted.
     pub(crate) ready: Vec<(tokio::sync::oneshot::Sender<Value>, Value)>,
+    /// The running script, as seen from outside the lock.
+    pub(crate) watch: Arc<ScriptWatch>,
+}
+
+/// The running script, watched from outside the server lock, so that while a script holds the lock other
+/// connections can be answered `BUSY` and SCRIPT KILL can stop it.
+#[derive(Debug)]
+pub(crate) struct ScriptWatch {
+    /// Batches with a script on their way to (or under) the lock.
+    batches: AtomicUsize,
+    /// When the running script started, in microseconds since `epoch`; 0 while none runs.
+    started: AtomicU64,
+    epoch: std::time::Instant,
+    /// The running script has called a write command (SCRIPT KILL then answers UNKILLABLE).
+    pub(crate) wrote: AtomicBool,
+    /// SCRIPT KILL asked the running script to stop.
+    pub(crate) kill: AtomicBool,
+    /// `busy-reply-threshold` (alias `lua-time-limit`), in milliseconds.
+    pub(crate) threshold_ms: AtomicU64,
+    done: tokio::sync::Notify,
+    /// Client ids, handed out without the lock (a connection arriving while a script runs gets one at once).
+    next_client_id: AtomicU64,
+}
+
+impl Default for ScriptWatch {
+    fn default() -> Self {
+        ScriptWatch {
+            batches: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
+            wrote: AtomicBool::new(false),
+            kill: AtomicBool::new(false),
+            threshold_ms: AtomicU64::new(5000),
+            done: tokio::sync::Notify::new(),
+            next_client_id: AtomicU64::new(1),
+        }
+    }
+}
+
+impl ScriptWatch {
+    fn micros(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
+    /// A script starts (called under the lock).
+    pub(crate) fn begin(&self) {
+        self.wrote.store(false, Ordering::SeqCst);
+        self.kill.store(false, Ordering::SeqCst);
+        self.started.store(self.micros(), Ordering::SeqCst);
+    }
+
+    /// The script ended.
+    pub(crate) fn end(&self) {
+        self.started.store(0, Ordering::SeqCst);
+    }
+
+    /// A script has run past the threshold: other clients get BUSY.
+    pub(crate) fn busy(&self) -> bool {
+        let started = self.started.load(Ordering::SeqCst);
+        started != 0
+            && self.micros().saturating_sub(started)
+                >= self.threshold_ms.load(Ordering::Relaxed).saturating_mul(1000)
+    }
+
+    pub(crate) fn running(&self) -> bool {
+        self.started.load(Ordering::SeqCst) != 0
+    }
+}
+
+/// Why [`Server::try_execute_batch`] did not run the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Contended {
+    /// A script holds the lock, within its time limit: try again when it ends.
+    Wait,
+    /// A script holds the lock past its time limit: answer from outside the lock.
+    Busy,
 }
 
 /// A client blocked by BLPOP & co: what to retry, and where to send the reply.
@@ -114,9 +192,35 @@ pub struct Session {
     pub(crate) caching_set: bool,
     /// The last command run (CLIENT LIST's `cmd`).
     pub(crate) last_cmd: &'static str,
+    /// The client record, until the session's first command registers it (a new connection does not wait for
+    /// the server lock, which a long script may hold).
+    pub(crate) unregistered: Option<crate::commands::clients::ClientRecord>,
 }
 
 impl Session {
+    /// A session not registered as a client: for serving a blocked client's retry, and as a stand-in while a
+    /// connection's own session is away on a blocking thread.
+    pub(crate) fn detached(id: u64, db: usize, protocol: RespVersion, authenticated: bool) -> Session {
+        Session {
+            id,
+            db,
+            protocol,
+            name: None,
+            authenticated,
+            multi: None,
+            watched: Vec::new(),
+            closing: false,
+            block: None,
+            in_exec: false,
+            replies: None,
+            mailbox: None,
+            subscriptions: Default::default(),
+            caching_set: false,
+            last_cmd: "NULL",
+            unregistered: None,
+        }
+    }
+
     /// The protocol this session speaks.
     pub fn protocol(&self) -> RespVersion {
         self.protocol
@@ -133,6 +237,7 @@ impl Session {
 pub struct Server {
     state: Arc<Mutex<State>>,
     clock: Clock,
+    watch: Arc<ScriptWatch>,
 }
 
 impl std::fmt::Debug for Server {
@@ -193,9 +298,11 @@ impl Server {
 
     fn from_state(state: State) -> Server {
         let clock = state.clock.clone();
+        let watch = state.watch.clone();
         Server {
             state: Arc::new(Mutex::new(state)),
             clock,
+            watch,
         }
     }
 
@@ -205,7 +312,6 @@ impl Server {
             dbs: (0..DATABASES).map(|_| Db::default()).collect(),
             clock: clock.clone(),
             config,
-            next_client_id: 1,
             cursors: HashMap::new(),
             next_cursor: 1,
             commands_processed: 0,
@@ -221,6 +327,7 @@ impl Server {
             scripts: None,
             persist: None,
             ready: Vec::new(),
+            watch: Arc::new(ScriptWatch::default()),
         }
     }
 
@@ -248,33 +355,12 @@ impl Server {
     }
 
     fn open_session(&self, addr: String, laddr: String) -> (Session, tokio::sync::oneshot::Receiver<()>) {
-        let mut state = self.lock();
-        let id = state.next_client_id;
-        state.next_client_id += 1;
-        state.connections_received += 1;
-        let authenticated = state.config.requirepass.is_none();
-        let now = state.clock.now_ms();
+        let id = self.watch.next_client_id.fetch_add(1, Ordering::Relaxed);
         let (kill, killed) = tokio::sync::oneshot::channel();
-        let mut record = crate::commands::clients::ClientRecord::new(addr, laddr, now);
+        let mut record = crate::commands::clients::ClientRecord::new(addr, laddr, self.clock.now_ms());
         record.kill = Some(kill);
-        state.clients.insert(id, record);
-        let session = Session {
-            id,
-            db: 0,
-            protocol: RespVersion::Resp2,
-            name: None,
-            authenticated,
-            multi: None,
-            watched: Vec::new(),
-            closing: false,
-            block: None,
-            in_exec: false,
-            replies: None,
-            mailbox: None,
-            subscriptions: Default::default(),
-            caching_set: false,
-            last_cmd: "NULL",
-        };
+        let mut session = Session::detached(id, 0, RespVersion::Resp2, false);
+        session.unregistered = Some(record);
         (session, killed)
     }
 
@@ -314,6 +400,62 @@ impl Server {
         replies: &mut Vec<Value>,
     ) -> Option<Executed> {
         let mut state = self.lock();
+        batch_locked(&mut state, session, queue, replies)
+    }
+
+    /// [`Server::execute_batch`] for a batch that may run a script, called off the async runtime's threads: while
+    /// the script runs, connections calling [`Server::try_execute_batch`] wait for it or, past the time limit, are
+    /// answered `BUSY`.
+    pub(crate) fn execute_script_batch(
+        &self,
+        session: &mut Session,
+        queue: &mut std::collections::VecDeque<Vec<Bytes>>,
+        replies: &mut Vec<Value>,
+    ) -> Option<Executed> {
+        self.watch.batches.fetch_add(1, Ordering::SeqCst);
+        let outcome = self.execute_batch(session, queue, replies);
+        self.watch.batches.fetch_sub(1, Ordering::SeqCst);
+        self.watch.done.notify_waiters();
+        outcome
+    }
+
+    /// [`Server::execute_batch`] unless a script holds the lock (then the caller waits or answers BUSY; see
+    /// [`Contended`]). Never blocks for longer than an ordinary command holds the lock.
+    pub(crate) fn try_execute_batch(
+        &self,
+        session: &mut Session,
+        queue: &mut std::collections::VecDeque<Vec<Bytes>>,
+        replies: &mut Vec<Value>,
+    ) -> Result<Option<Executed>, Contended> {
+        let Some(mut state) = self.lock_unless_script() else {
+            return Err(if self.watch.busy() {
+                Contended::Busy
+            } else {
+                Contended::Wait
+            });
+        };
+        Ok(batch_locked(&mut state, session, queue, replies))
+    }
+
+    /// The running script's watch (answers while busy; waiting for the end).
+    pub(crate) fn script_watch(&self) -> &ScriptWatch {
+        &self.watch
+    }
+
+    /// Wait (at most `limit`) for a running script batch to end.
+    pub(crate) async fn script_ended(&self, limit: std::time::Duration) {
+        let _ = tokio::time::timeout(limit, self.watch.done.notified()).await;
+    }
+}
+
+/// Run pipelined commands under the held lock; see [`Server::execute_batch`].
+fn batch_locked(
+    state: &mut State,
+    session: &mut Session,
+    queue: &mut std::collections::VecDeque<Vec<Bytes>>,
+    replies: &mut Vec<Value>,
+) -> Option<Executed> {
+    {
         // One reading of the clock for the batch (it runs in microseconds), and one instant per command: each
         // command's duration runs from the end of the one before.
         let now = state.clock.now_ms();
@@ -321,7 +463,7 @@ impl Server {
         let first = replies.len();
         let mut blocked = None;
         while let Some(args) = queue.pop_front() {
-            let (outcome, ended) = run_one(&mut state, session, &args, now, started);
+            let (outcome, ended) = run_one(state, session, &args, now, started);
             started = ended.unwrap_or(started);
             match outcome {
                 Executed::Reply(v) => match session.replies.take() {
@@ -338,54 +480,68 @@ impl Server {
             }
         }
         // Nothing of this batch is acknowledged unless its writes are persisted.
-        if let Err(refused) = finish_batch(&mut state, false) {
+        if let Err(refused) = finish_batch(state, false) {
             for reply in &mut replies[first..] {
                 *reply = refused.clone();
             }
         }
         blocked
     }
+}
 
+impl Server {
     /// Give `session` a mailbox for pub/sub messages (a connection does this; in-process sessions cannot
     /// subscribe).
     pub fn attach_mailbox(&self, session: &mut Session) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        if let Some(record) = self.lock().clients.get_mut(&session.id) {
-            record.mailbox = Some(tx.clone());
+        if session.unregistered.is_some() {
+            // Not registered yet: the record travels with the session, no lock needed.
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            if let Some(record) = session.unregistered.as_mut() {
+                record.mailbox = Some(tx.clone());
+            }
+            session.mailbox = Some(tx);
+            return rx;
         }
-        session.mailbox = Some(tx);
-        rx
+        attach_mailbox_in(&mut self.lock(), session)
     }
 
     /// Forget everything `session` left behind: subscriptions and any blocked command.
     pub fn disconnect(&self, session: &Session) {
-        let mut state = self.lock();
-        state.pubsub.forget(session.id);
-        state.blocked.retain(|w| w.client != session.id);
-        let was_tracking = state
-            .clients
-            .remove(&session.id)
-            .is_some_and(|r| r.tracking.is_some());
-        if was_tracking {
-            crate::commands::tracking::client_gone(&mut state);
-        }
+        disconnect_in(&mut self.lock(), session);
     }
 
     /// Stop waiting for `session`'s blocked command (its timeout passed, or the client went away).
     pub fn unblock(&self, session: &Session) {
-        self.lock().blocked.retain(|w| w.client != session.id);
+        unblock_in(&mut self.lock(), session);
     }
 
     /// Run the active expiry cycle now.
     pub fn expire_cycle(&self) {
-        let mut state = self.lock();
-        let now = state.clock.now_ms();
-        for db in &mut state.dbs {
-            db.purge_expired(now);
+        expire_cycle_in(&mut self.lock());
+    }
+
+    /// Run `f` on the state under the lock, for the async connection code: while a script holds the lock this
+    /// waits asynchronously (never blocking the runtime thread that must answer BUSY and SCRIPT KILL).
+    pub(crate) async fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut f = Some(f);
+        loop {
+            if let Some(mut guard) = self.lock_unless_script() {
+                if let Some(f) = f.take() {
+                    return f(&mut guard);
+                }
+            }
+            self.script_ended(std::time::Duration::from_millis(5)).await;
         }
-        crate::commands::tracking::deliver(&mut state, None);
-        // Expired keys are removed from the store too; after a failed write, this is the retry.
-        let _ = finish_batch(&mut state, true);
+    }
+
+    /// The lock, unless a script batch holds it or waits for it.
+    fn lock_unless_script(&self) -> Option<MutexGuard<'_, State>> {
+        match self.state.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) if self.watch.batches.load(Ordering::SeqCst) > 0 => None,
+            Err(TryLockError::WouldBlock) => Some(self.lock()),
+        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -418,6 +574,58 @@ impl Server {
     }
 }
 
+/// Register `session`'s client record (at its first command): from here on CLIENT LIST shows it and AUTH is
+/// required if a password is set.
+fn register(state: &mut State, session: &mut Session) {
+    if let Some(record) = session.unregistered.take() {
+        session.authenticated |= state.config.requirepass.is_none();
+        state.connections_received += 1;
+        state.clients.insert(session.id, record);
+    }
+}
+
+/// Give a registered `session` a mailbox; see [`Server::attach_mailbox`].
+fn attach_mailbox_in(
+    state: &mut State,
+    session: &mut Session,
+) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    if let Some(record) = state.clients.get_mut(&session.id) {
+        record.mailbox = Some(tx.clone());
+    }
+    session.mailbox = Some(tx);
+    rx
+}
+
+/// See [`Server::disconnect`].
+pub(crate) fn disconnect_in(state: &mut State, session: &Session) {
+    state.pubsub.forget(session.id);
+    state.blocked.retain(|w| w.client != session.id);
+    let was_tracking = state
+        .clients
+        .remove(&session.id)
+        .is_some_and(|r| r.tracking.is_some());
+    if was_tracking {
+        crate::commands::tracking::client_gone(state);
+    }
+}
+
+/// See [`Server::unblock`].
+pub(crate) fn unblock_in(state: &mut State, session: &Session) {
+    state.blocked.retain(|w| w.client != session.id);
+}
+
+/// See [`Server::expire_cycle`].
+pub(crate) fn expire_cycle_in(state: &mut State) {
+    let now = state.clock.now_ms();
+    for db in &mut state.dbs {
+        db.purge_expired(now);
+    }
+    crate::commands::tracking::deliver(state, None);
+    // Expired keys are removed from the store too; after a failed write, this is the retry.
+    let _ = finish_batch(state, true);
+}
+
 /// The end of a batch: persist its writes, then send the replies of the blocked clients it served. On a failed
 /// write, the error every reply of the batch is replaced with.
 ///
@@ -447,6 +655,9 @@ fn run_one(
     now: i64,
     started: std::time::Instant,
 ) -> (Executed, Option<std::time::Instant>) {
+    if session.unregistered.is_some() {
+        register(state, session);
+    }
     let mut ctx = Ctx { state, session, now };
     let reply = dispatch(&mut ctx, args);
     let ended = crate::commands::server::after_command(&mut ctx, args, started);
@@ -492,23 +703,8 @@ fn serve_blocked(state: &mut State) {
             state.blocked[i].protocol,
             state.blocked[i].client,
         );
-        let mut session = Session {
-            id: client,
-            db,
-            protocol,
-            name: None,
-            authenticated: true,
-            multi: None,
-            watched: Vec::new(),
-            closing: false,
-            block: None,
-            in_exec: true,
-            replies: None,
-            mailbox: None,
-            subscriptions: Default::default(),
-            caching_set: false,
-            last_cmd: "NULL",
-        };
+        let mut session = Session::detached(client, db, protocol, true);
+        session.in_exec = true;
         let mut ctx = Ctx {
             state,
             session: &mut session,

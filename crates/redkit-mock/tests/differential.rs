@@ -2030,6 +2030,72 @@ async fn frames(addr: std::net::SocketAddr, script: &[(usize, &str)]) -> Vec<Str
     log
 }
 
+/// One client runs a long script while another talks to the server: what each is told, in order.
+async fn busy_scenario(url: &str) -> Vec<Value> {
+    let connect = || async {
+        let mut c = Config::from_url(url).unwrap();
+        c.request_timeout = Some(Duration::from_secs(20));
+        Connection::connect(&c).await.unwrap()
+    };
+    let (mut a, mut b) = (connect().await, connect().await);
+    let mut seen = Vec::new();
+    let say = async |c: &mut Connection, args: &[&str]| Pair::raw(c, args).await;
+    seen.push(say(&mut b, &["CONFIG", "SET", "busy-reply-threshold", "100"]).await);
+    // A read-only script that would run forever: killed.
+    let forever = "local i = 0 while true do i = i + 1 end";
+    let running = tokio::spawn(async move {
+        let reply = Pair::raw(&mut a, &["EVAL", forever, "0"]).await;
+        (a, reply)
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    seen.push(say(&mut b, &["GET", "x"]).await);
+    seen.push(say(&mut b, &["PING"]).await);
+    seen.push(say(&mut b, &["SCRIPT", "KILL"]).await);
+    let (mut a, reply) = tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .unwrap()
+        .unwrap();
+    seen.push(reply);
+    seen.push(say(&mut b, &["PING"]).await);
+    // One that wrote cannot be killed; it runs to its end (about a second).
+    let wrote = "redis.call('set', 'busy', '1') \
+        local function now() local t = redis.call('time') return t[1] * 1000 + t[2] / 1000 end \
+        local start = now() while now() < start + 1000 do end return 7";
+    let running = tokio::spawn(async move { Pair::raw(&mut a, &["EVAL", wrote, "0"]).await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    seen.push(say(&mut b, &["SCRIPT", "KILL"]).await);
+    seen.push(say(&mut b, &["GET", "busy"]).await);
+    seen.push(
+        tokio::time::timeout(Duration::from_secs(10), running)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    seen.push(say(&mut b, &["GET", "busy"]).await);
+    seen.push(say(&mut b, &["SCRIPT", "KILL"]).await);
+    seen.push(say(&mut b, &["DEL", "busy"]).await);
+    seen.push(say(&mut b, &["CONFIG", "SET", "busy-reply-threshold", "5000"]).await);
+    seen
+}
+
+/// Past `busy-reply-threshold` other clients are answered BUSY; SCRIPT KILL stops a script that has not written
+/// (its caller gets Redis's error) and answers UNKILLABLE for one that has — the same, reply for reply, as Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_scripts_answer_busy_and_script_kill_stops_them() {
+    let Some(real) = RedisServer::start_or_skip() else {
+        return;
+    };
+    let mock = MockServer::start().await.unwrap();
+    let expected = busy_scenario(&real.url()).await;
+    let got = busy_scenario(&mock.url()).await;
+    let busy = Value::error(
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+    );
+    assert_eq!(expected[1], busy, "{expected:?}");
+    assert_eq!(expected[3], Value::simple("OK"), "{expected:?}");
+    assert_eq!(got, expected);
+}
+
 #[tokio::test]
 async fn client_tracking_invalidations_agree_with_redis() {
     let Some((real, mock)) = servers().await else {

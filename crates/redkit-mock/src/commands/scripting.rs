@@ -8,9 +8,15 @@
 //! integers, `false` to null, tables to arrays up to the first nil). Globals are protected as in Redis: a script
 //! cannot create or read undefined globals.
 //!
-//! Not here: a script time limit with BUSY replies to other clients (a script holds the server until it ends,
-//! so SCRIPT KILL finds nothing to kill), `redis.setresp`, FUNCTION, and the `cjson`/`struct`/`cmsgpack`
-//! libraries.
+//! **Time limit.** A script runs to its end, however long (as in Redis). Once it has run longer than
+//! `busy-reply-threshold` (`lua-time-limit`, 5 s by default), other connections are answered `BUSY` and SCRIPT KILL
+//! stops it — unless it has already called a write command (`UNKILLABLE`). This works because the TCP server runs
+//! a batch holding a script on a blocking thread and serves the other connections without waiting for the lock
+//! (see `Server::try_execute_batch`); the script polls for a kill every thousand Lua instructions. In-process
+//! callers ([`crate::Mock`]) simply wait for the script.
+//!
+//! Not here: `redis.setresp`, FUNCTION, SHUTDOWN NOSAVE to end an unkillable script, and the
+//! `cjson`/`struct`/`cmsgpack` libraries.
 
 use std::collections::HashMap;
 
@@ -19,7 +25,7 @@ use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use redkit_resp::{Limits, RespVersion, Value};
 
 use super::{Reply, err, int, is, ok, parse_i64};
-use crate::server::Ctx;
+use crate::server::{Ctx, ScriptWatch};
 
 /// The scripting engine: one Lua state, and the script cache by SHA1.
 pub(crate) struct Scripts {
@@ -36,9 +42,23 @@ impl std::fmt::Debug for Scripts {
 }
 
 impl Scripts {
-    fn new() -> Result<Scripts, Value> {
+    fn new(watch: &std::sync::Arc<ScriptWatch>) -> Result<Scripts, Value> {
         let lua = Lua::new();
         protect_globals(&lua).map_err(|e| err(&format!("ERR cannot start the Lua engine: {e}")))?;
+        // SCRIPT KILL sets the flag from another connection; the running script notices it here.
+        let watch = watch.clone();
+        lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(1000),
+            move |_, debug| {
+                if watch.kill.load(std::sync::atomic::Ordering::SeqCst) {
+                    Err(mlua::Error::external(Killed {
+                        line: debug.curr_line(),
+                    }))
+                } else {
+                    Ok(mlua::VmState::Continue)
+                }
+            },
+        );
         Ok(Scripts {
             lua,
             cache: HashMap::new(),
@@ -183,8 +203,16 @@ fn call_from_script(ctx: &mut Ctx<'_>, args: MultiValue, read_only: bool) -> Res
     if meta.is_some_and(|m| m.flags.contains(&"noscript")) {
         return Err("ERR This Redis command is not allowed from script".into());
     }
-    if read_only && meta.is_some_and(|m| m.flags.contains(&"write")) {
+    let writes = meta.is_some_and(|m| m.flags.contains(&"write"));
+    if read_only && writes {
         return Err("ERR Write commands are not allowed from read-only scripts.".into());
+    }
+    if writes {
+        // From here on SCRIPT KILL would leave a half-done script: it answers UNKILLABLE.
+        ctx.state
+            .watch
+            .wrote
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
     let reply = crate::server::dispatch(ctx, &cmd);
     match reply {
@@ -203,13 +231,16 @@ fn run_script(
 ) -> Reply {
     let scripts = match ctx.state.scripts.take() {
         Some(s) => s,
-        None => Scripts::new()?,
+        None => Scripts::new(&ctx.state.watch)?,
     };
     // Commands inside a script never block (as in MULTI/EXEC), and reply in RESP2 shapes whatever the client
     // speaks (Redis's default for scripts).
     let was_in_exec = std::mem::replace(&mut ctx.session.in_exec, true);
     let protocol = std::mem::replace(&mut ctx.session.protocol, RespVersion::Resp2);
+    let watch = ctx.state.watch.clone();
+    watch.begin();
     let result = execute(&scripts.lua, ctx, sha, body, keys, argv, read_only);
+    watch.end();
     ctx.session.in_exec = was_in_exec;
     ctx.session.protocol = protocol;
     ctx.state.scripts = Some(scripts);
@@ -303,6 +334,48 @@ fn execute(
     }
 }
 
+/// SCRIPT KILL's interruption, raised by the instruction hook at `line`.
+#[derive(Debug)]
+struct Killed {
+    line: i32,
+}
+
+impl std::fmt::Display for Killed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Script killed by user with SCRIPT KILL...")
+    }
+}
+
+impl std::error::Error for Killed {}
+
+/// The reply to `args` while a script has run past its time limit, given without the server lock; `None` for the
+/// commands Redis lets through (`allow-busy`: MULTI, AUTH, HELLO…), which wait for the script to end here.
+pub(crate) fn while_busy(watch: &ScriptWatch, args: &[Bytes]) -> Option<Value> {
+    let name = args.first()?;
+    if is(name, "SCRIPT") && args.len() == 2 && is(&args[1], "KILL") {
+        if !watch.running() {
+            // It ended meanwhile: asked again under the lock, this answers NOTBUSY.
+            return None;
+        }
+        if watch.wrote.load(std::sync::atomic::Ordering::SeqCst) {
+            return Some(err(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+            ));
+        }
+        watch.kill.store(true, std::sync::atomic::Ordering::SeqCst);
+        return Some(ok().unwrap_or_else(|e| e));
+    }
+    let lets_through = [
+        "MULTI", "DISCARD", "WATCH", "UNWATCH", "HELLO", "AUTH", "QUIT", "RESET",
+    ];
+    if lets_through.iter().any(|n| is(name, n)) {
+        return None;
+    }
+    Some(err(
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+    ))
+}
+
 /// An error table raised by `redis.call`, carried through Lua as an external error.
 #[derive(Debug)]
 struct RedisError(Table);
@@ -324,6 +397,9 @@ fn script_error(e: &mlua::Error, sha: &str) -> Value {
         match inner {
             mlua::Error::CallbackError { cause, .. } => inner = cause,
             mlua::Error::ExternalError(ext) => {
+                if let Some(k) = ext.downcast_ref::<Killed>() {
+                    return err(&format!("ERR {k} script: {sha}, on @user_script:{}.", k.line));
+                }
                 if let Some(r) = ext.downcast_ref::<RedisError>() {
                     let line: i64 = r.0.raw_get("line").unwrap_or(0);
                     return err(&format!("{r} script: {sha}, on @user_script:{line}."));
@@ -361,7 +437,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     let body = args[1].clone();
     let sha = sha1hex(&body);
     if ctx.state.scripts.is_none() {
-        ctx.state.scripts = Some(Scripts::new()?);
+        ctx.state.scripts = Some(Scripts::new(&ctx.state.watch)?);
     }
     if let Some(s) = ctx.state.scripts.as_mut() {
         s.cache.insert(sha.clone(), body.clone());
@@ -403,7 +479,7 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         let body = args[2].clone();
         let scripts = match ctx.state.scripts.as_mut() {
             Some(s) => s,
-            None => ctx.state.scripts.insert(Scripts::new()?),
+            None => ctx.state.scripts.insert(Scripts::new(&ctx.state.watch)?),
         };
         // Loading compiles: a script with a syntax error is refused.
         scripts

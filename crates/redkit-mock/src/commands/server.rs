@@ -29,10 +29,11 @@ pub(crate) fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    let ms = ctx.now;
+    // The clock itself, not the batch's reading: a script polling TIME sees it move, as in Redis.
+    let us = ctx.state.clock.now_us();
     Ok(Value::Array(vec![
-        Value::bulk((ms / 1000).to_string()),
-        Value::bulk(((ms % 1000) * 1000).to_string()),
+        Value::bulk((us / 1_000_000).to_string()),
+        Value::bulk((us % 1_000_000).to_string()),
     ]))
 }
 
@@ -42,6 +43,8 @@ pub(crate) struct Settings {
     /// Microseconds; negative disables the slow log, 0 logs everything.
     pub(crate) slowlog_log_slower_than: i64,
     pub(crate) slowlog_max_len: usize,
+    /// `busy-reply-threshold` (`lua-time-limit`): milliseconds a script runs before others get BUSY.
+    pub(crate) busy_reply_threshold: i64,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
         Settings {
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            busy_reply_threshold: 5000,
         }
     }
 }
@@ -350,6 +354,8 @@ fn config_values(ctx: &Ctx<'_>) -> Vec<(&'static str, String, bool)> {
             true,
         ),
         ("slowlog-max-len", s.slowlog_max_len.to_string(), true),
+        ("busy-reply-threshold", s.busy_reply_threshold.to_string(), true),
+        ("lua-time-limit", s.busy_reply_threshold.to_string(), true),
     ];
     if let Some(p) = &ctx.state.persist {
         values.push(("dir", p.dir().display().to_string(), false));
@@ -412,12 +418,26 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                     )
                 })?;
             }
+            "busy-reply-threshold" | "lua-time-limit" => {
+                let v = integer()?;
+                if v < 0 {
+                    return Err(failed(
+                        &name,
+                        "argument must be between 0 and 9223372036854775807 inclusive",
+                    ));
+                }
+                settings.busy_reply_threshold = v;
+            }
             "requirepass" => {
                 requirepass = (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned());
             }
             _ => return Err(failed(&name, "the embedded server cannot change it")),
         }
     }
+    ctx.state.watch.threshold_ms.store(
+        u64::try_from(settings.busy_reply_threshold).unwrap_or(0),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     ctx.state.settings = settings;
     ctx.state.config.requirepass = requirepass;
     ok()
