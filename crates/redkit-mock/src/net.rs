@@ -437,35 +437,6 @@ async fn serve_session(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn split(s: &str) -> Option<Vec<String>> {
-        split_args(s.as_bytes()).map(|v| {
-            v.iter()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .collect()
-        })
-    }
-
-    #[test]
-    fn inline_arguments_split_like_redis() {
-        assert_eq!(split("set a b"), Some(vec!["set".into(), "a".into(), "b".into()]));
-        assert_eq!(
-            split("  set   \"a b\"  'c d' "),
-            Some(vec!["set".into(), "a b".into(), "c d".into()])
-        );
-        assert_eq!(
-            split("set k \"\\x41\\n\""),
-            Some(vec!["set".into(), "k".into(), "A\n".into()])
-        );
-        assert_eq!(split("set \"unbalanced"), None);
-        assert_eq!(split("set \"a\"b"), None);
-        assert_eq!(split(""), Some(vec![]));
-    }
-}
-
 /// Run queued commands. A batch holding a script runs on a blocking thread, so that this one goes on serving the
 /// other connections — waiting for the script, or past its time limit answering them `BUSY` and SCRIPT KILL —
 /// instead of blocking on the server lock the script holds.
@@ -536,4 +507,33 @@ fn runs_script(args: &[Bytes], session: &Session) -> bool {
                 .multi
                 .as_ref()
                 .is_some_and(|(queued, _)| queued.iter().any(|c| c.first().is_some_and(|n| script(n)))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> Option<Vec<String>> {
+        split_args(s.as_bytes()).map(|v| {
+            v.iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn inline_arguments_split_like_redis() {
+        assert_eq!(split("set a b"), Some(vec!["set".into(), "a".into(), "b".into()]));
+        assert_eq!(
+            split("  set   \"a b\"  'c d' "),
+            Some(vec!["set".into(), "a b".into(), "c d".into()])
+        );
+        assert_eq!(
+            split("set k \"\\x41\\n\""),
+            Some(vec!["set".into(), "k".into(), "A\n".into()])
+        );
+        assert_eq!(split("set \"unbalanced"), None);
+        assert_eq!(split("set \"a\"b"), None);
+        assert_eq!(split(""), Some(vec![]));
+    }
 }

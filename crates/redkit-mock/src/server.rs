@@ -525,10 +525,10 @@ impl Server {
     pub(crate) async fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let mut f = Some(f);
         loop {
-            if let Some(mut guard) = self.lock_unless_script() {
-                if let Some(f) = f.take() {
-                    return f(&mut guard);
-                }
+            if let Some(mut guard) = self.lock_unless_script()
+                && let Some(f) = f.take()
+            {
+                return f(&mut guard);
             }
             self.script_ended(std::time::Duration::from_millis(5)).await;
         }
