@@ -194,10 +194,25 @@ fn info_agrees(real: &Value, mock: &Value) -> bool {
     })
 }
 
-/// `v` with idle times (4-element XPENDING entries' third field, `idle` map fields) and radix tree sizes zeroed.
+/// `v` with times (4-element XPENDING entries' third field, 3-element XINFO FULL consumer entries' second, `idle`
+/// and `seen-time` map fields) and radix tree sizes zeroed.
 fn timeless(v: &Value) -> Value {
-    const BLANK: [&[u8]; 4] = [b"idle", b"radix-tree-keys", b"radix-tree-nodes", b"inactive"];
+    const BLANK: [&[u8]; 5] = [
+        b"idle",
+        b"radix-tree-keys",
+        b"radix-tree-nodes",
+        b"inactive",
+        b"seen-time",
+    ];
     match v {
+        Value::Array(items)
+            if items.len() == 3
+                && matches!(&items[0], Value::BulkString(_))
+                && matches!(&items[1], Value::Integer(_))
+                && matches!(&items[2], Value::Integer(_)) =>
+        {
+            Value::Array(vec![items[0].clone(), Value::Integer(0), items[2].clone()])
+        }
         Value::Array(items)
             if items.len() == 4
                 && matches!(&items[0], Value::BulkString(_))
@@ -1513,6 +1528,15 @@ async fn consumer_groups_agree_with_redis() {
             "XPENDING s g2",
             "XINFO GROUPS s",
             "XINFO STREAM s",
+            "XINFO STREAM s FULL",
+            "XINFO STREAM s FULL COUNT 1",
+            "XINFO STREAM s FULL COUNT 0",
+            "XINFO STREAM s FULL COUNT -5",
+            "XINFO STREAM s FULL COUNT x",
+            "XINFO STREAM s FULL COUNT",
+            "XINFO STREAM s BOGUS",
+            "XINFO STREAM",
+            "XINFO STREAM nokey FULL",
         ],
         &[
             "XADD t 1-1 a 1",
@@ -1546,6 +1570,7 @@ async fn consumer_groups_agree_with_redis() {
             "XGROUP FOO t g",
             "XGROUP CREATE nokey g 0",
             "XINFO STREAM nokey",
+            "XINFO STREAM t FULL",
             "XINFO FOO t",
             "XINFO GROUPS t",
         ],
@@ -2226,6 +2251,21 @@ fn random_command_sequences_agree_with_redis() {
 }
 
 /// One random command over pools of 3 keys, 2 fields, 5 values.
+/// Scripts of the random sequences (`S1`… in a template; `H1`… is the script's SHA1): conversions both ways,
+/// writes, errors raised and caught, and read-only refusals.
+const SCRIPTS: [&str; 6] = [
+    "return redis.call('incrby', KEYS[1], ARGV[1])",
+    "redis.call('set', KEYS[1], ARGV[1]) return {redis.call('get', KEYS[2]), redis.call('type', KEYS[1])}",
+    "return {KEYS[1], ARGV[1], redis.call('exists', KEYS[1]), 3.7, false, {ok = 'fine'}}",
+    "local n = redis.call('rpush', KEYS[1], ARGV[1]) return {n, redis.call('lrange', KEYS[1], 0, -1)}",
+    "return redis.pcall('hincrby', KEYS[1], ARGV[1], 2)",
+    "redis.call('geoadd', KEYS[1], 13.361389, 38.115556, ARGV[1]) return redis.call('geopos', KEYS[1], ARGV[1])",
+];
+
+fn script_index(token: &str) -> usize {
+    token[1..].parse::<usize>().map_or(0, |n| n.saturating_sub(1)) % SCRIPTS.len()
+}
+
 fn command() -> impl Strategy<Value = Vec<String>> {
     let key = prop::sample::select(vec!["k1", "k2", "k3"]);
     let field = prop::sample::select(vec!["f1", "f2"]);
@@ -2305,7 +2345,21 @@ fn command() -> impl Strategy<Value = Vec<String>> {
         "XPENDING k f - + 5",
         "XCLAIM k f f 0 i",
         "XINFO GROUPS k",
+        "XINFO STREAM k FULL",
+        "XINFO STREAM k FULL COUNT 1",
         "XGROUP SETID k f i",
+        "EVAL S1 1 k v",
+        "EVAL S2 2 k k v",
+        "EVAL S3 1 k v",
+        "EVAL S4 1 k v",
+        "EVAL S5 1 k f",
+        "EVAL S6 1 k v",
+        "EVAL_RO S2 2 k k v",
+        "EVAL_RO S3 1 k v",
+        "EVALSHA H1 1 k v",
+        "EVALSHA_RO H3 1 k v",
+        "SCRIPT LOAD S1",
+        "SCRIPT EXISTS H1 H3",
         "GEOADD k v v f",
         "GEOADD k XX CH v 1 f",
         "GEODIST k f f km",
@@ -2395,6 +2449,14 @@ fn command() -> impl Strategy<Value = Vec<String>> {
                 "i" => {
                     i += 1;
                     picks[(i - 1) % 4].3.to_owned()
+                }
+                script if script.starts_with('S') && script.len() == 2 => {
+                    SCRIPTS[script_index(script)].to_owned()
+                }
+                sha if sha.starts_with('H') && sha.len() == 2 => {
+                    sha1_smol::Sha1::from(SCRIPTS[script_index(sha)])
+                        .digest()
+                        .to_string()
                 }
                 other => other.to_owned(),
             })

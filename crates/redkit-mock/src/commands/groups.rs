@@ -670,6 +670,85 @@ pub(crate) fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ]))
 }
 
+/// XINFO STREAM … FULL: the stream with its entries and every group's pending entries and consumers, each list cut
+/// at `count` (0: no limit).
+fn stream_full(s: &super::streams::Stream, count: usize) -> Value {
+    let limit = if count == 0 { usize::MAX } else { count };
+    let pairs = |items: Vec<(&'static str, Value)>| {
+        Value::Map(items.into_iter().map(|(k, v)| (Value::bulk(k), v)).collect())
+    };
+    let nodes = s.len().div_ceil(100).max(1);
+    let entries = s
+        .from(StreamId::default(), Some(limit))
+        .into_iter()
+        .map(|(id, e)| entry_value(id, e))
+        .collect();
+    let groups = s
+        .groups
+        .iter()
+        .map(|(name, g)| {
+            let pending = g
+                .pel
+                .iter()
+                .take(limit)
+                .map(|(id, p)| {
+                    Value::Array(vec![
+                        Value::bulk(id.text()),
+                        Value::BulkString(p.consumer.clone()),
+                        int(p.delivered_ms),
+                        int(p.count),
+                    ])
+                })
+                .collect();
+            let consumers = g
+                .consumers
+                .iter()
+                .map(|(cname, c)| {
+                    let own = c
+                        .pending
+                        .iter()
+                        .take(limit)
+                        .filter_map(|id| {
+                            let p = g.pel.get(id)?;
+                            Some(Value::Array(vec![
+                                Value::bulk(id.text()),
+                                int(p.delivered_ms),
+                                int(p.count),
+                            ]))
+                        })
+                        .collect();
+                    pairs(vec![
+                        ("name", Value::BulkString(cname.clone())),
+                        ("seen-time", int(c.seen_ms)),
+                        ("pel-count", int(c.pending.len())),
+                        ("pending", Value::Array(own)),
+                    ])
+                })
+                .collect();
+            pairs(vec![
+                ("name", Value::BulkString(name.clone())),
+                ("last-delivered-id", Value::bulk(g.last_id.text())),
+                ("entries-read", g.entries_read.map_or(Value::Null, int)),
+                ("lag", lag(s, g)),
+                ("pel-count", int(g.pel.len())),
+                ("pending", Value::Array(pending)),
+                ("consumers", Value::Array(consumers)),
+            ])
+        })
+        .collect();
+    pairs(vec![
+        ("length", int(s.len())),
+        ("radix-tree-keys", int(if s.len() == 0 { 0 } else { nodes })),
+        ("radix-tree-nodes", int(nodes + 1)),
+        ("last-generated-id", Value::bulk(s.last_id().text())),
+        ("max-deleted-entry-id", Value::bulk(s.max_deleted().text())),
+        ("entries-added", int(s.entries_added())),
+        ("recorded-first-entry-id", Value::bulk(s.first_id().text())),
+        ("entries", Value::Array(entries)),
+        ("groups", Value::Array(groups)),
+    ])
+}
+
 fn lag(s: &super::streams::Stream, g: &Group) -> Value {
     if s.entries_added() == 0 {
         return int(0);
@@ -692,15 +771,34 @@ pub(crate) fn xinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Value::Map(items.into_iter().map(|(k, v)| (Value::bulk(k), v)).collect())
     };
     let known = ["STREAM", "GROUPS", "CONSUMERS"].iter().any(|k| is(sub, k));
-    let arity_ok = (is(sub, "STREAM") && args.len() == 3)
+    let arity_ok = (is(sub, "STREAM") && args.len() >= 3)
         || (is(sub, "GROUPS") && args.len() == 3)
         || (is(sub, "CONSUMERS") && args.len() == 4);
     if !known || !arity_ok {
         return Err(super::connection::subcommand_error("xinfo", sub, known));
     }
+    // XINFO STREAM key [FULL [COUNT n]]: COUNT defaults to 10; 0 (or less) means everything.
+    let full = if is(sub, "STREAM") && args.len() > 3 {
+        let wrong = || {
+            err(&format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
+                String::from_utf8_lossy(sub)
+            ))
+        };
+        match &args[3..] {
+            [f] if is(f, "FULL") => Some(10),
+            [f, c, n] if is(f, "FULL") && is(c, "COUNT") => Some(parse_i64(n)?.max(0) as usize),
+            _ => return Err(wrong()),
+        }
+    } else {
+        None
+    };
     let Some(s) = stream_of(ctx, &args[2])? else {
         return Err(err("ERR no such key"));
     };
+    if let Some(count) = full {
+        return Ok(stream_full(s, count));
+    }
     if is(sub, "GROUPS") {
         return Ok(Value::Array(
             s.groups
