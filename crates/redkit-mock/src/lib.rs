@@ -139,7 +139,11 @@ impl Mock {
                     None => (&mut rx).await.ok(),
                 };
                 match waited {
-                    Some(v) => v,
+                    // Served by another session's write: answered once that write is durable.
+                    Some(v) => match self.server.durable_now() {
+                        Some(durable) => durable.wait().await.map_or_else(|refused| refused, |()| v),
+                        None => v,
+                    },
                     None => {
                         let session = self
                             .session

@@ -389,7 +389,11 @@ async fn serve_session(
                 },
             };
             let reply = match waited {
-                Some(v) => v,
+                Some(v) => match server.durable_now() {
+                    // Served by another client's write: answered once that write is durable.
+                    Some(durable) => durable.wait().await.map_or_else(|refused| refused, |()| v),
+                    None => v,
+                },
                 None => {
                     server.with_state(|s| crate::server::unblock_in(s, session)).await;
                     // Served just before the unblock? Then that reply stands.
@@ -468,9 +472,20 @@ async fn run_batch(
             }
         };
     }
+    let first = replies.len();
     loop {
         match server.try_execute_batch(session, queue, replies) {
-            Ok(outcome) => return outcome,
+            Ok((outcome, durable)) => {
+                // `appendfsync always`: nothing of the batch is answered before its fsync.
+                if let Some(durable) = durable
+                    && let Err(refused) = durable.wait().await
+                {
+                    for reply in &mut replies[first..] {
+                        *reply = refused.clone();
+                    }
+                }
+                return outcome;
+            }
             Err(Contended::Wait) => server.script_ended(Duration::from_millis(5)).await,
             Err(Contended::Busy) => {
                 let answer = queue

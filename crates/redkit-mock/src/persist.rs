@@ -61,7 +61,9 @@ impl AppendFsync {
 
     fn durability(self) -> Durability {
         match self {
-            AppendFsync::Always => Durability::Always,
+            // `always` is the syncer's job (group commit across connections, outside the server lock); the store
+            // itself syncs segments it rolls, and once a second.
+            AppendFsync::Always => Durability::EverySec,
             AppendFsync::EverySec => Durability::EverySec,
             AppendFsync::No => Durability::Never,
         }
@@ -186,6 +188,9 @@ pub enum PersistError {
         #[source]
         source: redkit_log::Error,
     },
+    /// The fsync thread of `appendfsync always` could not be started.
+    #[error("cannot start the fsync thread: {0}")]
+    Thread(#[source] std::io::Error),
     /// A record was readable but is not an entry this server wrote. Start with repair to drop it.
     #[error(
         "cannot load the data directory {}: {what}; start with repair to drop it and go on",
@@ -213,8 +218,152 @@ struct Background {
     last_rewrite_secs: AtomicI64,
 }
 
+/// Group commit for `appendfsync always`: batches are written to the store under the server lock, and each
+/// connection waits — after the lock is released, before its replies go out — until an fsync that began after
+/// its write has finished. One thread fsyncs in a loop, so one fsync covers every connection that wrote meanwhile
+/// (as Redis's one fsync per event-loop turn does), and the server lock is never held across an fsync.
+#[derive(Debug)]
+pub(crate) struct Syncer {
+    state: std::sync::Mutex<SyncState>,
+    /// Wakes the syncing thread.
+    wake: std::sync::Condvar,
+    /// Wakes blocking waiters.
+    synced_cv: std::sync::Condvar,
+    /// For async waiters: (synced up to, the last fsync's failure).
+    report: tokio::sync::watch::Sender<(u64, Option<String>)>,
+    /// The thread, joined when the persister goes (it holds the store, whose directory lock must be free then).
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    written: u64,
+    synced: u64,
+    failed: Option<String>,
+    stop: bool,
+}
+
+impl Syncer {
+    fn start(store: Store) -> std::io::Result<Arc<Syncer>> {
+        let syncer = Arc::new(Syncer {
+            state: std::sync::Mutex::new(SyncState::default()),
+            wake: std::sync::Condvar::new(),
+            synced_cv: std::sync::Condvar::new(),
+            report: tokio::sync::watch::channel((0, None)).0,
+            thread: std::sync::Mutex::new(None),
+        });
+        let worker = syncer.clone();
+        let handle = std::thread::Builder::new()
+            .name("redkit-aof-fsync".into())
+            .spawn(move || worker.run(&store))?;
+        *syncer
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
+        Ok(syncer)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn run(&self, store: &Store) {
+        loop {
+            let target = {
+                let mut s = self.lock();
+                while s.written <= s.synced && !s.stop {
+                    s = self.wake.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+                if s.stop {
+                    return;
+                }
+                s.written
+            };
+            let outcome = store.flush().map_err(|e| e.to_string());
+            let mut s = self.lock();
+            match outcome {
+                Ok(()) => s.synced = s.synced.max(target),
+                Err(e) => {
+                    tracing::error!(error = %e, "fsync of the append-only store failed");
+                    s.failed = Some(e);
+                    // Waiters up to here are told it failed; later writes try again.
+                    s.synced = s.synced.max(target);
+                }
+            }
+            let report = (s.synced, s.failed.take());
+            drop(s);
+            self.synced_cv.notify_all();
+            self.report.send_replace(report);
+        }
+    }
+
+    /// A write just went to the store: its ticket.
+    fn written(&self) -> u64 {
+        let mut s = self.lock();
+        s.written += 1;
+        let ticket = s.written;
+        drop(s);
+        self.wake.notify_one();
+        ticket
+    }
+
+    /// Wait (blocking) until `ticket` is durable; the fsync error otherwise.
+    pub(crate) fn wait_blocking(&self, ticket: u64) -> Result<(), String> {
+        let mut rx = self.report.subscribe();
+        let mut s = self.lock();
+        while s.synced < ticket {
+            s = self.synced_cv.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        drop(s);
+        // The outcome of the fsync that covered it.
+        let report = rx.borrow_and_update().clone();
+        match report {
+            (synced, Some(e)) if synced >= ticket => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Wait until `ticket` is durable; the fsync error otherwise.
+    pub(crate) async fn wait(&self, ticket: u64) -> Result<(), String> {
+        let mut rx = self.report.subscribe();
+        match rx.wait_for(|(synced, _)| *synced >= ticket).await {
+            Ok(report) => match &report.1 {
+                Some(e) => Err(e.clone()),
+                None => Ok(()),
+            },
+            Err(_) => Err("the fsync thread is gone".into()),
+        }
+    }
+
+    /// The ticket of the newest write.
+    pub(crate) fn newest(&self) -> u64 {
+        self.lock().written
+    }
+}
+
+impl Drop for Persister {
+    fn drop(&mut self) {
+        if let Some(syncer) = &self.syncer {
+            syncer.lock().stop = true;
+            syncer.wake.notify_all();
+            let handle = syncer
+                .thread
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some(handle) = handle {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
 /// The server's side of persistence: the open store and its book-keeping.
 pub(crate) struct Persister {
+    /// With `appendfsync always`: the group-commit thread.
+    pub(crate) syncer: Option<Arc<Syncer>>,
+    /// Set by a write needing an fsync before its replies go out; taken by the caller of the batch.
+    pub(crate) ticket: Option<u64>,
     store: Store,
     dir: PathBuf,
     appendonly: bool,
@@ -324,7 +473,14 @@ impl Persister {
             last_save: AtomicI64::new(now / 1000),
             ..Background::default()
         });
+        let syncer = if config.appendonly && config.appendfsync == AppendFsync::Always {
+            Some(Syncer::start(store.clone()).map_err(PersistError::Thread)?)
+        } else {
+            None
+        };
         Ok(Persister {
+            syncer,
+            ticket: None,
             store,
             dir: config.dir.clone(),
             appendonly: config.appendonly,
@@ -405,6 +561,9 @@ impl Persister {
         }
         match self.store.write_batch(batch) {
             Ok(_) => {
+                if let Some(syncer) = &self.syncer {
+                    self.ticket = Some(syncer.written());
+                }
                 for db in dbs.iter_mut() {
                     if let Some(dirty) = db.dirty.as_mut() {
                         dirty.keys.clear();

@@ -238,6 +238,34 @@ pub struct Server {
     state: Arc<Mutex<State>>,
     clock: Clock,
     watch: Arc<ScriptWatch>,
+    /// With `appendfsync always`: the group-commit thread replies wait for.
+    syncer: Option<Arc<crate::persist::Syncer>>,
+}
+
+/// Writes of a batch that must be fsynced before its replies go out (`appendfsync always`).
+#[derive(Debug)]
+pub(crate) struct Durable(Arc<crate::persist::Syncer>, u64);
+
+impl Durable {
+    /// Wait for the fsync; its error as the reply every command of the batch gets instead.
+    pub(crate) async fn wait(self) -> Result<(), Value> {
+        self.0.wait(self.1).await.map_err(|e| misconf(&e))
+    }
+
+    pub(crate) fn wait_blocking(self) -> Result<(), Value> {
+        self.0.wait_blocking(self.1).map_err(|e| misconf(&e))
+    }
+}
+
+fn misconf(e: &str) -> Value {
+    Value::error(format!("MISCONF Errors writing to the AOF file: {e}"))
+}
+
+/// The batch's pending fsync, if it wrote anything that needs one.
+fn take_durable(state: &mut State) -> Option<Durable> {
+    let p = state.persist.as_mut()?;
+    let ticket = p.ticket.take()?;
+    Some(Durable(p.syncer.clone()?, ticket))
 }
 
 impl std::fmt::Debug for Server {
@@ -299,10 +327,12 @@ impl Server {
     fn from_state(state: State) -> Server {
         let clock = state.clock.clone();
         let watch = state.watch.clone();
+        let syncer = state.persist.as_ref().and_then(|p| p.syncer.clone());
         Server {
             state: Arc::new(Mutex::new(state)),
             clock,
             watch,
+            syncer,
         }
     }
 
@@ -383,7 +413,11 @@ impl Server {
         let mut state = self.lock();
         let now = state.clock.now_ms();
         let outcome = run_one(&mut state, session, args, now, std::time::Instant::now()).0;
-        match (finish_batch(&mut state, false), outcome) {
+        let finished = finish_batch(&mut state, false);
+        let durable = take_durable(&mut state);
+        drop(state);
+        let finished = finished.and_then(|()| durable.map_or(Ok(()), Durable::wait_blocking));
+        match (finished, outcome) {
             (Err(refused), Executed::Reply(_)) => Executed::Reply(refused),
             (_, outcome) => outcome,
         }
@@ -399,8 +433,23 @@ impl Server {
         queue: &mut std::collections::VecDeque<Vec<Bytes>>,
         replies: &mut Vec<Value>,
     ) -> Option<Executed> {
+        let first = replies.len();
         let mut state = self.lock();
-        batch_locked(&mut state, session, queue, replies)
+        let outcome = batch_locked(&mut state, session, queue, replies);
+        let durable = take_durable(&mut state);
+        drop(state);
+        if let Some(Err(refused)) = durable.map(Durable::wait_blocking) {
+            for reply in &mut replies[first..] {
+                *reply = refused.clone();
+            }
+        }
+        outcome
+    }
+
+    /// Writes so far must be durable before a reply that was handed over from another batch (a blocked client
+    /// served by someone else's write) goes out: the pending fsync, if any.
+    pub(crate) fn durable_now(&self) -> Option<Durable> {
+        self.syncer.as_ref().map(|s| Durable(s.clone(), s.newest()))
     }
 
     /// [`Server::execute_batch`] for a batch that may run a script, called off the async runtime's threads: while
@@ -426,7 +475,7 @@ impl Server {
         session: &mut Session,
         queue: &mut std::collections::VecDeque<Vec<Bytes>>,
         replies: &mut Vec<Value>,
-    ) -> Result<Option<Executed>, Contended> {
+    ) -> Result<(Option<Executed>, Option<Durable>), Contended> {
         let Some(mut state) = self.lock_unless_script() else {
             return Err(if self.watch.busy() {
                 Contended::Busy
@@ -434,7 +483,8 @@ impl Server {
                 Contended::Wait
             });
         };
-        Ok(batch_locked(&mut state, session, queue, replies))
+        let outcome = batch_locked(&mut state, session, queue, replies);
+        Ok((outcome, take_durable(&mut state)))
     }
 
     /// The running script's watch (answers while busy; waiting for the end).
@@ -633,9 +683,7 @@ pub(crate) fn expire_cycle_in(state: &mut State) {
 /// go out, and the pending changes wait for the retry of the expiry cycle (`retry`).
 fn finish_batch(state: &mut State, retry: bool) -> Result<(), Value> {
     let outcome = match &mut state.persist {
-        Some(p) if retry || p.write_error.is_none() => p
-            .write_changes(&mut state.dbs)
-            .map_err(|e| Value::error(format!("MISCONF Errors writing to the AOF file: {e}"))),
+        Some(p) if retry || p.write_error.is_none() => p.write_changes(&mut state.dbs).map_err(|e| misconf(&e)),
         _ => Ok(()),
     };
     for (tx, value) in state.ready.drain(..) {
