@@ -264,7 +264,9 @@ impl Syncer {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SyncState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn run(&self, store: &Store) {
@@ -272,7 +274,10 @@ impl Syncer {
             let target = {
                 let mut s = self.lock();
                 while s.written <= s.synced && !s.stop {
-                    s = self.wake.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    s = self
+                        .wake
+                        .wait(s)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                 }
                 if s.stop {
                     return;
@@ -312,7 +317,10 @@ impl Syncer {
         let mut rx = self.report.subscribe();
         let mut s = self.lock();
         while s.synced < ticket {
-            s = self.synced_cv.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+            s = self
+                .synced_cv
+                .wait(s)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         drop(s);
         // The outcome of the fsync that covered it.

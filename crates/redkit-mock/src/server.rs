@@ -683,7 +683,9 @@ pub(crate) fn expire_cycle_in(state: &mut State) {
 /// go out, and the pending changes wait for the retry of the expiry cycle (`retry`).
 fn finish_batch(state: &mut State, retry: bool) -> Result<(), Value> {
     let outcome = match &mut state.persist {
-        Some(p) if retry || p.write_error.is_none() => p.write_changes(&mut state.dbs).map_err(|e| misconf(&e)),
+        Some(p) if retry || p.write_error.is_none() => {
+            p.write_changes(&mut state.dbs).map_err(|e| misconf(&e))
+        }
         _ => Ok(()),
     };
     for (tx, value) in state.ready.drain(..) {

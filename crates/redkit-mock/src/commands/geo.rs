@@ -3,8 +3,9 @@
 //! Members live in a sorted set whose scores are Redis's 52-bit interleaved geohashes (26 bits of latitude over
 //! ±85.05112878°, 26 of longitude), computed as Redis computes them, so `ZRANGE … WITHSCORES` on a geo key shows
 //! Redis's scores and positions decode to the same cell centres. Distances use Redis's haversine (Earth radius
-//! 6,372,797.560856 m). Searches test every member against the exact shape, which returns the members Redis's
-//! cell-by-cell scan returns; without ASC/DESC Redis's order is its scan order, which this does not reproduce.
+//! 6,372,797.560856 m). Searches scan the same nine geohash cells Redis scans, in its order (step estimate,
+//! neighbours, coarsening and dropped sides as in `geohash_helper.c`), so what is found, the order without ASC/DESC
+//! and where ANY stops agree with Redis.
 
 use bytes::Bytes;
 use redkit_resp::Value;
@@ -427,34 +428,210 @@ fn parse_query(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -
     Ok(q)
 }
 
-/// Members inside the shape: (member, score, distance in meters).
-fn matches(z: &ZSet, q: &Query) -> Vec<(Bytes, f64, f64)> {
-    let (cx, cy) = q.center;
-    let mut out = Vec::new();
-    for i in 0..z.len() {
-        let Some((score, member)) = z.at(i) else { continue };
-        // Redis searches geohash ranges: a score that is no 52-bit geohash (set by ZADD) is never found.
-        if !(0.0..(1u64 << 52) as f64).contains(&score.0) {
+/// Redis's step estimate for a search of `range_m` meters around latitude `lat` (`geohashEstimateStepsByRadius`).
+fn estimate_steps(range_m: f64, lat: f64) -> u32 {
+    if range_m == 0.0 {
+        return STEP;
+    }
+    const MERCATOR_MAX: f64 = 20_037_726.37;
+    let (mut range, mut step) = (range_m, 1i32);
+    while range < MERCATOR_MAX {
+        range *= 2.0;
+        step += 1;
+    }
+    step -= 2;
+    if !(-66.0..=66.0).contains(&lat) {
+        step -= 1;
+        if !(-80.0..=80.0).contains(&lat) {
+            step -= 1;
+        }
+    }
+    step.clamp(1, STEP as i32) as u32
+}
+
+/// A cell at `step` bits per axis: its interleaved bits (which may carry one bit past `2 * step`, as Redis's do
+/// for longitude 180) and the step; `None` where Redis zeroes a useless neighbour.
+type Cell = Option<(u64, u32)>;
+
+/// The cell of a position at `step` (Redis's `geohashEncode`; the offsets truncate as C's double-to-uint32).
+fn encode_step(lon: f64, lat: f64, step: u32) -> u64 {
+    let cells = (1u64 << step) as f64;
+    let lat_offset = (lat - LAT_MIN) / (LAT_MAX - LAT_MIN) * cells;
+    let lon_offset = (lon - LON_MIN) / (LON_MAX - LON_MIN) * cells;
+    spread(lat_offset as u32) | (spread(lon_offset as u32) << 1)
+}
+
+/// A cell's bounds: (lon min, lon max, lat min, lat max) (Redis's `geohashDecode`).
+fn cell_area(bits: u64, step: u32) -> (f64, f64, f64, f64) {
+    let (ilat, ilon) = (f64::from(squash(bits)), f64::from(squash(bits >> 1)));
+    let cells = (1u64 << step) as f64;
+    let (lat_scale, lon_scale) = (LAT_MAX - LAT_MIN, LON_MAX - LON_MIN);
+    (
+        LON_MIN + (ilon / cells) * lon_scale,
+        LON_MIN + ((ilon + 1.0) / cells) * lon_scale,
+        LAT_MIN + (ilat / cells) * lat_scale,
+        LAT_MIN + ((ilat + 1.0) / cells) * lat_scale,
+    )
+}
+
+/// The neighbouring cell `dx` columns and `dy` rows away, wrapping around (Redis's `geohash_move_x/y`).
+fn neighbour(bits: u64, step: u32, dx: i8, dy: i8) -> u64 {
+    let shift = 64 - step * 2;
+    let mut out = bits;
+    for (d, odd) in [(dx, true), (dy, false)] {
+        if d == 0 {
             continue;
         }
-        let (x, y) = decode(score_bits(score.0));
-        let inside = match q.shape {
-            Shape::Radius(r) => {
-                let d = distance(cx, cy, x, y);
-                (d <= r * q.unit).then_some(d)
-            }
-            Shape::Box(w, h) => {
-                let (w, h) = (w * q.unit, h * q.unit);
-                if lat_distance(y, cy) > h / 2.0 || distance(x, y, cx, y) > w / 2.0 {
-                    None
-                } else {
-                    Some(distance(cx, cy, x, y))
-                }
+        let (mine, other) = if odd {
+            (0xaaaa_aaaa_aaaa_aaaa_u64, 0x5555_5555_5555_5555_u64)
+        } else {
+            (0x5555_5555_5555_5555_u64, 0xaaaa_aaaa_aaaa_aaaa_u64)
+        };
+        let mut v = out & mine;
+        let keep = out & other;
+        let zz = other >> shift;
+        v = if d > 0 {
+            v.wrapping_add(zz.wrapping_add(1))
+        } else {
+            (v | zz).wrapping_sub(zz.wrapping_add(1))
+        };
+        v &= mine >> shift;
+        out = v | keep;
+    }
+    out
+}
+
+/// The cells Redis scans for a query, in its order: the centre's, then north, south, east, west, north-east,
+/// north-west, south-east, south-west (`geohashCalculateAreasByShapeWGS84`).
+fn search_cells(q: &Query) -> [Cell; 9] {
+    let (lon, lat) = q.center;
+    let (half_w, half_h, radius_m) = match q.shape {
+        Shape::Radius(r) => (r * q.unit, r * q.unit, r * q.unit),
+        Shape::Box(w, h) => (
+            w / 2.0 * q.unit,
+            h / 2.0 * q.unit,
+            ((w / 2.0) * (w / 2.0) + (h / 2.0) * (h / 2.0)).sqrt() * q.unit,
+        ),
+    };
+    // The bounding box (`geohashBoundingBox`).
+    let lat_delta = (half_h / EARTH_RADIUS_M).to_degrees();
+    let lon_delta_top = (half_w / EARTH_RADIUS_M / (lat + lat_delta).to_radians().cos()).to_degrees();
+    let lon_delta_bottom = (half_w / EARTH_RADIUS_M / (lat - lat_delta).to_radians().cos()).to_degrees();
+    let lon_delta = if lat < 0.0 {
+        lon_delta_bottom
+    } else {
+        lon_delta_top
+    };
+    let (min_lon, max_lon) = (lon - lon_delta, lon + lon_delta);
+    let (min_lat, max_lat) = (lat - lat_delta, lat + lat_delta);
+
+    let mut step = estimate_steps(radius_m, lat);
+    let around = |step: u32| {
+        let hash = encode_step(lon, lat, step);
+        let at = |dx, dy| neighbour(hash, step, dx, dy);
+        [
+            hash,
+            at(0, 1),
+            at(0, -1),
+            at(1, 0),
+            at(-1, 0),
+            at(1, 1),
+            at(-1, 1),
+            at(1, -1),
+            at(-1, -1),
+        ]
+    };
+    let mut cells = around(step);
+    // A step too fine to cover the box with the nine cells is coarsened once.
+    let (north, south, east, west) = (
+        cell_area(cells[1], step),
+        cell_area(cells[2], step),
+        cell_area(cells[3], step),
+        cell_area(cells[4], step),
+    );
+    let too_fine = north.3 < max_lat || south.2 > min_lat || east.1 < max_lon || west.0 > min_lon;
+    if step > 1 && too_fine {
+        step -= 1;
+        cells = around(step);
+    }
+    let mut out: [Cell; 9] = cells.map(|bits| Some((bits, step)));
+    // Neighbours on a side the search cannot reach are dropped.
+    if step >= 2 {
+        let area = cell_area(cells[0], step);
+        let mut drop = |which: [usize; 3]| {
+            for i in which {
+                out[i] = None;
             }
         };
-        if let Some(d) = inside {
-            out.push((member.clone(), score.0, d));
+        if area.2 < min_lat {
+            drop([2, 8, 7]);
         }
+        if area.3 > max_lat {
+            drop([1, 5, 6]);
+        }
+        if area.0 < min_lon {
+            drop([4, 8, 6]);
+        }
+        if area.1 > max_lon {
+            drop([3, 7, 5]);
+        }
+    }
+    out
+}
+
+/// `true` when the decoded position lies in the query's shape; the distance from the centre in meters.
+fn within(q: &Query, x: f64, y: f64) -> Option<f64> {
+    let (cx, cy) = q.center;
+    match q.shape {
+        Shape::Radius(r) => {
+            let d = distance(cx, cy, x, y);
+            (d <= r * q.unit).then_some(d)
+        }
+        Shape::Box(w, h) => {
+            let (w, h) = (w * q.unit, h * q.unit);
+            if lat_distance(y, cy) > h / 2.0 || distance(x, y, cx, y) > w / 2.0 {
+                None
+            } else {
+                Some(distance(cx, cy, x, y))
+            }
+        }
+    }
+}
+
+/// Members inside the shape, (member, score, distance in meters), found as Redis finds them: the score range of
+/// each search cell in turn (a cell equal to the one scanned just before is skipped), members in score order
+/// within a cell — so the order without ASC/DESC, what ANY stops at, and which oddly-scored members (set with ZADD)
+/// are found all agree with Redis.
+fn matches(z: &ZSet, q: &Query) -> Vec<(Bytes, f64, f64)> {
+    let limit = if q.any { q.count } else { None };
+    let mut out = Vec::new();
+    let cells = search_cells(q);
+    let mut last: Option<usize> = None;
+    for (i, cell) in cells.iter().enumerate() {
+        let Some((bits, step)) = *cell else { continue };
+        if let Some(l) = last
+            && l != 0
+            && cells[l] == *cell
+        {
+            continue;
+        }
+        if limit.is_some_and(|n| !out.is_empty() && out.len() >= n) {
+            break;
+        }
+        let shift = 52 - step * 2;
+        let (min, max) = ((bits << shift) as f64, ((bits + 1) << shift) as f64);
+        let mut rank = z.position(min, &Bytes::new());
+        while let Some((score, member)) = z.at(rank) {
+            if score.0 >= max || limit.is_some_and(|n| out.len() >= n) {
+                break;
+            }
+            let (x, y) = decode(score_bits(score.0));
+            if let Some(d) = within(q, x, y) {
+                out.push((member.clone(), score.0, d));
+            }
+            rank += 1;
+        }
+        last = Some(i);
     }
     out
 }
