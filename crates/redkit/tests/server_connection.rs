@@ -100,8 +100,7 @@ async fn server_commands() {
 
 #[tokio::test]
 async fn background_saves() {
-    // Persistence comes to the embedded server in part 2: real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         // One background child at a time: wait (bounded) for the previous one before each job.
         no_child_running(&c).await;
         c.bgsave().await.unwrap();
