@@ -25,7 +25,7 @@
 //! # Where things are
 //! The command table and argument helpers are in `commands/mod.rs`, one file per family beside it; `server.rs`
 //! dispatches one command under the server lock (commands are atomic, as in Redis); `db.rs` holds the keyspace and
-//! expiry; `net.rs` speaks RESP2/RESP3 and inline commands over TCP.
+//! expiry; `net.rs` speaks RESP2/RESP3 and inline commands over TCP; `persist.rs` keeps the data in a directory.
 //!
 //! # Status
 //! Every core data type — strings and bitmaps, keys (with SCAN), lists, sets, hashes, sorted sets (ranks and score
@@ -34,9 +34,32 @@
 //! patterns, shard channels, RESP3 pushes, RESP2 subscribed mode), client-side caching (CLIENT TRACKING) and the
 //! connection and server commands, with Redis 7.0's error messages and reply formats, checked reply for reply
 //! against a real `redis-server` by the differential tests. Blocking commands (lists, sorted sets, XREAD,
-//! XREADGROUP) wait for writes from other clients, served in the order they blocked. Not yet: persistence, a
-//! script time limit (BUSY, SCRIPT KILL), FUNCTION, DUMP/RESTORE; unknown commands answer Redis's `unknown command`
-//! error.
+//! XREADGROUP) wait for writes from other clients, served in the order they blocked. Scripts past
+//! `busy-reply-threshold` make other TCP clients get `BUSY`, and SCRIPT KILL stops them. Not yet: FUNCTION,
+//! DUMP/RESTORE; unknown commands answer Redis's `unknown command` error.
+//!
+//! # Persistence
+//! With a data directory the server keeps its dataset in a `redkit-log` store (see [`persist`] for the format,
+//! the fsync policies and the recovery rules):
+//!
+//! ```
+//! use redkit_mock::{Mock, Persistence, ServerConfig};
+//! use redkit_resp::{Cmd, Executor};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let dir = tempfile::tempdir().unwrap();
+//! let persistence = Persistence::append_only(dir.path());
+//! let (mock, report) = Mock::open(ServerConfig::default(), &persistence).unwrap();
+//! assert_eq!(report.keys_loaded, 0);
+//! mock.execute(Cmd::new("RPUSH").arg("queue").arg("a").arg("b")).await.unwrap();
+//! drop(mock);
+//!
+//! let (mock, report) = Mock::open(ServerConfig::default(), &persistence).unwrap();
+//! assert_eq!(report.keys_loaded, 1);
+//! let items: Vec<String> = mock.query(Cmd::new("LRANGE").arg("queue").arg(0).arg(-1)).await.unwrap();
+//! assert_eq!(items, ["a", "b"]);
+//! # });
+//! ```
 //!
 //! Known difference: INCRBYFLOAT and HINCRBYFLOAT compute in `f64` where Redis uses 80-bit `long double`, so a
 //! result can differ from Redis's in the 17th significant digit (Redis prints `205.60000000000000001` for
