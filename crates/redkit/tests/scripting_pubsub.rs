@@ -63,8 +63,7 @@ async fn eval_and_script_cache() {
 
 #[tokio::test]
 async fn functions() {
-    // FUNCTION is not in the embedded server: real server only.
-    each_protocol!(real_only, |c| {
+    each_protocol!(|c| {
         let lib = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return args[1] end)\n\
                    redis.register_function{function_name='myro', callback=function(keys, args) return #keys end, flags={'no-writes'}}";
         assert_eq!(c.function_load(lib, false).await.unwrap(), "mylib");

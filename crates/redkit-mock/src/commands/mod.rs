@@ -15,6 +15,7 @@ mod bitmaps;
 pub(crate) mod blocking;
 pub(crate) mod clients;
 mod connection;
+mod functions;
 mod geo;
 mod groups;
 mod hashes;
@@ -141,6 +142,9 @@ static TABLE: &[CommandSpec] = &[
     cmd("evalsha", -3, scripting::evalsha),
     cmd("evalsha_ro", -3, scripting::evalsha_ro),
     cmd("script", -2, scripting::script),
+    cmd("function", -2, functions::function),
+    cmd("fcall", -3, functions::fcall),
+    cmd("fcall_ro", -3, functions::fcall_ro),
     // geo
     cmd("geoadd", -5, geo::geoadd),
     cmd("geodist", -4, geo::geodist),

@@ -15,8 +15,10 @@
 //! (see `Server::try_execute_batch`); the script polls for a kill every thousand Lua instructions. In-process
 //! callers ([`crate::Mock`]) simply wait for the script.
 //!
-//! Not here: `redis.setresp`, FUNCTION, SHUTDOWN NOSAVE to end an unkillable script, and the
-//! `cjson`/`struct`/`cmsgpack` libraries.
+//! FUNCTION and FCALL (`functions.rs`) share this engine and these rules.
+//!
+//! Not here: `redis.setresp`, SHUTDOWN NOSAVE to end an unkillable script, and the `cjson`/`struct`/`cmsgpack`
+//! libraries.
 
 use std::collections::HashMap;
 
@@ -27,10 +29,21 @@ use redkit_resp::{Limits, RespVersion, Value};
 use super::{Reply, err, int, is, ok, parse_i64};
 use crate::server::{Ctx, ScriptWatch};
 
-/// The scripting engine: one Lua state, and the script cache by SHA1.
+/// The scripting engine: one Lua state, the script cache by SHA1, and the function libraries.
 pub(crate) struct Scripts {
-    lua: Lua,
+    pub(super) lua: Lua,
     cache: HashMap<String, Bytes>,
+    /// FUNCTION LOAD's libraries, by name.
+    pub(super) libraries: std::collections::BTreeMap<String, super::functions::Library>,
+}
+
+/// What a script run executes, and how its errors name it.
+pub(super) enum Body<'a> {
+    /// EVAL: a chunk compiled now, given KEYS and ARGV as globals; errors end `script: <sha>, on @user_script:N.`
+    Chunk { sha: &'a str, code: &'a [u8] },
+    /// FCALL: a registered function, called with the keys and the arguments; errors end
+    /// `script: <name>, on @user_function:N.`
+    Function { name: &'a str, callback: mlua::Function },
 }
 
 impl std::fmt::Debug for Scripts {
@@ -62,6 +75,7 @@ impl Scripts {
         Ok(Scripts {
             lua,
             cache: HashMap::new(),
+            libraries: Default::default(),
         })
     }
 }
@@ -221,6 +235,17 @@ fn call_from_script(ctx: &mut Ctx<'_>, args: MultiValue, read_only: bool) -> Res
     }
 }
 
+/// The engine, made on first use.
+pub(super) fn engine<'a>(ctx: &'a mut Ctx<'_>) -> Result<&'a mut Scripts, Value> {
+    if ctx.state.scripts.is_none() {
+        ctx.state.scripts = Some(Scripts::new(&ctx.state.watch)?);
+    }
+    ctx.state
+        .scripts
+        .as_mut()
+        .ok_or_else(|| err("ERR cannot start the Lua engine"))
+}
+
 fn run_script(
     ctx: &mut Ctx<'_>,
     sha: &str,
@@ -229,9 +254,33 @@ fn run_script(
     argv: &[Bytes],
     read_only: bool,
 ) -> Reply {
+    run_body(
+        ctx,
+        |_| Ok(Body::Chunk { sha, code: body }),
+        keys,
+        argv,
+        read_only,
+    )
+}
+
+/// Run a script or function (chosen by `pick` from the engine) atomically, with the time-limit watch.
+pub(super) fn run_body<'b>(
+    ctx: &mut Ctx<'_>,
+    pick: impl FnOnce(&Scripts) -> Result<Body<'b>, Value>,
+    keys: &[Bytes],
+    argv: &[Bytes],
+    read_only: bool,
+) -> Reply {
     let scripts = match ctx.state.scripts.take() {
         Some(s) => s,
         None => Scripts::new(&ctx.state.watch)?,
+    };
+    let body = match pick(&scripts) {
+        Ok(body) => body,
+        Err(e) => {
+            ctx.state.scripts = Some(scripts);
+            return Err(e);
+        }
     };
     // Commands inside a script never block (as in MULTI/EXEC), and reply in RESP2 shapes whatever the client
     // speaks (Redis's default for scripts).
@@ -239,7 +288,7 @@ fn run_script(
     let protocol = std::mem::replace(&mut ctx.session.protocol, RespVersion::Resp2);
     let watch = ctx.state.watch.clone();
     watch.begin();
-    let result = execute(&scripts.lua, ctx, sha, body, keys, argv, read_only);
+    let result = execute(&scripts.lua, ctx, body, keys, argv, read_only);
     watch.end();
     ctx.session.in_exec = was_in_exec;
     ctx.session.protocol = protocol;
@@ -250,18 +299,12 @@ fn run_script(
 fn execute(
     lua: &Lua,
     ctx: &mut Ctx<'_>,
-    sha: &str,
-    body: &[u8],
+    body: Body<'_>,
     keys: &[Bytes],
     argv: &[Bytes],
     read_only: bool,
 ) -> Reply {
     let lua_err = |e: mlua::Error| err(&format!("ERR {e}"));
-    let function = lua
-        .load(body)
-        .set_name("@user_script")
-        .into_function()
-        .map_err(|e| compile_error(&e))?;
     let list = |items: &[Bytes]| -> mlua::Result<Table> {
         let t = lua.create_table()?;
         for (i, item) in items.iter().enumerate() {
@@ -269,13 +312,21 @@ fn execute(
         }
         Ok(t)
     };
-    let globals = lua.globals();
-    globals
-        .raw_set("KEYS", list(keys).map_err(lua_err)?)
-        .map_err(lua_err)?;
-    globals
-        .raw_set("ARGV", list(argv).map_err(lua_err)?)
-        .map_err(lua_err)?;
+    let (keys, argv) = (list(keys).map_err(lua_err)?, list(argv).map_err(lua_err)?);
+    let (function, name, chunk, call_args) = match body {
+        Body::Chunk { sha, code } => {
+            let function = lua
+                .load(code)
+                .set_name("@user_script")
+                .into_function()
+                .map_err(|e| compile_error(&e))?;
+            let globals = lua.globals();
+            globals.raw_set("KEYS", keys).map_err(lua_err)?;
+            globals.raw_set("ARGV", argv).map_err(lua_err)?;
+            (function, sha, "user_script", None)
+        }
+        Body::Function { name, callback } => (callback, name, "user_function", Some((keys, argv))),
+    };
     let ctx_cell = std::cell::RefCell::new(ctx);
     let outcome: mlua::Result<LuaValue> = lua.scope(|scope| {
         let redis = lua.create_table()?;
@@ -325,12 +376,15 @@ fn execute(
             redis.set(*level, i)?;
         }
         lua.globals().raw_set("redis", redis)?;
-        function.call::<LuaValue>(())
+        match call_args {
+            Some(args) => function.call::<LuaValue>(args),
+            None => function.call::<LuaValue>(()),
+        }
     });
     let _ = lua.globals().raw_set("redis", LuaValue::Nil);
     match outcome {
         Ok(v) => Ok(from_lua(&v)),
-        Err(e) => Err(script_error(&e, sha)),
+        Err(e) => Err(script_error(&e, name, chunk)),
     }
 }
 
@@ -352,7 +406,8 @@ impl std::error::Error for Killed {}
 /// commands Redis lets through (`allow-busy`: MULTI, AUTH, HELLO…), which wait for the script to end here.
 pub(crate) fn while_busy(watch: &ScriptWatch, args: &[Bytes]) -> Option<Value> {
     let name = args.first()?;
-    if is(name, "SCRIPT") && args.len() == 2 && is(&args[1], "KILL") {
+    // SCRIPT KILL and FUNCTION KILL alike stop whichever runs (Redis tells the two apart).
+    if (is(name, "SCRIPT") || is(name, "FUNCTION")) && args.len() == 2 && is(&args[1], "KILL") {
         if !watch.running() {
             // It ended meanwhile: asked again under the lock, this answers NOTBUSY.
             return None;
@@ -391,36 +446,37 @@ impl std::error::Error for RedisError {}
 
 /// The reply for a script that failed, as Redis 7 words it: the error (a command's own, or the Lua error with its
 /// `user_script:N:` position), then ` script: <sha1>, on @user_script:N.`.
-fn script_error(e: &mlua::Error, sha: &str) -> Value {
+fn script_error(e: &mlua::Error, sha: &str, chunk: &str) -> Value {
     let mut inner = e;
     loop {
         match inner {
             mlua::Error::CallbackError { cause, .. } => inner = cause,
             mlua::Error::ExternalError(ext) => {
                 if let Some(k) = ext.downcast_ref::<Killed>() {
-                    return err(&format!("ERR {k} script: {sha}, on @user_script:{}.", k.line));
+                    return err(&format!("ERR {k} script: {sha}, on @{chunk}:{}.", k.line));
                 }
                 if let Some(r) = ext.downcast_ref::<RedisError>() {
                     let line: i64 = r.0.raw_get("line").unwrap_or(0);
-                    return err(&format!("{r} script: {sha}, on @user_script:{line}."));
+                    return err(&format!("{r} script: {sha}, on @{chunk}:{line}."));
                 }
-                return err(&format!("ERR {ext} script: {sha}, on @user_script:0."));
+                return err(&format!("ERR {ext} script: {sha}, on @{chunk}:0."));
             }
             mlua::Error::RuntimeError(msg) => {
                 let msg = msg.lines().next().unwrap_or_default();
                 let line = msg
-                    .strip_prefix("user_script:")
+                    .strip_prefix(chunk)
+                    .and_then(|rest| rest.strip_prefix(':'))
                     .and_then(|rest| rest.split(':').next())
                     .unwrap_or("0");
-                return err(&format!("ERR {msg} script: {sha}, on @user_script:{line}."));
+                return err(&format!("ERR {msg} script: {sha}, on @{chunk}:{line}."));
             }
-            other => return err(&format!("ERR {other} script: {sha}, on @user_script:0.")),
+            other => return err(&format!("ERR {other} script: {sha}, on @{chunk}:0.")),
         }
     }
 }
 
 /// `numkeys key… arg…` after the script: the keys and the arguments.
-fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Value> {
+pub(super) fn split_keys(args: &[Bytes]) -> Result<(&[Bytes], &[Bytes]), Value> {
     let n = parse_i64(&args[0])?;
     if n < 0 {
         return Err(err("ERR Number of keys can't be negative"));
@@ -508,7 +564,10 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         {
             return Err(err("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
         }
-        ctx.state.scripts = None;
+        // The script cache only: FUNCTION's libraries stay (FUNCTION FLUSH removes those).
+        if let Some(s) = ctx.state.scripts.as_mut() {
+            s.cache.clear();
+        }
         ok()
     } else if is(sub, "KILL") && args.len() == 2 {
         Err(err("NOTBUSY No scripts in execution right now."))
