@@ -30,13 +30,14 @@
 //! # Status
 //! Every core data type — strings and bitmaps, keys (with SCAN), lists, sets, hashes, sorted sets (ranks and score
 //! ranges in O(log n) through an order-statistic tree), HyperLogLog, geo, streams with consumer groups — plus
-//! transactions (MULTI/EXEC/WATCH), Lua scripting (EVAL/EVALSHA, a vendored Lua 5.1), pub/sub (channels,
+//! transactions (MULTI/EXEC/WATCH), Lua scripting (EVAL/EVALSHA, FUNCTION/FCALL, a vendored Lua 5.1), pub/sub (channels,
 //! patterns, shard channels, RESP3 pushes, RESP2 subscribed mode), client-side caching (CLIENT TRACKING) and the
 //! connection and server commands, with Redis 7.0's error messages and reply formats, checked reply for reply
 //! against a real `redis-server` by the differential tests. Blocking commands (lists, sorted sets, XREAD,
 //! XREADGROUP) wait for writes from other clients, served in the order they blocked. Scripts past
-//! `busy-reply-threshold` make other TCP clients get `BUSY`, and SCRIPT KILL stops them. Not yet: FUNCTION,
-//! DUMP/RESTORE; unknown commands answer Redis's `unknown command` error.
+//! `busy-reply-threshold` make other TCP clients get `BUSY`, and SCRIPT KILL stops them; FUNCTION libraries and
+//! FCALL run on the same engine. Not yet: DUMP/RESTORE, SORT; unknown commands answer Redis's `unknown command`
+//! error.
 //!
 //! # Persistence
 //! With a data directory the server keeps its dataset in a `redkit-log` store (see [`persist`] for the format,
