@@ -36,7 +36,7 @@
 //! against a real `redis-server` by the differential tests. Blocking commands (lists, sorted sets, XREAD,
 //! XREADGROUP) wait for writes from other clients, served in the order they blocked. Scripts past
 //! `busy-reply-threshold` make other TCP clients get `BUSY`, and SCRIPT KILL stops them; FUNCTION libraries and
-//! FCALL run on the same engine. Not yet: DUMP/RESTORE, SORT; unknown commands answer Redis's `unknown command`
+//! FCALL run on the same engine. Not yet: DUMP/RESTORE; unknown commands answer Redis's `unknown command`
 //! error.
 //!
 //! # Persistence

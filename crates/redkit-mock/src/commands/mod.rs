@@ -28,6 +28,7 @@ pub(crate) mod scan;
 pub(crate) mod scripting;
 pub(crate) mod server;
 pub(crate) mod sets;
+mod sort;
 pub(crate) mod streams;
 mod strings;
 pub(crate) mod tracking;
@@ -143,6 +144,8 @@ static TABLE: &[CommandSpec] = &[
     cmd("evalsha_ro", -3, scripting::evalsha_ro),
     cmd("script", -2, scripting::script),
     cmd("function", -2, functions::function),
+    cmd("sort", -2, sort::sort),
+    cmd("sort_ro", -2, sort::sort_ro),
     cmd("fcall", -3, functions::fcall),
     cmd("fcall_ro", -3, functions::fcall_ro),
     // geo
