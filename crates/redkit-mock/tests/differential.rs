@@ -2132,6 +2132,7 @@ async fn sort_agrees_with_redis() {
         "ZADD zn 5 10 1 20 3 30",
         "SORT zn",
         "SORT zn BY nosort LIMIT 1 5",
+        "OBJECT ENCODING z",
         "SET str 1",
         "SORT str",
         "HSET hash a b",

@@ -5,7 +5,8 @@
 //! The algorithm is Redis's `sort.c`: equal numeric scores fall back to comparing the elements' bytes (so the
 //! result is deterministic), a missing BY key scores 0 (or sorts first with ALPHA), LIMIT is clamped the same way,
 //! an unsorted list or sorted set is read directly in the window (reversed by DESC), and an unsorted set being
-//! stored is sorted by bytes, as Redis does to keep the stored result deterministic.
+//! stored is sorted by bytes, as Redis does to keep the stored result deterministic. As in Redis 7.0, a sorted set
+//! that is sorted is converted to its skiplist encoding.
 
 use bytes::Bytes;
 use redkit_resp::Value;
@@ -98,6 +99,12 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     let now = ctx.now;
     // A BY pattern without `*` sorts nothing.
     let mut dont_sort = o.by.as_ref().is_some_and(|p| !p.contains(&b'*'));
+    // Redis 7.0 converts a sorted set it sorts to its skiplist encoding (for good: OBJECT ENCODING shows it).
+    if let Some(entry) = ctx.db().get_mut(&args[1], now)
+        && matches!(entry.data, Data::ZSet(_))
+    {
+        entry.enc = crate::db::StrEnc::Big;
+    }
     let source = match ctx.db().get(&args[1], now).map(|e| &e.data) {
         None => None,
         Some(Data::List(l)) => Some(Source::List(l.iter().cloned().collect())),
