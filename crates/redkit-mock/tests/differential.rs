@@ -2253,6 +2253,24 @@ async fn functions_agree_with_redis() {
     run_commands(&commands).await;
 }
 
+/// Wait (bounded) until a script has run past the time limit: PING is answered BUSY. On a loaded machine the
+/// script may start late, so the exchange compared below begins only then.
+async fn until_busy(c: &mut Connection) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Value::Error(e) = Pair::raw(c, &["PING"]).await
+            && e.starts_with(b"BUSY")
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no script became busy within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// One client runs a long script while another talks to the server: what each is told, in order.
 async fn busy_scenario(url: &str) -> Vec<Value> {
     let connect = || async {
@@ -2270,7 +2288,7 @@ async fn busy_scenario(url: &str) -> Vec<Value> {
         let reply = Pair::raw(&mut a, &["EVAL", forever, "0"]).await;
         (a, reply)
     });
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    until_busy(&mut b).await;
     seen.push(say(&mut b, &["GET", "x"]).await);
     seen.push(say(&mut b, &["PING"]).await);
     seen.push(say(&mut b, &["SCRIPT", "KILL"]).await);
@@ -2280,12 +2298,12 @@ async fn busy_scenario(url: &str) -> Vec<Value> {
         .unwrap();
     seen.push(reply);
     seen.push(say(&mut b, &["PING"]).await);
-    // One that wrote cannot be killed; it runs to its end (about a second).
+    // One that wrote cannot be killed; it runs to its end (1.5 s).
     let wrote = "redis.call('set', 'busy', '1') \
         local function now() local t = redis.call('time') return t[1] * 1000 + t[2] / 1000 end \
-        local start = now() while now() < start + 1000 do end return 7";
+        local start = now() while now() < start + 1500 do end return 7";
     let running = tokio::spawn(async move { Pair::raw(&mut a, &["EVAL", wrote, "0"]).await });
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    until_busy(&mut b).await;
     seen.push(say(&mut b, &["SCRIPT", "KILL"]).await);
     seen.push(say(&mut b, &["GET", "busy"]).await);
     seen.push(
