@@ -1,7 +1,8 @@
 //! `server`: `redis-benchmark` against `redis-server` and the `redkit-server` binary (release build, default
 //! settings: one thread), in the same run, with `-c 50` and `-c 50 -P 16`; plus the RSS growth of each process for
-//! 1M small string keys. Writes `target/bench/server.md`; run with `cargo xtask bench server` (which builds the
-//! binary and passes its path in `REDKIT_SERVER_BIN`).
+//! 1M small string keys; and both with an append-only file (`appendfsync always` and `everysec`). Writes
+//! `target/bench/server.md`; run with `cargo xtask bench server` (which builds the binary and passes its path in
+//! `REDKIT_SERVER_BIN`).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,24 +13,44 @@ use std::process::Command;
 use redkit::Executor;
 use redkit_test_support::RedisServer;
 
-/// The `redkit-server` process, killed on drop.
+/// The `redkit-server` process, killed on drop (with its data directory, if it has one).
 struct EmbeddedProcess {
     child: std::process::Child,
     port: u16,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl EmbeddedProcess {
     fn start() -> EmbeddedProcess {
+        EmbeddedProcess::start_with(None, &[])
+    }
+
+    /// With an append-only file in a fresh directory.
+    fn append_only(fsync: &str) -> EmbeddedProcess {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().display().to_string();
+        EmbeddedProcess::start_with(
+            Some(dir),
+            &["--dir", &path, "--appendonly", "yes", "--appendfsync", fsync],
+        )
+    }
+
+    fn start_with(dir: Option<tempfile::TempDir>, args: &[&str]) -> EmbeddedProcess {
         let bin = std::env::var("REDKIT_SERVER_BIN")
             .expect("REDKIT_SERVER_BIN names the redkit-server binary (cargo xtask bench server sets it)");
         let port = redkit_test_support::free_port().expect("a free loopback port");
         let child = Command::new(bin)
             .args(["--port", &port.to_string()])
+            .args(args)
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("redkit-server starts");
         // Owned at once, so the process is killed and reaped on every path.
-        let process = EmbeddedProcess { child, port };
+        let process = EmbeddedProcess {
+            child,
+            port,
+            _dir: dir,
+        };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return process;
@@ -55,6 +76,14 @@ const TESTS: &str = "set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100,mset";
 
 /// One redis-benchmark run: test name → requests per second.
 fn bench(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
+    bench_with(port, pipeline, 100_000, TESTS)
+}
+
+/// Tests of the append-only comparison: LPUSH grows one list (a known cost of the embedded server's per-key
+/// records), the others rewrite small values.
+const AOF_TESTS: &str = "set,incr,hset,sadd,lpush";
+
+fn bench_with(port: u16, pipeline: u32, requests: u32, tests: &str) -> BTreeMap<String, f64> {
     let out = Command::new("redis-benchmark")
         .args([
             "-h",
@@ -64,11 +93,11 @@ fn bench(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
             "-c",
             "50",
             "-n",
-            "100000",
+            &requests.to_string(),
             "-P",
             &pipeline.to_string(),
         ])
-        .args(["--csv", "-t", TESTS])
+        .args(["--csv", "-t", tests])
         .output()
         .expect("redis-benchmark runs");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -84,9 +113,11 @@ fn bench(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
 }
 
 fn median_runs(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
-    let all: Vec<BTreeMap<String, f64>> = (0..redkit_bench::runs(3))
-        .map(|_| bench(port, pipeline))
-        .collect();
+    median_of_runs(|| bench(port, pipeline))
+}
+
+fn median_of_runs(run: impl Fn() -> BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    let all: Vec<BTreeMap<String, f64>> = (0..redkit_bench::runs(3)).map(|_| run()).collect();
     let mut out = BTreeMap::new();
     for name in all[0].keys() {
         let mut v: Vec<f64> = all.iter().filter_map(|m| m.get(name).copied()).collect();
@@ -181,6 +212,32 @@ fn main() {
          redkit-server {mock_mb:.0} MiB ({:.2}×).\n",
         mock_mb / real_mb
     ));
+    drop(mock);
+    table.push_str(&format!(
+        "\n#### With an append-only file (redis-benchmark -c 50 -n 20000, median of {} runs; requests/s)\n\n\
+         | appendfsync | test | redis-server | redkit-server | ratio |\n|---|---|---:|---:|---:|\n",
+        redkit_bench::runs(3)
+    ));
+    for fsync in ["always", "everysec"] {
+        eprintln!("appendfsync {fsync}…");
+        let real = RedisServer::with(redkit_test_support::ServerOptions {
+            args: ["--appendonly", "yes", "--appendfsync", fsync]
+                .map(str::to_owned)
+                .to_vec(),
+            ..Default::default()
+        })
+        .expect("redis-server starts");
+        let mock = EmbeddedProcess::append_only(fsync);
+        let r = median_of_runs(|| bench_with(real.port(), 1, 20_000, AOF_TESTS));
+        let m = median_of_runs(|| bench_with(mock.port, 1, 20_000, AOF_TESTS));
+        for (name, r) in &r {
+            let m = m.get(name).copied().unwrap_or(0.0);
+            table.push_str(&format!(
+                "| {fsync} | {name} | {r:.0} | {m:.0} | {:.2}× |\n",
+                m / r
+            ));
+        }
+    }
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("server.md"), &table).unwrap();
