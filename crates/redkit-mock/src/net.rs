@@ -508,7 +508,11 @@ async fn run_batch(
 
 /// `true` for a command that runs a script (directly, or as EXEC of a transaction holding one).
 fn runs_script(args: &[Bytes], session: &Session) -> bool {
-    let Some(name) = args.first() else {
+    // Every batch passes here: most commands are ruled out by their first letter (EVAL…, EXEC, FCALL…).
+    let Some(name) = args
+        .first()
+        .filter(|n| matches!(n.first(), Some(b'e' | b'E' | b'f' | b'F')))
+    else {
         return false;
     };
     let script = |name: &[u8]| {
