@@ -670,14 +670,30 @@ pub(crate) fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ]))
 }
 
+/// A reply map with text field names.
+fn pairs(items: Vec<(&'static str, Value)>) -> Value {
+    Value::Map(items.into_iter().map(|(k, v)| (Value::bulk(k), v)).collect())
+}
+
+/// The fields XINFO STREAM starts with, plain or FULL. The radix tree's shape is Redis's own: reported as one key
+/// and node per 100-entry node.
+fn stream_header(s: &super::streams::Stream) -> Vec<(&'static str, Value)> {
+    let nodes = s.len().div_ceil(100).max(1);
+    vec![
+        ("length", int(s.len())),
+        ("radix-tree-keys", int(if s.len() == 0 { 0 } else { nodes })),
+        ("radix-tree-nodes", int(nodes + 1)),
+        ("last-generated-id", Value::bulk(s.last_id().text())),
+        ("max-deleted-entry-id", Value::bulk(s.max_deleted().text())),
+        ("entries-added", int(s.entries_added())),
+        ("recorded-first-entry-id", Value::bulk(s.first_id().text())),
+    ]
+}
+
 /// XINFO STREAM … FULL: the stream with its entries and every group's pending entries and consumers, each list cut
 /// at `count` (0: no limit).
 fn stream_full(s: &super::streams::Stream, count: usize) -> Value {
     let limit = if count == 0 { usize::MAX } else { count };
-    let pairs = |items: Vec<(&'static str, Value)>| {
-        Value::Map(items.into_iter().map(|(k, v)| (Value::bulk(k), v)).collect())
-    };
-    let nodes = s.len().div_ceil(100).max(1);
     let entries = s
         .from(StreamId::default(), Some(limit))
         .into_iter()
@@ -736,17 +752,10 @@ fn stream_full(s: &super::streams::Stream, count: usize) -> Value {
             ])
         })
         .collect();
-    pairs(vec![
-        ("length", int(s.len())),
-        ("radix-tree-keys", int(if s.len() == 0 { 0 } else { nodes })),
-        ("radix-tree-nodes", int(nodes + 1)),
-        ("last-generated-id", Value::bulk(s.last_id().text())),
-        ("max-deleted-entry-id", Value::bulk(s.max_deleted().text())),
-        ("entries-added", int(s.entries_added())),
-        ("recorded-first-entry-id", Value::bulk(s.first_id().text())),
-        ("entries", Value::Array(entries)),
-        ("groups", Value::Array(groups)),
-    ])
+    let mut fields = stream_header(s);
+    fields.push(("entries", Value::Array(entries)));
+    fields.push(("groups", Value::Array(groups)));
+    pairs(fields)
 }
 
 fn lag(s: &super::streams::Stream, g: &Group) -> Value {
@@ -767,9 +776,6 @@ fn lag(s: &super::streams::Stream, g: &Group) -> Value {
 pub(crate) fn xinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
     let sub = &args[1];
-    let pairs = |items: Vec<(&'static str, Value)>| {
-        Value::Map(items.into_iter().map(|(k, v)| (Value::bulk(k), v)).collect())
-    };
     let known = ["STREAM", "GROUPS", "CONSUMERS"].iter().any(|k| is(sub, k));
     let arity_ok = (is(sub, "STREAM") && args.len() >= 3)
         || (is(sub, "GROUPS") && args.len() == 3)
@@ -839,18 +845,9 @@ pub(crate) fn xinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     };
     let first = (s.len() > 0).then(|| s.first_id());
     let last = s.from(StreamId::default(), None).last().map(|(id, _)| *id);
-    // The radix tree's shape is Redis's own: reported as one key and node per 100-entry node.
-    let nodes = s.len().div_ceil(100).max(1);
-    Ok(pairs(vec![
-        ("length", int(s.len())),
-        ("radix-tree-keys", int(if s.len() == 0 { 0 } else { nodes })),
-        ("radix-tree-nodes", int(nodes + 1)),
-        ("last-generated-id", Value::bulk(s.last_id().text())),
-        ("max-deleted-entry-id", Value::bulk(s.max_deleted().text())),
-        ("entries-added", int(s.entries_added())),
-        ("recorded-first-entry-id", Value::bulk(s.first_id().text())),
-        ("groups", int(s.groups.len())),
-        ("first-entry", entry(first)),
-        ("last-entry", entry(last)),
-    ]))
+    let mut fields = stream_header(s);
+    fields.push(("groups", int(s.groups.len())));
+    fields.push(("first-entry", entry(first)));
+    fields.push(("last-entry", entry(last)));
+    Ok(pairs(fields))
 }
