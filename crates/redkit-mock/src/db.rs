@@ -219,6 +219,8 @@ pub(crate) struct Db {
     pub(crate) writes: u64,
     /// With an append-only file: what changed since the last write to it.
     pub(crate) dirty: Option<Dirty>,
+    /// Set while a command that may change nothing runs: it records its change itself, if it made one.
+    pub(crate) quiet: bool,
 }
 
 /// What changed in a database since its last write to the persistent store.
@@ -254,7 +256,7 @@ impl Db {
         {
             self.entries.remove(key);
             self.expired += 1;
-            self.touch(key);
+            self.mark(key);
         }
     }
 
@@ -299,6 +301,23 @@ impl Db {
 
     /// Record a change to `key` (for WATCH and CLIENT TRACKING); called by every write.
     pub(crate) fn touch(&mut self, key: &[u8]) {
+        if !self.quiet {
+            self.mark(key);
+        }
+    }
+
+    /// Record for persistence alone that `key`'s stored form changed (its encoding) — not a change WATCH or CLIENT
+    /// TRACKING see.
+    pub(crate) fn stored_form_changed(&mut self, key: &[u8]) {
+        if let Some(dirty) = &mut self.dirty
+            && !dirty.whole
+        {
+            dirty.keys.push(Bytes::copy_from_slice(key));
+        }
+    }
+
+    /// [`Db::touch`], even while quiet (keys removed because their time came are always a change).
+    fn mark(&mut self, key: &[u8]) {
         self.writes += 1;
         if let Some(dirty) = &mut self.dirty
             && !dirty.whole
@@ -400,7 +419,7 @@ impl Db {
         for k in due {
             self.entries.remove(&k);
             self.expired += 1;
-            self.touch(&k);
+            self.mark(&k);
         }
     }
 

@@ -92,12 +92,14 @@ pub(crate) fn hgetall(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn hdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let Some(h) = hash_mut(ctx, &args[1], false)? else {
-        return Ok(int(0));
-    };
-    let n = args[2..].iter().filter(|f| h.shift_remove(*f).is_some()).count();
-    ctx.db().drop_if_empty(&args[1]);
-    Ok(int(n))
+    super::touch_if_changed(ctx, &args[1], |ctx| {
+        let Some(h) = hash_mut(ctx, &args[1], false)? else {
+            return Ok(int(0));
+        };
+        let n = args[2..].iter().filter(|f| h.shift_remove(*f).is_some()).count();
+        ctx.db().drop_if_empty(&args[1]);
+        Ok(int(n))
+    })
 }
 
 pub(crate) fn hexists(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -193,39 +193,41 @@ pub(crate) fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let count = parse_i64(&args[2])?;
-    let Some(list) = list_mut(ctx, &args[1], false)? else {
-        return Ok(int(0));
-    };
-    let target = &args[3];
-    let limit = if count == 0 {
-        usize::MAX
-    } else {
-        count.unsigned_abs() as usize
-    };
-    let mut removed = 0;
-    if count >= 0 {
-        let mut i = 0;
-        while i < list.len() && removed < limit {
-            if list[i] == *target {
-                list.remove(i);
-                removed += 1;
-            } else {
-                i += 1;
+    super::touch_if_changed(ctx, &args[1], |ctx| {
+        let count = parse_i64(&args[2])?;
+        let Some(list) = list_mut(ctx, &args[1], false)? else {
+            return Ok(int(0));
+        };
+        let target = &args[3];
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            count.unsigned_abs() as usize
+        };
+        let mut removed = 0;
+        if count >= 0 {
+            let mut i = 0;
+            while i < list.len() && removed < limit {
+                if list[i] == *target {
+                    list.remove(i);
+                    removed += 1;
+                } else {
+                    i += 1;
+                }
+            }
+        } else {
+            let mut i = list.len();
+            while i > 0 && removed < limit {
+                i -= 1;
+                if list[i] == *target {
+                    list.remove(i);
+                    removed += 1;
+                }
             }
         }
-    } else {
-        let mut i = list.len();
-        while i > 0 && removed < limit {
-            i -= 1;
-            if list[i] == *target {
-                list.remove(i);
-                removed += 1;
-            }
-        }
-    }
-    ctx.db().drop_if_empty(&args[1]);
-    Ok(int(removed))
+        ctx.db().drop_if_empty(&args[1]);
+        Ok(int(removed))
+    })
 }
 
 pub(crate) fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -527,6 +527,24 @@ pub(crate) fn read<'a, T>(
 
 /// The collection at `key` for writing, of the type `pick` selects (WRONGTYPE for another); a missing key is
 /// created with `empty()` when `create`, else `Ok(None)`. The key counts as changed, for WATCH.
+/// Run a command that may change nothing — SADD of members already there, SREM/HDEL/ZREM/LREM of absent ones —
+/// recording a change to `key` (for WATCH, CLIENT TRACKING and persistence) only if its reply counts one, as Redis
+/// signals a write only when something changed.
+pub(crate) fn touch_if_changed(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    run: impl FnOnce(&mut Ctx<'_>) -> Reply,
+) -> Reply {
+    let db = ctx.session.db;
+    ctx.state.dbs[db].quiet = true;
+    let reply = run(ctx);
+    ctx.state.dbs[db].quiet = false;
+    if matches!(reply, Ok(Value::Integer(n)) if n > 0) {
+        ctx.state.dbs[db].touch(key);
+    }
+    reply
+}
+
 pub(crate) fn collection_mut<'a, T>(
     ctx: &'a mut Ctx<'_>,
     key: &Bytes,
@@ -544,6 +562,7 @@ pub(crate) fn collection_mut<'a, T>(
             // Once in its large encoding, a collection stays there (as in Redis) even if it shrinks again.
             if entry.enc != crate::db::StrEnc::Big && server::is_big(&entry.data) {
                 entry.enc = crate::db::StrEnc::Big;
+                db.stored_form_changed(key);
             }
         }
         None if create => db.set(key.clone(), empty()),

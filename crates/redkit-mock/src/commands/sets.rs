@@ -49,19 +49,23 @@ pub(crate) fn ordered_members(set: &HashSet<Bytes>) -> Vec<Bytes> {
 }
 
 pub(crate) fn sadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let Some(set) = set_mut(ctx, &args[1], true)? else {
-        return Ok(int(0));
-    };
-    Ok(int(args[2..].iter().filter(|m| set.insert((*m).clone())).count()))
+    super::touch_if_changed(ctx, &args[1], |ctx| {
+        let Some(set) = set_mut(ctx, &args[1], true)? else {
+            return Ok(int(0));
+        };
+        Ok(int(args[2..].iter().filter(|m| set.insert((*m).clone())).count()))
+    })
 }
 
 pub(crate) fn srem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let Some(set) = set_mut(ctx, &args[1], false)? else {
-        return Ok(int(0));
-    };
-    let n = args[2..].iter().filter(|m| set.remove(*m)).count();
-    ctx.db().drop_if_empty(&args[1]);
-    Ok(int(n))
+    super::touch_if_changed(ctx, &args[1], |ctx| {
+        let Some(set) = set_mut(ctx, &args[1], false)? else {
+            return Ok(int(0));
+        };
+        let n = args[2..].iter().filter(|m| set.remove(*m)).count();
+        ctx.db().drop_if_empty(&args[1]);
+        Ok(int(n))
+    })
 }
 
 pub(crate) fn scard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -102,8 +102,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     // Redis 7.0 converts a sorted set it sorts to its skiplist encoding (for good: OBJECT ENCODING shows it).
     if let Some(entry) = ctx.db().get_mut(&args[1], now)
         && matches!(entry.data, Data::ZSet(_))
+        && entry.enc != crate::db::StrEnc::Big
     {
         entry.enc = crate::db::StrEnc::Big;
+        ctx.db().stored_form_changed(&args[1]);
     }
     let source = match ctx.db().get(&args[1], now).map(|e| &e.data) {
         None => None,

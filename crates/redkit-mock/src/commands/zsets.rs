@@ -215,12 +215,14 @@ pub(crate) fn zmscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn zrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let Some(z) = zset_mut(ctx, &args[1], false)? else {
-        return Ok(int(0));
-    };
-    let n = args[2..].iter().filter(|m| z.remove(m)).count();
-    ctx.db().drop_if_empty(&args[1]);
-    Ok(int(n))
+    super::touch_if_changed(ctx, &args[1], |ctx| {
+        let Some(z) = zset_mut(ctx, &args[1], false)? else {
+            return Ok(int(0));
+        };
+        let n = args[2..].iter().filter(|m| z.remove(m)).count();
+        ctx.db().drop_if_empty(&args[1]);
+        Ok(int(n))
+    })
 }
 
 fn rank(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> Reply {
