@@ -60,13 +60,15 @@ pub(crate) fn hmset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn hsetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    if hash_of(ctx, &args[1])?.is_some_and(|h| h.contains_key(&args[2])) {
-        return Ok(int(0));
-    }
-    if let Some(h) = hash_mut(ctx, &args[1], true)? {
-        h.insert(args[2].clone(), args[3].clone());
-    }
-    Ok(int(1))
+    super::touch_if_changed(ctx, &args[1], |ctx| {
+        if hash_of(ctx, &args[1])?.is_some_and(|h| h.contains_key(&args[2])) {
+            return Ok(int(0));
+        }
+        if let Some(h) = hash_mut(ctx, &args[1], true)? {
+            h.insert(args[2].clone(), args[3].clone());
+        }
+        Ok(int(1))
+    })
 }
 
 pub(crate) fn hget(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -157,23 +157,25 @@ pub(crate) fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let before = if is(&args[2], "BEFORE") {
-        true
-    } else if is(&args[2], "AFTER") {
-        false
-    } else {
-        return Err(syntax_error());
-    };
-    let Some(list) = list_mut(ctx, &args[1], false)? else {
-        return Ok(int(0));
-    };
-    match list.iter().position(|v| *v == args[3]) {
-        None => Ok(int(-1)),
-        Some(p) => {
-            list.insert(if before { p } else { p + 1 }, args[4].clone());
-            Ok(int(list.len()))
+    super::touch_if_changed(ctx, &args[1], |ctx| {
+        let before = if is(&args[2], "BEFORE") {
+            true
+        } else if is(&args[2], "AFTER") {
+            false
+        } else {
+            return Err(syntax_error());
+        };
+        let Some(list) = list_mut(ctx, &args[1], false)? else {
+            return Ok(int(0));
+        };
+        match list.iter().position(|v| *v == args[3]) {
+            None => Ok(int(-1)),
+            Some(p) => {
+                list.insert(if before { p } else { p + 1 }, args[4].clone());
+                Ok(int(list.len()))
+            }
         }
-    }
+    })
 }
 
 pub(crate) fn ltrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

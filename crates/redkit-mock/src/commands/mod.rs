@@ -527,7 +527,8 @@ pub(crate) fn read<'a, T>(
 
 /// The collection at `key` for writing, of the type `pick` selects (WRONGTYPE for another); a missing key is
 /// created with `empty()` when `create`, else `Ok(None)`. The key counts as changed, for WATCH.
-/// Run a command that may change nothing — SADD of members already there, SREM/HDEL/ZREM/LREM of absent ones —
+/// Run a command that may change nothing — SADD of members already there, SREM/HDEL/ZREM/LREM of absent ones,
+/// HSETNX of an existing field, LINSERT without its pivot —
 /// recording a change to `key` (for WATCH, CLIENT TRACKING and persistence) only if its reply counts one, as Redis
 /// signals a write only when something changed.
 pub(crate) fn touch_if_changed(
