@@ -357,32 +357,15 @@ async fn servers() -> Option<(RedisServer, MockServer)> {
     Some((real, mock))
 }
 
-/// Run each scenario (a list of commands) on both servers, both protocols; every reply must agree.
+/// Run each scenario (a list of commands, arguments split on spaces) on both servers, both protocols; every reply
+/// must agree.
 async fn run_scenarios(scenarios: &[&[&str]]) {
-    let Some((real, mock)) = servers().await else {
-        return;
-    };
-    for protocol in [RespVersion::Resp2, RespVersion::Resp3] {
-        let mut pair = Pair::connect(&real, &mock, protocol).await;
-        let mut failures = Vec::new();
-        for line in scenarios {
-            for command in line.iter() {
-                let args: Vec<&str> = command.split(' ').collect();
-                if std::env::var("DIFF_TRACE").is_ok() {
-                    eprintln!("{protocol:?} {command}");
-                }
-                if let Err(e) = pair.check(&args).await {
-                    failures.push(format!("{protocol:?}: {e}"));
-                }
-            }
-        }
-        assert!(
-            failures.is_empty(),
-            "{} differences:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
-    }
+    let commands: Vec<Vec<String>> = scenarios
+        .iter()
+        .flat_map(|line| line.iter())
+        .map(|command| command.split(' ').map(str::to_owned).collect())
+        .collect();
+    run_commands(&commands).await;
 }
 
 #[tokio::test]
@@ -1645,6 +1628,9 @@ async fn run_commands(commands: &[Vec<String>]) {
         let mut failures = Vec::new();
         for c in commands {
             let args: Vec<&str> = c.iter().map(String::as_str).collect();
+            if std::env::var("DIFF_TRACE").is_ok() {
+                eprintln!("{protocol:?} {args:?}");
+            }
             if let Err(e) = pair.check(&args).await {
                 failures.push(format!("{protocol:?}: {e}"));
             }
