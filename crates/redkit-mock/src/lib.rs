@@ -163,11 +163,7 @@ impl Mock {
                     None => (&mut rx).await.ok(),
                 };
                 match waited {
-                    // Served by another session's write: answered once that write is durable.
-                    Some(v) => match self.server.durable_now() {
-                        Some(durable) => durable.wait().await.map_or_else(|refused| refused, |()| v),
-                        None => v,
-                    },
+                    Some(v) => self.server.handed_over(v).await,
                     None => {
                         let session = self
                             .session

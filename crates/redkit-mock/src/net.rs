@@ -389,11 +389,7 @@ async fn serve_session(
                 },
             };
             let reply = match waited {
-                Some(v) => match server.durable_now() {
-                    // Served by another client's write: answered once that write is durable.
-                    Some(durable) => durable.wait().await.map_or_else(|refused| refused, |()| v),
-                    None => v,
-                },
+                Some(v) => server.handed_over(v).await,
                 None => {
                     server.with_state(|s| crate::server::unblock_in(s, session)).await;
                     // Served just before the unblock? Then that reply stands.

@@ -446,10 +446,16 @@ impl Server {
         outcome
     }
 
-    /// Writes so far must be durable before a reply that was handed over from another batch (a blocked client
-    /// served by someone else's write) goes out: the pending fsync, if any.
-    pub(crate) fn durable_now(&self) -> Option<Durable> {
-        self.syncer.as_ref().map(|s| Durable(s.clone(), s.newest()))
+    /// A reply handed over from another batch (a blocked client served by someone else's write), once the writes
+    /// so far are durable — or the error of their failed fsync.
+    pub(crate) async fn handed_over(&self, reply: Value) -> Value {
+        match &self.syncer {
+            Some(s) => Durable(s.clone(), s.newest())
+                .wait()
+                .await
+                .map_or_else(|refused| refused, |()| reply),
+            None => reply,
+        }
     }
 
     /// [`Server::execute_batch`] for a batch that may run a script, called off the async runtime's threads: while
