@@ -2,9 +2,11 @@
 //! exclusive handle [`Pool::get`](crate::Pool::get) returns.
 //!
 //! A pooled connection watches the commands sent through it for the ones that change the server-side session —
-//! MULTI, WATCH, SELECT, SUBSCRIBE, CLIENT TRACKING, AUTH, HELLO, CLIENT SETNAME, CLIENT REPLY, MONITOR — so the
-//! pool can tell a clean connection from a dirty one when it comes back. State is marked *before* the command is
-//! sent: a future dropped mid-way leaves the connection marked dirty, never marked clean by mistake.
+//! MULTI, WATCH, SELECT, SUBSCRIBE, CLIENT TRACKING, AUTH, HELLO, CLIENT SETNAME, CLIENT REPLY, MONITOR, RESET,
+//! QUIT — so the pool can tell a clean connection from a dirty one when it comes back. Which commands those are
+//! is decided in one place, [`redkit_resp::connection_effect`], which the multiplexed client also reads. State is
+//! marked *before* the command is sent: a future dropped mid-way leaves the connection marked dirty, never marked
+//! clean by mistake.
 
 use std::time::Duration;
 
@@ -24,47 +26,40 @@ pub(crate) struct SessionState {
     /// The database selected, if SELECT changed it.
     pub(crate) db: Option<i64>,
     /// Changes a reset cannot cheaply undo: subscriptions, CLIENT TRACKING, AUTH/HELLO/SETNAME, CLIENT REPLY,
-    /// MONITOR. Such a connection is closed rather than reused.
+    /// MONITOR, RESET, QUIT. Such a connection is closed rather than reused.
     pub(crate) tainted: Option<&'static str>,
 }
 
 impl SessionState {
-    /// Update for a command about to be sent.
+    /// Update for a command about to be sent. Which commands change the session, and how, is
+    /// [`redkit_resp::connection_effect`]'s to say; this maps each effect onto what the pool can repair.
     pub(crate) fn observe(&mut self, cmd: &Cmd) {
-        let mut args = cmd.args();
-        let Some(name) = args.next() else {
+        use redkit_resp::ConnectionEffect as E;
+        let Some(effect) = cmd.connection_effect() else {
             return;
         };
-        let sub = args.next();
-        let is = |a: &[u8], b: &str| a.eq_ignore_ascii_case(b.as_bytes());
-        match name {
-            n if is(n, "MULTI") => self.in_multi = true,
-            n if is(n, "EXEC") || is(n, "DISCARD") => {
+        match effect {
+            E::Multi => self.in_multi = true,
+            E::Exec | E::Discard => {
                 self.in_multi = false;
                 self.watching = false;
             }
-            n if is(n, "WATCH") => self.watching = true,
-            n if is(n, "UNWATCH") => self.watching = false,
-            n if is(n, "SELECT") => {
-                self.db = sub
-                    .and_then(|s| std::str::from_utf8(s).ok())
-                    .and_then(|s| s.parse().ok())
-                    // An unreadable index: assume the worst.
-                    .or(Some(-1));
-            }
-            n if is(n, "SUBSCRIBE") || is(n, "PSUBSCRIBE") || is(n, "SSUBSCRIBE") => {
-                self.tainted = Some("subscribed");
-            }
-            n if is(n, "MONITOR") => self.tainted = Some("MONITOR"),
-            n if is(n, "AUTH") || is(n, "HELLO") => self.tainted = Some("re-authenticated"),
-            n if is(n, "RESET") => self.tainted = Some("RESET"),
-            n if is(n, "CLIENT") => match sub {
-                Some(s) if is(s, "TRACKING") => self.tainted = Some("CLIENT TRACKING"),
-                Some(s) if is(s, "SETNAME") => self.tainted = Some("renamed"),
-                Some(s) if is(s, "REPLY") => self.tainted = Some("CLIENT REPLY"),
-                _ => {}
-            },
-            _ => {}
+            E::Watch => self.watching = true,
+            E::Unwatch => self.watching = false,
+            // An unreadable index: assume the worst.
+            E::Select(db) => self.db = Some(db.unwrap_or(-1)),
+            E::Subscribe(_) => self.tainted = Some("subscribed"),
+            E::Monitor => self.tainted = Some("MONITOR"),
+            E::Auth | E::Hello => self.tainted = Some("re-authenticated"),
+            E::Reset => self.tainted = Some("RESET"),
+            E::Quit => self.tainted = Some("QUIT"),
+            E::ClientTracking => self.tainted = Some("CLIENT TRACKING"),
+            E::ClientSetName => self.tainted = Some("renamed"),
+            E::ClientReply => self.tainted = Some("CLIENT REPLY"),
+            // Unsubscribing only undoes a subscription, which already marked the connection; and whatever a future
+            // effect is, a connection it touched is not known to be clean.
+            E::Unsubscribe(_) => {}
+            _ => self.tainted = Some("session state changed"),
         }
     }
 
@@ -172,5 +167,29 @@ mod tests {
             assert!(after(&[cmd]).tainted.is_some(), "{cmd:?}");
         }
         assert!(after(&[&["CLIENT", "ID"]]).tainted.is_none());
+    }
+
+    #[test]
+    fn follows_the_shared_classification() {
+        for cmd in [
+            &["SSUBSCRIBE", "s"][..],
+            &["RESET"],
+            &["QUIT"],
+            &["CLIENT", "REPLY", "OFF"],
+            &["auth", "user", "pw"],
+        ] {
+            assert!(after(&[cmd]).tainted.is_some(), "{cmd:?}");
+        }
+        assert_eq!(after(&[&["MULTI"], &["DISCARD"]]), SessionState::default());
+        assert_eq!(after(&[&["select", "7"]]).db, Some(7));
+        assert_eq!(after(&[&["SELECT"]]).db, Some(-1));
+        assert_eq!(after(&[&["UNSUBSCRIBE"]]), SessionState::default());
+        let mut s = SessionState::default();
+        s.observe_pipeline(
+            &[Cmd::new("WATCH").arg("k"), Cmd::new("SELECT").arg(2)]
+                .into_iter()
+                .collect(),
+        );
+        assert!(s.watching && s.db == Some(2));
     }
 }

@@ -9,7 +9,9 @@
 //! - [`Pool::get`] hands out a [`PooledConnection`] for exclusive use until dropped.
 //! - A connection never comes back dirty: one returned inside MULTI, with WATCHed keys or on another database is
 //!   repaired (DISCARD, UNWATCH, SELECT) before reuse; one that subscribed, turned on CLIENT TRACKING,
-//!   re-authenticated, was renamed or had a write cut short is closed and replaced. Replies still owed to dropped
+//!   re-authenticated, was renamed, ran MONITOR, CLIENT REPLY, RESET or QUIT, or had a write cut short is closed
+//!   and replaced. The commands that change a connection are those of
+//!   [`redkit_resp::connection_effect`]. Replies still owed to dropped
 //!   requests are drained by the validation PING.
 //! - [`PoolConfig`]: max size, min idle (opened at start and kept), acquire timeout, idle timeout, maximum
 //!   lifetime, validation on acquire.

@@ -297,3 +297,58 @@ async fn futures_join(pool: &Pool, n: usize) -> Vec<redkit_pool::PooledConnectio
     }
     held
 }
+
+/// The pool's connections are exclusive: commands the shared client refuses go through, and the connection they
+/// leave changed is closed rather than handed out again.
+#[tokio::test]
+async fn exclusive_connections_take_stateful_commands_and_are_replaced_after() {
+    let Some(server) = RedisServer::start_or_skip() else {
+        return;
+    };
+    let run = async {
+        let pool = Pool::connect(config(&server), PoolConfig::new(1)).await.unwrap();
+        let discarded = pool.status().discarded;
+
+        let conn = pool.get().await.unwrap();
+        conn.execute(Cmd::new("CLIENT").arg("SETNAME").arg("renamed"))
+            .await
+            .unwrap();
+        drop(conn);
+        let conn = pool.get().await.unwrap();
+        assert_eq!(conn.client_getname().await.unwrap(), None, "a fresh connection");
+        assert_eq!(
+            conn.execute(Cmd::new("RESET")).await.unwrap(),
+            Value::simple("RESET")
+        );
+        drop(conn);
+
+        let conn = pool.get().await.unwrap();
+        assert_eq!(
+            conn.execute(Cmd::new("MONITOR")).await.unwrap(),
+            Value::simple("OK")
+        );
+        drop(conn);
+
+        // No reply comes to CLIENT REPLY OFF: do not wait for one.
+        let conn = pool.get().await.unwrap();
+        let off = conn.execute(Cmd::new("CLIENT").arg("REPLY").arg("OFF"));
+        let _ = tokio::time::timeout(Duration::from_millis(200), off).await;
+        drop(conn);
+
+        let conn = pool.get().await.unwrap();
+        conn.execute(Cmd::new("QUIT")).await.unwrap();
+        drop(conn);
+
+        assert_eq!(
+            pool.execute(Cmd::new("PING")).await.unwrap(),
+            Value::simple("PONG")
+        );
+        eventually("five dirty connections closed", || {
+            pool.status().discarded >= discarded + 5
+        })
+        .await;
+    };
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the test body timed out");
+}

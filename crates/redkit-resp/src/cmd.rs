@@ -90,6 +90,14 @@ impl Cmd {
         String::from_utf8_lossy(self.name_bytes()).to_ascii_uppercase()
     }
 
+    /// How this command changes the connection it runs on (subscriptions, SELECT, MULTI, …); `None` for most
+    /// commands. See [`connection_effect`](crate::command::connection_effect).
+    pub fn connection_effect(&self) -> Option<crate::command::ConnectionEffect> {
+        let mut args = self.args();
+        let name = args.next()?;
+        crate::command::connection_effect(name, args)
+    }
+
     /// The encoded length in bytes.
     pub fn encoded_len(&self) -> usize {
         let mut digits = itoa::Buffer::new();

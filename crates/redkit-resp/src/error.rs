@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use crate::command::ConnectionEffect;
 use crate::server_error::{ErrorKind, ServerError};
 use crate::value::Value;
 
@@ -74,6 +75,21 @@ pub enum Error {
     /// The executor was shut down and takes no more commands.
     #[error("the executor is closed")]
     Closed,
+    /// Refused before anything was sent: the command would change the session state or the reply stream of a
+    /// connection that many callers share (the multiplexed `redkit::Client`) — a subscription, MONITOR,
+    /// CLIENT REPLY, SELECT, HELLO, AUTH, RESET, QUIT, or a MULTI/EXEC/DISCARD/WATCH/UNWATCH outside a
+    /// transaction. The connection is untouched and other callers are unaffected; the message names what to use
+    /// instead ([`ConnectionEffect::shared_connection_advice`]).
+    #[error(
+        "{command} refused on a shared connection: {}",
+        .effect.shared_connection_advice().unwrap_or("it changes the connection's state")
+    )]
+    SharedConnectionRefused {
+        /// The refused command, in upper case (`SUBSCRIBE`, `CLIENT`, …).
+        command: String,
+        /// What it would have done to the connection.
+        effect: ConnectionEffect,
+    },
 }
 
 fn on(command: &Option<String>) -> String {
@@ -110,7 +126,11 @@ impl Error {
             | Error::Io { command, .. }
             | Error::Timeout { command, .. }
             | Error::ConnectionLost { command, .. } => command,
-            Error::Protocol(_) | Error::Config(_) | Error::Closed | Error::WatchAborted { .. } => {
+            Error::Protocol(_)
+            | Error::Config(_)
+            | Error::Closed
+            | Error::WatchAborted { .. }
+            | Error::SharedConnectionRefused { .. } => {
                 return self;
             }
         };
@@ -128,6 +148,7 @@ impl Error {
             | Error::Io { command, .. }
             | Error::Timeout { command, .. }
             | Error::ConnectionLost { command, .. } => command.as_deref(),
+            Error::SharedConnectionRefused { command, .. } => Some(command),
             Error::Protocol(_) | Error::Config(_) | Error::Closed | Error::WatchAborted { .. } => None,
         }
     }
@@ -152,6 +173,14 @@ impl Error {
             self,
             Error::Io { .. } | Error::Protocol(_) | Error::ConnectionLost { .. } | Error::Closed
         )
+    }
+
+    /// The effect that got the command refused, for [`Error::SharedConnectionRefused`].
+    pub fn refused_effect(&self) -> Option<ConnectionEffect> {
+        match self {
+            Error::SharedConnectionRefused { effect, .. } => Some(*effect),
+            _ => None,
+        }
     }
 
     /// `true` for [`Error::Timeout`].

@@ -26,6 +26,15 @@
 //!
 //! Blocking commands (BLPOP, XREAD … BLOCK, WAIT, …) never go through the shared connection: they run on spare
 //! connections of their own, with their own timeout plus [`Config::blocking_margin`].
+//!
+//! # Refused commands
+//! Commands that would change the shared connection for everyone or desynchronise its replies (SUBSCRIBE,
+//! MONITOR, CLIENT REPLY, SELECT, HELLO, AUTH, RESET, QUIT, a bare MULTI/EXEC/WATCH, …) are refused before the
+//! request reaches the driver, with [`Error::SharedConnectionRefused`]; see
+//! [`Client`](Client#commands-refused-on-the-shared-connection) for the list and what to use instead.
+//!
+//! A timeout too large for the clock to count (`Duration::MAX`, `?timeout=18446744073709551615`) is no deadline
+//! at all: deadlines are computed with checked arithmetic.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -33,7 +42,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use redkit_resp::{Cmd, Error, Executor, Pipeline, RespCodec, Result, Value, reply_result};
+use redkit_resp::{Cmd, ConnectionEffect, Error, Executor, Pipeline, RespCodec, Result, Value, reply_result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{Instant, Sleep};
@@ -55,6 +64,31 @@ const MAX_SPARE: usize = 8;
 const FAR: Duration = Duration::from_secs(86_400 * 365);
 
 /// A cheap-to-clone, multiplexed Redis client. See the [module docs](self).
+///
+/// # Commands refused on the shared connection
+/// Every clone of a `Client` shares one connection, and replies are paired with requests in order. A command that
+/// changes that connection's session state or its reply stream would therefore reach every task using it — or
+/// wedge them all (a SUBSCRIBE's confirmation arrives as a push under RESP3, so the request, and every request
+/// queued behind it, would wait in vain). Such commands are refused before anything is sent, whether they come
+/// from a typed method (`client.select(2)`), a raw [`Cmd`] through [`Executor::execute`], or a [`Pipeline`]: the
+/// call fails at once with [`Error::SharedConnectionRefused`], whose message names what to use instead, and the
+/// connection stays usable for everyone.
+///
+/// | refused | use instead |
+/// | --- | --- |
+/// | SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and their UNSUBSCRIBE forms | [`Subscriber`](crate::Subscriber) |
+/// | MONITOR, CLIENT REPLY, WATCH, UNWATCH, RESET | [`Client::dedicated`] ([`Dedicated`]), [`Client::watch`], [`Client::transaction`], or a pool connection |
+/// | SELECT | the database in the URL (`redis://host/2`, `?db=2`, [`Config::db`]) |
+/// | HELLO, AUTH | `?protocol=resp2\|resp3` and credentials in the URL (`redis://user:password@host`) |
+/// | MULTI, EXEC, DISCARD on their own | [`Client::transaction`], [`TypedPipeline::atomic`](crate::TypedPipeline::atomic), or one pipeline from MULTI to EXEC |
+/// | QUIT | drop the `Client` (every clone) |
+///
+/// A pipeline may contain whole transactions — MULTI, commands, then EXEC or DISCARD — since it is written in
+/// one piece and no other task's command can land inside. CLIENT TRACKING and CLIENT SETNAME are allowed: replies
+/// stay one per command (invalidations are pushes, see [`Client::pushes`]). Like all connection state, they are
+/// lost when the connection is replaced, so watch [`Client::connection_epoch`] and set them again (or give the
+/// name in the URL, `?client_name=`, which every new connection applies). Which commands are refused is decided
+/// by [`redkit_resp::connection_effect`], the same list the pool uses to clean connections.
 #[derive(Clone, Debug)]
 pub struct Client {
     shared: Arc<Shared>,
@@ -78,9 +112,12 @@ struct Deadline {
 }
 
 impl Deadline {
+    /// The deadline `limit` from now; `None` (no deadline) when there is no limit, or when it lies beyond what an
+    /// `Instant` can represent (a limit of centuries is "wait forever", not a panic).
     fn after(limit: Option<Duration>) -> Option<Deadline> {
-        limit.map(|limit| Deadline {
-            at: Instant::now() + limit,
+        let limit = limit?;
+        Some(Deadline {
+            at: Instant::now().checked_add(limit)?,
             limit,
         })
     }
@@ -209,7 +246,12 @@ impl Client {
     }
 
     /// Send one command with a timeout other than the configured default (`None`: wait forever).
+    ///
+    /// Commands that would change the shared connection's state or reply stream fail at once with
+    /// [`Error::SharedConnectionRefused`], unsent (see
+    /// [the type's docs](Client#commands-refused-on-the-shared-connection)).
     pub async fn execute_timeout(&self, cmd: Cmd, limit: Option<Duration>) -> Result<Value> {
+        refuse_unshareable(&cmd)?;
         if let Some(block) = blocking_timeout(&cmd) {
             return self.execute_blocking(cmd, block).await;
         }
@@ -224,6 +266,10 @@ impl Client {
     }
 
     /// Send a pipeline with a timeout other than the configured default.
+    ///
+    /// A pipeline with a command that would change the shared connection's state or reply stream fails at once
+    /// with [`Error::SharedConnectionRefused`] and nothing of it is sent; MULTI … EXEC (or DISCARD) inside one
+    /// pipeline is allowed, as [`TypedPipeline::atomic`](crate::TypedPipeline::atomic) sends it.
     pub async fn execute_pipeline_timeout(
         &self,
         pipeline: Pipeline,
@@ -232,6 +278,7 @@ impl Client {
         if pipeline.is_empty() {
             return Ok(Vec::new());
         }
+        refuse_unshareable_in(&pipeline)?;
         let (tx, rx) = oneshot::channel();
         let request = Request {
             payload: Payload::Many(pipeline),
@@ -257,7 +304,7 @@ impl Client {
             Some(c) => c,
             None => Connection::connect(&self.shared.config).await?,
         };
-        let limit = block.map(|b| b + self.shared.config.blocking_margin);
+        let limit = block.map(|b| b.saturating_add(self.shared.config.blocking_margin));
         let result = conn.send_timeout(&cmd, limit).await;
         let healthy = match &result {
             Ok(_) => true,
@@ -271,6 +318,46 @@ impl Client {
             spare.push(conn);
         }
         result
+    }
+}
+
+/// Refuse a command whose effect on the connection would reach every task sharing it (see
+/// [`redkit_resp::connection_effect`], the one list of such commands).
+fn refuse_unshareable(cmd: &Cmd) -> Result<()> {
+    match cmd.connection_effect() {
+        Some(effect) if !effect.is_shareable() => Err(refused(cmd, effect)),
+        _ => Ok(()),
+    }
+}
+
+/// [`refuse_unshareable`] for a pipeline, which may hold one or more whole transactions: MULTI, then commands
+/// without a connection effect, then EXEC or DISCARD. The pipeline is written in one piece, so no other task's
+/// command lands inside the transaction.
+fn refuse_unshareable_in(pipeline: &Pipeline) -> Result<()> {
+    let mut open: Option<&Cmd> = None;
+    for cmd in pipeline.cmds() {
+        let effect = match cmd.connection_effect() {
+            None => continue,
+            Some(e) if e.is_shareable() => continue,
+            Some(e) => e,
+        };
+        match (effect, open) {
+            (ConnectionEffect::Multi, None) => open = Some(cmd),
+            (ConnectionEffect::Exec | ConnectionEffect::Discard, Some(_)) => open = None,
+            _ => return Err(refused(cmd, effect)),
+        }
+    }
+    // A MULTI left open would queue every later command of every task.
+    match open {
+        Some(multi) => Err(refused(multi, ConnectionEffect::Multi)),
+        None => Ok(()),
+    }
+}
+
+fn refused(cmd: &Cmd, effect: ConnectionEffect) -> Error {
+    Error::SharedConnectionRefused {
+        command: cmd.name(),
+        effect,
     }
 }
 

@@ -10,6 +10,11 @@
 //! `client_name=NAME`, `db=N`, `connect_timeout=5s`, `timeout=2s` (per request; `0` for none; a bare number is in
 //! seconds, `ms` and `s` suffixes are accepted), `password=…` and `user=…` (for Unix sockets), and
 //! `danger_accept_invalid_certs=true` (TLS without certificate checks: tests only).
+//!
+//! Durations must be between 0 and [`Duration::MAX`] (about 1.8e19 seconds): a negative, NaN or infinite value,
+//! or one beyond that (`timeout=1e300`), is refused with [`Error::Config`]. A value within range but beyond what
+//! the clock can count from now (`timeout=18446744073709551615`) is accepted and means, in effect, no timeout:
+//! deadlines are computed with checked arithmetic and one that does not fit is no deadline.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -330,13 +335,13 @@ fn decode(s: &str) -> Result<String> {
         .map_err(|_| config_error("URL component is not valid UTF-8 after percent-decoding"))
 }
 
-/// `250ms`, `2s`, `1.5` (seconds).
+/// `250ms`, `2s`, `1.5` (seconds); whole numbers are read exactly (up to `u64::MAX` seconds or milliseconds).
+/// Negative, NaN and infinite values, and values beyond [`Duration::MAX`] (about 584 billion years, e.g. `1e300`
+/// or `18446744073709551616`), are refused with [`Error::Config`] rather than saturated: no clock can honour
+/// them, they are typos far more often than intent, and `timeout=0` already means "no timeout". Large values
+/// that are representable are kept; the client treats a deadline beyond what the clock can represent as none.
 fn parse_duration(key: &str, value: &str) -> Result<Duration> {
-    let bad = || {
-        config_error(format!(
-            "{key}={value:?}: expected a duration like 500ms, 2s or 1.5"
-        ))
-    };
+    let bad = |why: &str| config_error(format!("{key}={value:?}: {why}"));
     let (number, scale) = if let Some(n) = value.strip_suffix("ms") {
         (n, 1e-3)
     } else if let Some(n) = value.strip_suffix('s') {
@@ -344,8 +349,31 @@ fn parse_duration(key: &str, value: &str) -> Result<Duration> {
     } else {
         (value, 1.0)
     };
-    let secs: f64 = number.trim().parse().map_err(|_| bad())?;
-    Duration::try_from_secs_f64(secs * scale).map_err(|_| bad())
+    let number = number.trim();
+    // Whole numbers exactly, so every `u64` of seconds or milliseconds is accepted as written.
+    if let Ok(whole) = number.parse::<u64>() {
+        return Ok(if scale < 1.0 {
+            Duration::from_millis(whole)
+        } else {
+            Duration::from_secs(whole)
+        });
+    }
+    let secs: f64 = number
+        .parse()
+        .map_err(|_| bad("expected a duration like 500ms, 2s or 1.5"))?;
+    let secs = secs * scale;
+    if secs.is_nan() {
+        return Err(bad("expected a duration like 500ms, 2s or 1.5, not NaN"));
+    }
+    if secs < 0.0 {
+        return Err(bad("a duration cannot be negative"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| {
+        bad(&format!(
+            "out of range: at most {} seconds (use 0 for no timeout)",
+            Duration::MAX.as_secs()
+        ))
+    })
 }
 
 /// The URL with any password replaced, for error messages.
@@ -409,6 +437,46 @@ mod tests {
         assert!(msg("redis://h?timeout=fast").contains("expected a duration"));
         assert!(msg("redis://h?danger_accept_invalid_certs=true").contains("needs a rediss://"));
         assert!(!msg("redis://:secret@h/x").contains("secret"));
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_and_huge_ones_kept() {
+        let msg = |u: &str| Config::from_url(u).unwrap_err().to_string();
+        for bad in ["1e300", "1e300ms", "inf", "1e20s"] {
+            let m = msg(&format!("redis://h?timeout={bad}"));
+            assert!(
+                m.contains("out of range") && m.contains("use 0 for no timeout"),
+                "{bad}: {m}"
+            );
+        }
+        assert!(msg("redis://h?timeout=18446744073709551616").contains("out of range"));
+        assert!(msg("redis://h?timeout=-1").contains("cannot be negative"));
+        assert!(msg("redis://h?timeout=-0.5s").contains("cannot be negative"));
+        assert!(msg("redis://h?timeout=-inf").contains("cannot be negative"));
+        assert!(msg("redis://h?timeout=NaN").contains("not NaN"));
+        assert!(msg("redis://h?connect_timeout=1e300").contains("connect_timeout=\"1e300\": out of range"));
+        assert!(matches!(
+            Config::from_url("redis://h?timeout=1e300"),
+            Err(Error::Config(_))
+        ));
+
+        let c =
+            Config::from_url("redis://h?timeout=18446744073709551615&connect_timeout=18446744073709551615ms")
+                .unwrap();
+        assert_eq!(c.request_timeout, Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(c.connect_timeout, Duration::from_millis(u64::MAX));
+        let c = Config::from_url("redis://h?timeout=1e19").unwrap();
+        assert_eq!(
+            c.request_timeout,
+            Some(Duration::from_secs(10_000_000_000_000_000_000))
+        );
+        let c = Config::from_url("redis://h?timeout=1.5&connect_timeout=750ms").unwrap();
+        assert_eq!(c.request_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(c.connect_timeout, Duration::from_millis(750));
+        assert_eq!(
+            Config::from_url("redis://h?timeout=0ms").unwrap().request_timeout,
+            None
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ impl Dedicated {
         match blocking_timeout(cmd) {
             None => self.timeout,
             Some(None) => None,
-            Some(Some(block)) => Some(block + BLOCKING_MARGIN),
+            Some(Some(block)) => Some(block.saturating_add(BLOCKING_MARGIN)),
         }
     }
 }

@@ -58,8 +58,8 @@ pub use connection::Connection;
 pub use dedicated::Dedicated;
 pub use pipeline::TypedPipeline;
 pub use redkit_resp::{
-    BoxFuture, Cmd, ConversionError, DynExecutor, Error, ErrorKind, Executor, FromValue, Pipeline,
-    RespVersion, Result, ServerError, ToArg, Value,
+    BoxFuture, Cmd, ConnectionEffect, ConversionError, DynExecutor, Error, ErrorKind, Executor, FromValue,
+    Pipeline, RespVersion, Result, ServerError, Subscription, ToArg, Value,
 };
 pub use scan::{ScanStream, collect_scan, hscan_all, scan_all, sscan_all, zscan_all};
 pub use script::Script;

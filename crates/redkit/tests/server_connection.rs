@@ -15,7 +15,13 @@ async fn connection_commands() {
     each_protocol!(|c| {
         assert_eq!(c.ping().await.unwrap(), "PONG");
         assert_eq!(c.echo::<String>("hi there").await.unwrap(), "hi there");
-        let hello = c
+        let d = c.dedicated().await.unwrap();
+        // HELLO changes the connection's protocol: refused on the shared client, fine on a dedicated one.
+        assert!(matches!(
+            c.hello(3).await,
+            Err(redkit::Error::SharedConnectionRefused { .. })
+        ));
+        let hello = d
             .hello(if c.config().protocol == redkit::RespVersion::Resp3 {
                 3
             } else {
@@ -24,7 +30,6 @@ async fn connection_commands() {
             .await
             .unwrap();
         assert!(hello.iter().any(|(k, _)| k == "server"));
-        let d = c.dedicated().await.unwrap();
         let id = d.client_id().await.unwrap();
         assert!(id > 0);
         assert_eq!(d.client_getname().await.unwrap(), None);

@@ -1,5 +1,10 @@
 //! Connection commands: identity, names, client management, and the transaction primitives (which only make
 //! sense on a [`Dedicated`](crate::Dedicated) connection).
+//!
+//! AUTH, HELLO, SELECT, QUIT, RESET, MULTI, EXEC, DISCARD, WATCH and UNWATCH change the connection they run on,
+//! so the shared [`Client`](crate::Client) refuses them with
+//! [`Error::SharedConnectionRefused`](crate::Error::SharedConnectionRefused); use them on a
+//! [`Dedicated`](crate::Dedicated) or pooled connection.
 
 use std::time::Duration;
 
@@ -19,8 +24,8 @@ commands! {
         fn auth(username: Option<&str>, password: impl ToArg) -> () { Cmd::new("AUTH").arg(username).arg(password) }
         /// HELLO: switch protocol (2 or 3) and read the server's description.
         fn hello(protocol: u8) -> Vec<(String, Value)> { Cmd::new("HELLO").arg(protocol) }
-        /// SELECT: switch database. On a shared client this would affect everyone; use a dedicated connection or
-        /// the `db` setting of the configuration.
+        /// SELECT: switch database. Refused on the shared client, where it would affect everyone: use a dedicated
+        /// connection or the URL's `/db` (the `db` setting of the configuration).
         fn select(db: i64) -> () { Cmd::new("SELECT").arg(db) }
         /// QUIT: ask the server to close the connection.
         fn quit() -> () { Cmd::new("QUIT") }
@@ -44,7 +49,9 @@ commands! {
         }
         /// CLIENT UNPAUSE: resume paused clients.
         fn client_unpause() -> () { Cmd::new("CLIENT").arg("UNPAUSE") }
-        /// CLIENT TRACKING ON/OFF with options (`BCAST`, `PREFIX p`, `OPTIN`, `NOLOOP`, …). Use a dedicated connection.
+        /// CLIENT TRACKING ON/OFF with options (`BCAST`, `PREFIX p`, `OPTIN`, `NOLOOP`, …). Allowed on the shared
+        /// client (invalidations arrive through `Client::pushes` under RESP3); like all connection state it is lost
+        /// on reconnect.
         fn client_tracking(on: bool, options: impl ToArg) -> () {
             Cmd::new("CLIENT").arg("TRACKING").arg(if on { "ON" } else { "OFF" }).arg(options)
         }
