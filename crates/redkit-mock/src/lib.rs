@@ -68,8 +68,12 @@
 
 mod commands;
 mod db;
+mod glob;
+mod limits;
+mod lua;
 mod net;
 pub mod persist;
+mod request;
 mod server;
 
 use std::sync::Mutex;
@@ -80,7 +84,7 @@ use redkit_resp::{Cmd, Executor, Pipeline, RespVersion, Result, Value, reply_res
 pub use db::Clock;
 pub use net::MockServer;
 pub use persist::{AppendFsync, LoadReport, PersistError, Persistence};
-pub use server::{Executed, Server, ServerConfig, Session};
+pub use server::{Executed, Server, ServerConfig, Session, ShutdownSignal};
 
 /// The embedded server in process: an [`Executor`], so typed commands, pipelines and everything built on the
 /// executor seam run against it directly. It speaks RESP3 semantics (maps, sets, doubles).

@@ -1,29 +1,34 @@
 //! [`MockServer`]: the embedded server over TCP — RESP2/RESP3 and inline commands, pipelined, many connections.
-
-use std::net::SocketAddr;
-
-use bytes::{Buf, Bytes, BytesMut};
-use redkit_resp::{Limits, Value, encode_value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+//!
+//! One task per connection reads requests (`request.rs`), runs them in batches under the server lock and writes
+//! the replies — reading and writing at the same time, as Redis does: a client that sends its whole pipeline
+//! before reading any reply is answered in full, its replies held in memory meanwhile (bounded by
+//! `client-output-buffer-limit`, unlimited for normal clients by default, as in Redis). The limits of
+//! `limits.rs` are enforced here: `maxclients`, `protected-mode`, `client-query-buffer-limit`,
+//! `client-output-buffer-limit`, `timeout`. A panic in a connection task is caught, counted
+//! ([`Server::panics`]) and logged, and closes only that connection.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::server::{Contended, Executed, Server, ServerConfig, Session};
+use bytes::{Bytes, BytesMut};
+use redkit_resp::{Value, encode_value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::time::Instant;
 
-/// Longest inline command line, as Redis (64 KiB).
-const MAX_INLINE: usize = 64 * 1024;
-/// Most arguments in one command, as Redis (1024 * 1024).
-const MAX_MULTIBULK: u64 = 1024 * 1024;
+use crate::limits::{Class, Limits};
+use crate::request::{Request, RequestParser};
+use crate::server::{Contended, Executed, Server, ServerConfig, Session};
 
 /// The embedded server listening on a TCP port. Dropping it stops the server and closes its connections.
 #[derive(Debug)]
 pub struct MockServer {
     addr: SocketAddr,
     server: Server,
-    stop: watch::Sender<bool>,
+    stop: std::sync::Arc<watch::Sender<bool>>,
 }
 
 impl MockServer {
@@ -42,9 +47,34 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
+        let stop = std::sync::Arc::new(stop);
         tokio::spawn(accept_loop(listener, server.clone(), stopped.clone()));
-        tokio::spawn(expire_loop(server.clone(), stopped));
+        tokio::spawn(expire_loop(server.clone(), stopped.clone()));
+        // SHUTDOWN stops listening and closes every connection, as Redis's exit does.
+        let (mut requested, on_shutdown, mut stopped) = (server.shutdown_requested(), stop.clone(), stopped);
+        tokio::spawn(async move {
+            tokio::select! {
+                () = requested.wait() => { let _ = on_shutdown.send(true); }
+                _ = stopped.changed() => {}
+            }
+        });
         Ok(MockServer { addr, server, stop })
+    }
+
+    /// Serve one connection over any byte stream — an in-memory `tokio::io::duplex`, a Unix socket — exactly as
+    /// a TCP connection from `peer` is served (limits, protected mode, batching, blocking), until the peer closes
+    /// it, CLIENT KILL or SHUTDOWN. Runs on the caller's task: a panic (a bug) reaches the caller, which is what
+    /// the fuzzers want.
+    pub async fn serve_connection<S>(server: Server, stream: S, peer: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite,
+    {
+        let (_stop, stopped) = watch::channel(false);
+        let mut shutdown = server.shutdown_requested();
+        tokio::select! {
+            () = serve(stream, peer, peer, server.clone(), stopped) => {}
+            () = shutdown.wait() => {}
+        }
     }
 
     /// The address it listens on.
@@ -62,12 +92,14 @@ impl MockServer {
         &self.server
     }
 
-    /// Run until the process is stopped (for the `redkit-server` binary).
+    /// Run until the process is stopped (for the `redkit-server` binary) or SHUTDOWN asks to stop.
     pub async fn wait(&self) {
         let mut stopped = self.stop.subscribe();
+        let mut shutdown = self.server.shutdown_requested();
         while !*stopped.borrow() {
-            if stopped.changed().await.is_err() {
-                return;
+            tokio::select! {
+                changed = stopped.changed() => if changed.is_err() { return },
+                () = shutdown.wait() => return,
             }
         }
     }
@@ -83,15 +115,45 @@ async fn accept_loop(listener: TcpListener, server: Server, mut stopped: watch::
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(serve(stream, server.clone(), stopped.clone()));
+                    let local = stream.local_addr().unwrap_or(peer);
+                    spawn_connection(stream, peer, local, server.clone(), stopped.clone());
                 }
-                Err(e) => tracing::warn!(error = %e, "accept failed"),
+                Err(e) => {
+                    // Out of file descriptors (EMFILE) and the like: wait before trying again rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                        _ = stopped.changed() => return,
+                    }
+                }
             },
             _ = stopped.changed() => return,
         }
     }
+}
+
+/// Serve one connection on its own task, watched: a panic is counted and logged, and closes only it.
+pub(crate) fn spawn_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    local: SocketAddr,
+    server: Server,
+    stopped: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let watcher = server.clone();
+    let task = tokio::spawn(serve(stream, peer, local, server, stopped));
+    tokio::spawn(async move {
+        if let Err(e) = task.await
+            && e.is_panic()
+        {
+            watcher.limits().count_panic();
+            tracing::error!(%peer, "a connection task panicked (a bug: please report it); its connection is closed");
+        }
+    });
 }
 
 async fn expire_loop(server: Server, mut stopped: watch::Receiver<bool>) {
@@ -104,204 +166,37 @@ async fn expire_loop(server: Server, mut stopped: watch::Receiver<bool>) {
     }
 }
 
-/// One parsed request, or why the input is not one.
-enum Request {
-    Command(Vec<Bytes>),
-    Empty,
+/// Redis 7.0's explanation for a peer refused by protected mode.
+const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Whether a new connection from `peer` may be served; otherwise the bytes to send it before closing.
+pub(crate) fn refusal(limits: &Limits, peer: &SocketAddr) -> Option<&'static [u8]> {
+    if limits.protected_mode() && !limits.password_set() && !peer.ip().is_loopback() {
+        return Some(DENIED.as_bytes());
+    }
+    None
 }
 
-/// Parse one request from the front of `buf`: `Ok(None)` for "need more bytes"; `Err` carries Redis's protocol
-/// error text (the connection is then closed).
-fn parse_request(buf: &mut BytesMut) -> Result<Option<Request>, String> {
-    if buf.is_empty() {
-        return Ok(None);
-    }
-    if buf[0] == b'*' {
-        return parse_multibulk(buf);
-    }
-    // Inline: one line of space-separated arguments, quotes allowed.
-    let Some(end) = buf.iter().position(|&b| b == b'\n') else {
-        return if buf.len() > MAX_INLINE {
-            Err("too big inline request".into())
-        } else {
-            Ok(None)
-        };
-    };
-    let line = buf.split_to(end + 1);
-    let text = &line[..line.len() - 1];
-    let text = text.strip_suffix(b"\r").unwrap_or(text);
-    match split_args(text) {
-        Some(args) if args.is_empty() => Ok(Some(Request::Empty)),
-        Some(args) => Ok(Some(Request::Command(args))),
-        None => Err("unbalanced quotes in request".into()),
-    }
-}
-
-/// The integer on the line starting at `from` (after a `*` or `$`), and where the next line starts; `Ok(None)` if
-/// the line is not complete yet.
-fn line_int(buf: &[u8], from: usize, too_big: &str, invalid: &str) -> Result<Option<(i64, usize)>, String> {
-    let Some(nl) = buf[from..].iter().position(|&b| b == b'\n') else {
-        return if buf.len() - from > MAX_INLINE {
-            Err(too_big.into())
-        } else {
-            Ok(None)
-        };
-    };
-    let end = from + nl;
-    let digits = buf[from..end].strip_suffix(b"\r").unwrap_or(&buf[from..end]);
-    let n = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|d| d.parse::<i64>().ok())
-        .ok_or_else(|| invalid.to_owned())?;
-    Ok(Some((n, end + 1)))
-}
-
-/// A multibulk request (`*N` then N `$len` bulk strings), as Redis reads it: counts and lengths are checked before
-/// anything is allocated.
-fn parse_multibulk(buf: &mut BytesMut) -> Result<Option<Request>, String> {
-    let Some((n, mut pos)) = line_int(buf, 1, "too big mbulk count string", "invalid multibulk length")?
-    else {
-        return Ok(None);
-    };
-    if n > MAX_MULTIBULK as i64 {
-        return Err("invalid multibulk length".into());
-    }
-    if n <= 0 {
-        buf.advance(pos);
-        return Ok(Some(Request::Empty));
-    }
-    let mut spans = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let Some(&marker) = buf.get(pos) else {
-            return Ok(None);
-        };
-        if marker != b'$' {
-            return Err(format!("expected '$', got '{}'", marker as char));
-        }
-        let Some((len, start)) = line_int(buf, pos + 1, "too big bulk count string", "invalid bulk length")?
-        else {
-            return Ok(None);
-        };
-        if !(0..=Limits::DEFAULT_MAX_BULK_LEN as i64).contains(&len) {
-            return Err("invalid bulk length".into());
-        }
-        let end = start + len as usize;
-        if buf.len() < end + 2 {
-            return Ok(None);
-        }
-        spans.push((start, end));
-        pos = end + 2;
-    }
-    // A command that may store its arguments gets them in one fresh copy of the request, so stored data never
-    // holds the read buffer alive; a read-only one gets slices of the buffer itself.
-    let (name_start, name_end) = spans[0];
-    let stores = name_end - name_start > 32 || {
-        let mut lower = [0u8; 32];
-        let lower = &mut lower[..name_end - name_start];
-        lower.copy_from_slice(&buf[name_start..name_end]);
-        lower.make_ascii_lowercase();
-        crate::commands::lookup_with_storage(lower).is_none_or(|(_, stores)| stores)
-    };
-    let (frame, base) = if stores {
-        let frame = Bytes::copy_from_slice(&buf[name_start..pos]);
-        buf.advance(pos);
-        (frame, name_start)
-    } else {
-        (buf.split_to(pos).freeze(), 0)
-    };
-    Ok(Some(Request::Command(
-        spans
-            .into_iter()
-            .map(|(start, end)| frame.slice(start - base..end - base))
-            .collect(),
-    )))
-}
-
-/// Split an inline command like Redis's `sdssplitargs`: spaces separate, "double" and 'single' quotes group,
-/// `\n`-style escapes and `\xHH` inside double quotes. `None` for unbalanced quotes.
-pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Bytes>> {
-    let mut args = Vec::new();
-    let mut i = 0;
-    while i < line.len() {
-        while i < line.len() && line[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= line.len() {
-            break;
-        }
-        let mut cur = Vec::new();
-        let (mut in_dq, mut in_sq) = (false, false);
-        loop {
-            if in_dq {
-                let c = *line.get(i)?;
-                if c == b'\\'
-                    && i + 3 < line.len()
-                    && line[i + 1] == b'x'
-                    && line[i + 2].is_ascii_hexdigit()
-                    && line[i + 3].is_ascii_hexdigit()
-                {
-                    let hex = std::str::from_utf8(&line[i + 2..i + 4]).ok()?;
-                    cur.push(u8::from_str_radix(hex, 16).ok()?);
-                    i += 3;
-                } else if c == b'\\' && i + 1 < line.len() {
-                    i += 1;
-                    cur.push(match line[i] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    // A closing quote must be followed by a space or the end.
-                    if i + 1 < line.len() && !line[i + 1].is_ascii_whitespace() {
-                        return None;
-                    }
-                    in_dq = false;
-                    i += 1;
-                    break;
-                } else {
-                    cur.push(c);
-                }
-            } else if in_sq {
-                let c = *line.get(i)?;
-                if c == b'\\' && line.get(i + 1) == Some(&b'\'') {
-                    i += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if i + 1 < line.len() && !line[i + 1].is_ascii_whitespace() {
-                        return None;
-                    }
-                    in_sq = false;
-                    i += 1;
-                    break;
-                } else {
-                    cur.push(c);
-                }
-            } else {
-                match line.get(i) {
-                    None => break,
-                    Some(c) if c.is_ascii_whitespace() => break,
-                    Some(b'"') => in_dq = true,
-                    Some(b'\'') => in_sq = true,
-                    Some(c) => cur.push(*c),
-                }
-            }
-            i += 1;
-        }
-        if in_dq || in_sq {
-            return None;
-        }
-        args.push(Bytes::from(cur));
-    }
-    Some(args)
-}
-
-async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiver<bool>) {
-    let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+async fn serve<S>(
+    stream: S,
+    peer: SocketAddr,
+    local: SocketAddr,
+    server: Server,
+    mut stopped: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite,
+{
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    if let Some(refused) = refusal(server.limits(), &peer) {
+        let _ = writer.write_all(refused).await;
         return;
-    };
+    }
+    if !server.limits().admit() {
+        let _ = writer.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    }
+    // Released however this task ends (a panic included).
+    let _admitted = Admitted(server.clone());
     // Neither waits for the server lock: the client registers with its first command.
     let (mut session, mut killed) = server.connect(peer, local);
     let mut mailbox = server.attach_mailbox(&mut session);
@@ -309,10 +204,25 @@ async fn serve(mut stream: TcpStream, server: Server, mut stopped: watch::Receiv
         stopped: &mut stopped,
         killed: &mut killed,
     };
-    serve_session(&mut stream, &server, &mut session, &mut mailbox, &mut ends).await;
+    let mut connection = Connection {
+        server: &server,
+        session: &mut session,
+        mailbox: &mut mailbox,
+        peer,
+    };
+    connection.run(&mut reader, &mut writer, &mut ends).await;
     server
         .with_state(|s| crate::server::disconnect_in(s, &session))
         .await;
+}
+
+/// A connection counted against `maxclients`, until dropped.
+struct Admitted(Server);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.limits().release();
+    }
 }
 
 /// What ends a connection besides its peer: server shutdown, and CLIENT KILL.
@@ -330,110 +240,219 @@ impl Ends<'_> {
     }
 }
 
-async fn serve_session(
-    stream: &mut TcpStream,
-    server: &Server,
-    session: &mut crate::server::Session,
-    mailbox: &mut tokio::sync::mpsc::UnboundedReceiver<Value>,
-    ends: &mut Ends<'_>,
-) {
-    let mut input = BytesMut::with_capacity(16 * 1024);
-    let mut output = BytesMut::with_capacity(16 * 1024);
-    let mut queue = std::collections::VecDeque::new();
-    let mut replies = Vec::new();
-    loop {
-        // Parse every complete request already buffered; a malformed one ends the connection after the replies to
-        // those before it.
-        let mut protocol_error = None;
+/// A blocked command's wait: its reply channel, and when it times out (`None`: never).
+type Blocked = (tokio::sync::oneshot::Receiver<Value>, Option<Instant>);
+
+/// Wait for a blocked command's reply; `None` when it timed out. Pending forever without one.
+async fn wait_blocked(blocked: &mut Option<Blocked>) -> Option<Value> {
+    let Some((rx, deadline)) = blocked.as_mut() else {
+        return std::future::pending().await;
+    };
+    match deadline {
+        Some(at) => tokio::select! {
+            r = rx => r.ok(),
+            () = tokio::time::sleep_until(*at) => None,
+        },
+        None => rx.await.ok(),
+    }
+}
+
+/// Sleep until `at`, or forever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One connection's session and the server it talks to.
+struct Connection<'a> {
+    server: &'a Server,
+    session: &'a mut Session,
+    mailbox: &'a mut tokio::sync::mpsc::UnboundedReceiver<Value>,
+    peer: SocketAddr,
+}
+
+impl Connection<'_> {
+    async fn run<R, W>(&mut self, reader: &mut R, writer: &mut W, ends: &mut Ends<'_>)
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let limits = self.server.limits();
+        let mut parser = RequestParser::default();
+        let mut input = BytesMut::with_capacity(16 * 1024);
+        let mut output = BytesMut::with_capacity(16 * 1024);
+        let mut queue = VecDeque::new();
+        let mut replies = Vec::new();
+        let mut blocked: Option<Blocked> = None;
+        let mut closing = false;
+        let mut last_seen = Instant::now();
+        let mut over_soft_since: Option<std::time::Instant> = None;
         loop {
-            match parse_request(&mut input) {
-                Ok(None) => break,
-                Ok(Some(Request::Empty)) => {}
-                Ok(Some(Request::Command(args))) => queue.push_back(args),
-                Err(reason) => {
-                    protocol_error = Some(reason);
-                    break;
-                }
-            }
-        }
-        // Run them in batches under one lock, then write the replies in one go.
-        while !queue.is_empty() {
-            let stopped = run_batch(server, session, &mut queue, &mut replies).await;
-            for r in replies.drain(..) {
-                encode_value(&r, session.protocol(), &mut output);
-            }
-            if session.is_closing() {
-                let _ = stream.write_all(&output).await;
-                return;
-            }
-            let Some(Executed::Blocked(mut rx, timeout)) = stopped else {
-                continue;
-            };
-            // Answer what came before, then wait for a push, the timeout, a kill or shutdown.
-            if !output.is_empty() {
-                if stream.write_all(&output).await.is_err() {
-                    server.with_state(|s| crate::server::unblock_in(s, session)).await;
-                    return;
-                }
-                output.clear();
-            }
-            let waited = match timeout {
-                Some(t) => tokio::select! {
-                    r = &mut rx => r.ok(),
-                    () = tokio::time::sleep(t) => None,
-                    () = ends.any() => return,
-                },
-                None => tokio::select! {
-                    r = &mut rx => r.ok(),
-                    () = ends.any() => return,
-                },
-            };
-            let reply = match waited {
-                Some(v) => server.handed_over(v).await,
-                None => {
-                    server.with_state(|s| crate::server::unblock_in(s, session)).await;
-                    // Served just before the unblock? Then that reply stands.
-                    rx.try_recv().unwrap_or(Value::Null)
-                }
-            };
-            encode_value(&reply, session.protocol(), &mut output);
-        }
-        if let Some(reason) = protocol_error {
-            encode_value(
-                &Value::error(format!("ERR Protocol error: {reason}")),
-                session.protocol(),
-                &mut output,
-            );
-            let _ = stream.write_all(&output).await;
-            return;
-        }
-        if !output.is_empty() {
-            if stream.write_all(&output).await.is_err() {
-                return;
-            }
-            output.clear();
-        }
-        if input.capacity() - input.len() < 4096 {
-            input.reserve(16 * 1024);
-        }
-        tokio::select! {
-            read = stream.read_buf(&mut input) => match read {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {
-                    // Pushes queued before these commands arrived go out before their replies.
-                    while let Ok(message) = mailbox.try_recv() {
-                        encode_value(&message, session.protocol(), &mut output);
+            // Run what is buffered, unless a blocked command waits (its later requests wait in the input, within
+            // the query buffer limit, as in Redis).
+            while blocked.is_none() && !closing {
+                // Before AUTH, one request at a time: whether the next one is held to the pre-AUTH limits depends
+                // on what the one before did.
+                let unauthenticated = limits.password_set() && !self.session.authenticated;
+                let mut protocol_error = None;
+                loop {
+                    match parser.next(&mut input, unauthenticated) {
+                        Ok(None) => break,
+                        Ok(Some(Request::Empty)) => {}
+                        Ok(Some(Request::Command(args))) => {
+                            queue.push_back(args);
+                            if unauthenticated {
+                                break;
+                            }
+                        }
+                        Err(reason) => {
+                            protocol_error = Some(reason);
+                            break;
+                        }
                     }
                 }
-            },
-            Some(message) = mailbox.recv() => {
-                encode_value(&message, session.protocol(), &mut output);
-                while let Ok(more) = mailbox.try_recv() {
-                    encode_value(&more, session.protocol(), &mut output);
+                if queue.is_empty() && protocol_error.is_none() {
+                    break;
+                }
+                // Pushes queued before these commands arrived go out before their replies.
+                while let Ok(message) = self.mailbox.try_recv() {
+                    encode_value(&message, self.session.protocol(), &mut output);
+                }
+                while !queue.is_empty() {
+                    let outcome = run_batch(self.server, self.session, &mut queue, &mut replies).await;
+                    for r in replies.drain(..) {
+                        encode_value(&r, self.session.protocol(), &mut output);
+                    }
+                    if self.session.is_closing() {
+                        closing = true;
+                        break;
+                    }
+                    if let Some(Executed::Blocked(rx, timeout)) = outcome {
+                        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+                        blocked = Some((rx, deadline));
+                        break;
+                    }
+                }
+                if let Some(reason) = protocol_error {
+                    // Redis answers the error after the replies to the requests before it, then closes.
+                    queue.clear();
+                    if !closing && blocked.is_none() {
+                        encode_value(
+                            &Value::error(format!("ERR Protocol error: {reason}")),
+                            self.session.protocol(),
+                            &mut output,
+                        );
+                    }
+                    closing = true;
                 }
             }
-            () = ends.any() => return,
+            if self.over_output_limit(limits, output.len(), &mut over_soft_since) {
+                tracing::warn!(
+                    "Client id={} addr={} closed for overcoming of output buffer limits.",
+                    self.session.id,
+                    self.peer
+                );
+                return;
+            }
+            if closing && output.is_empty() {
+                let _ = writer.flush().await;
+                return;
+            }
+            if output.is_empty() && output.capacity() > 1 << 20 {
+                output = BytesMut::with_capacity(16 * 1024);
+            }
+            if input.capacity() - input.len() < 4096 {
+                input.reserve(16 * 1024);
+            }
+            // Idle clients are closed after `timeout`, unless subscribed or blocked (as in Redis).
+            let idle_deadline = limits
+                .idle_timeout()
+                .filter(|_| blocked.is_none() && self.session.subscriptions.count() == 0)
+                .and_then(|t| last_seen.checked_add(t));
+            tokio::select! {
+                written = writer.write_buf(&mut output), if !output.is_empty() => {
+                    if written.is_err() {
+                        return;
+                    }
+                }
+                read = reader.read_buf(&mut input), if !closing => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        last_seen = Instant::now();
+                        if input.len() as u64 > limits.query_buffer() {
+                            let initial = String::from_utf8_lossy(&input[..input.len().min(64)]).into_owned();
+                            tracing::warn!(
+                                "Closing client that reached max query buffer length: id={} addr={} qbuf={} (qbuf initial bytes: {:?})",
+                                self.session.id,
+                                self.peer,
+                                input.len(),
+                                initial
+                            );
+                            return;
+                        }
+                    }
+                },
+                Some(message) = self.mailbox.recv(), if !closing => {
+                    encode_value(&message, self.session.protocol(), &mut output);
+                    while let Ok(more) = self.mailbox.try_recv() {
+                        encode_value(&more, self.session.protocol(), &mut output);
+                    }
+                }
+                waited = wait_blocked(&mut blocked), if blocked.is_some() => {
+                    let reply = match waited {
+                        Some(v) => self.server.handed_over(v).await,
+                        None => {
+                            let session = &*self.session;
+                            self.server.with_state(|s| crate::server::unblock_in(s, session)).await;
+                            // Served just before the unblock? Then that reply stands.
+                            match blocked.as_mut().map(|(rx, _)| rx.try_recv()) {
+                                Some(Ok(v)) => self.server.handed_over(v).await,
+                                _ => Value::Null,
+                            }
+                        }
+                    };
+                    blocked = None;
+                    last_seen = Instant::now();
+                    encode_value(&reply, self.session.protocol(), &mut output);
+                }
+                () = sleep_until(idle_deadline), if idle_deadline.is_some() => {
+                    tracing::debug!("Closing idle client id={} addr={}", self.session.id, self.peer);
+                    return;
+                }
+                () = ends.any() => {
+                    if blocked.is_some() {
+                        let session = &*self.session;
+                        self.server.with_state(|s| crate::server::unblock_in(s, session)).await;
+                    }
+                    return;
+                }
+            }
         }
+    }
+
+    /// Whether `pending` bytes of output break the client's class limit (pubsub once it subscribed, normal
+    /// otherwise), keeping track of how long the soft limit has been exceeded.
+    fn over_output_limit(
+        &self,
+        limits: &Limits,
+        pending: usize,
+        over_soft_since: &mut Option<std::time::Instant>,
+    ) -> bool {
+        let class = if self.session.subscriptions.count() > 0 {
+            Class::Pubsub
+        } else {
+            Class::Normal
+        };
+        let limit = limits.output(class);
+        let pending = pending as u64;
+        if limit.soft > 0 && pending >= limit.soft {
+            over_soft_since.get_or_insert_with(std::time::Instant::now);
+        } else {
+            *over_soft_since = None;
+        }
+        limit.exceeded(pending, *over_soft_since)
     }
 }
 
@@ -484,14 +503,14 @@ async fn run_batch(
             }
             Err(Contended::Wait) => server.script_ended(Duration::from_millis(5)).await,
             Err(Contended::Busy) => {
-                let answer = queue
-                    .front()
-                    .and_then(|args| crate::commands::scripting::while_busy(server.script_watch(), args));
+                let answer = queue.front().and_then(|args| {
+                    crate::commands::scripting::while_busy(server.script_watch(), session, args)
+                });
                 match answer {
                     Some(reply) => {
                         queue.pop_front();
                         replies.push(reply);
-                        if queue.is_empty() {
+                        if queue.is_empty() || session.closing {
                             return None;
                         }
                     }
@@ -528,27 +547,19 @@ fn runs_script(args: &[Bytes], session: &Session) -> bool {
 mod tests {
     use super::*;
 
-    fn split(s: &str) -> Option<Vec<String>> {
-        split_args(s.as_bytes()).map(|v| {
-            v.iter()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .collect()
-        })
-    }
-
     #[test]
-    fn inline_arguments_split_like_redis() {
-        assert_eq!(split("set a b"), Some(vec!["set".into(), "a".into(), "b".into()]));
-        assert_eq!(
-            split("  set   \"a b\"  'c d' "),
-            Some(vec!["set".into(), "a b".into(), "c d".into()])
-        );
-        assert_eq!(
-            split("set k \"\\x41\\n\""),
-            Some(vec!["set".into(), "k".into(), "A\n".into()])
-        );
-        assert_eq!(split("set \"unbalanced"), None);
-        assert_eq!(split("set \"a\"b"), None);
-        assert_eq!(split(""), Some(vec![]));
+    fn protected_mode_refuses_only_remote_peers_without_a_password() {
+        let limits = Limits::default();
+        let remote: SocketAddr = ([192, 0, 2, 7], 40000).into();
+        let local: SocketAddr = ([127, 0, 0, 1], 40000).into();
+        let local6: SocketAddr = (std::net::Ipv6Addr::LOCALHOST, 40000).into();
+        assert_eq!(refusal(&limits, &remote), Some(DENIED.as_bytes()));
+        assert_eq!(refusal(&limits, &local), None);
+        assert_eq!(refusal(&limits, &local6), None);
+        limits.set_password_set(true);
+        assert_eq!(refusal(&limits, &remote), None);
+        limits.set_password_set(false);
+        limits.set_protected_mode(false);
+        assert_eq!(refusal(&limits, &remote), None);
     }
 }

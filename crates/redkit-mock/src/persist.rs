@@ -652,6 +652,11 @@ impl Persister {
         }
     }
 
+    /// Make sure everything written so far is on disk, writing nothing new (a shutdown that must not save).
+    pub(crate) fn sync(&mut self) -> Result<(), String> {
+        self.store.flush().map(|_| ()).map_err(|e| e.to_string())
+    }
+
     /// BGSAVE: the same on a thread (the snapshot is taken now, under the server lock).
     pub(crate) fn bgsave(&mut self, dbs: &mut [Db]) -> Result<(), String> {
         if self.bg.saving.load(Ordering::Acquire) {

@@ -17,11 +17,38 @@ use crate::db::{Clock, Db};
 /// Number of databases, as in Redis's default configuration.
 pub(crate) const DATABASES: usize = 16;
 
-/// Settings of the embedded server.
-#[derive(Debug, Clone, Default)]
+/// Settings of the embedded server. Each can also be changed at run time with CONFIG SET under its Redis name.
+#[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// `requirepass`: the default user's password.
     pub requirepass: Option<String>,
+    /// `maxclients`: connections past this many are refused with `ERR max number of clients reached` (10000).
+    pub maxclients: u64,
+    /// `timeout`: idle clients are closed after this long; `None` (Redis's `0`, the default) never.
+    pub timeout: Option<std::time::Duration>,
+    /// `protected-mode`: without a password, only loopback peers may connect (on by default, as in Redis).
+    pub protected_mode: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            requirepass: None,
+            maxclients: crate::limits::DEFAULT_MAXCLIENTS,
+            timeout: None,
+            protected_mode: true,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The default configuration with `requirepass` set.
+    pub fn with_password(password: impl Into<String>) -> ServerConfig {
+        ServerConfig {
+            requirepass: Some(password.into()),
+            ..ServerConfig::default()
+        }
+    }
 }
 
 /// The state every connection shares.
@@ -57,6 +84,8 @@ pub(crate) struct State {
     pub(crate) ready: Vec<(tokio::sync::oneshot::Sender<Value>, Value)>,
     /// The running script, as seen from outside the lock.
     pub(crate) watch: Arc<ScriptWatch>,
+    /// The limits connections enforce (CONFIG SET changes them).
+    pub(crate) limits: Arc<crate::limits::Limits>,
 }
 
 /// The running script, watched from outside the server lock, so that while a script holds the lock other
@@ -77,6 +106,12 @@ pub(crate) struct ScriptWatch {
     done: tokio::sync::Notify,
     /// Client ids, handed out without the lock (a connection arriving while a script runs gets one at once).
     next_client_id: AtomicU64,
+    /// The server is shutting down: the running script is stopped even if it wrote, and nothing more is persisted.
+    pub(crate) shutdown: AtomicBool,
+    /// Shutdown stopped a script that had written: its batch is half done, so nothing more may be saved.
+    pub(crate) interrupted: AtomicBool,
+    /// Set by SHUTDOWN: `Some(save)` once a shutdown is asked for.
+    pub(crate) shutdown_request: tokio::sync::watch::Sender<Option<bool>>,
 }
 
 impl Default for ScriptWatch {
@@ -90,6 +125,9 @@ impl Default for ScriptWatch {
             threshold_ms: AtomicU64::new(5000),
             done: tokio::sync::Notify::new(),
             next_client_id: AtomicU64::new(1),
+            shutdown: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+            shutdown_request: tokio::sync::watch::Sender::new(None),
         }
     }
 }
@@ -104,7 +142,9 @@ impl ScriptWatch {
     /// A script starts (called under the lock).
     pub(crate) fn begin(&self) {
         self.wrote.store(false, Ordering::SeqCst);
-        self.kill.store(false, Ordering::SeqCst);
+        // A script starting during shutdown is stopped at once.
+        self.kill
+            .store(self.shutdown.load(Ordering::SeqCst), Ordering::SeqCst);
         self.started.store(self.micros(), Ordering::SeqCst);
     }
 
@@ -123,6 +163,24 @@ impl ScriptWatch {
 
     pub(crate) fn running(&self) -> bool {
         self.started.load(Ordering::SeqCst) != 0
+    }
+}
+
+/// SHUTDOWN's request to stop, as seen by whoever runs the server (the `redkit-server` binary, [`crate::MockServer`]).
+#[derive(Debug, Clone)]
+pub struct ShutdownSignal(tokio::sync::watch::Receiver<Option<bool>>);
+
+impl ShutdownSignal {
+    /// Wait until SHUTDOWN is called (forever if it never is).
+    pub async fn wait(&mut self) {
+        if self.0.wait_for(Option::is_some).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// What SHUTDOWN asked for: `Some(true)` to save, `Some(false)` for NOSAVE, `None` before any SHUTDOWN.
+    pub fn save(&self) -> Option<bool> {
+        *self.0.borrow()
     }
 }
 
@@ -238,6 +296,7 @@ pub struct Server {
     state: Arc<Mutex<State>>,
     clock: Clock,
     watch: Arc<ScriptWatch>,
+    limits: Arc<crate::limits::Limits>,
     /// With `appendfsync always`: the group-commit thread replies wait for.
     syncer: Option<Arc<crate::persist::Syncer>>,
 }
@@ -327,17 +386,24 @@ impl Server {
     fn from_state(state: State) -> Server {
         let clock = state.clock.clone();
         let watch = state.watch.clone();
+        let limits = state.limits.clone();
         let syncer = state.persist.as_ref().and_then(|p| p.syncer.clone());
         Server {
             state: Arc::new(Mutex::new(state)),
             clock,
             watch,
+            limits,
             syncer,
         }
     }
 
     fn empty_state(config: ServerConfig, clock: Clock) -> State {
         let started_ms = clock.now_ms();
+        let limits = crate::limits::Limits::default();
+        limits.set_maxclients(config.maxclients);
+        limits.set_timeout_secs(config.timeout.map_or(0, |t| t.as_secs().max(1)));
+        limits.set_protected_mode(config.protected_mode);
+        limits.set_password_set(config.requirepass.is_some());
         State {
             dbs: (0..DATABASES).map(|_| Db::default()).collect(),
             clock: clock.clone(),
@@ -358,6 +424,7 @@ impl Server {
             persist: None,
             ready: Vec::new(),
             watch: Arc::new(ScriptWatch::default()),
+            limits: Arc::new(limits),
         }
     }
 
@@ -498,6 +565,49 @@ impl Server {
         &self.watch
     }
 
+    /// The limits connections enforce.
+    pub(crate) fn limits(&self) -> &crate::limits::Limits {
+        &self.limits
+    }
+
+    /// Connection tasks that panicked since the server started. Each is also logged; a panic is a bug, and the
+    /// tests that send random input assert this stays 0.
+    pub fn panics(&self) -> u64 {
+        self.limits.panics()
+    }
+
+    /// Resolves once SHUTDOWN asked the server to stop; [`ShutdownSignal::save`] then says whether to save.
+    pub fn shutdown_requested(&self) -> ShutdownSignal {
+        ShutdownSignal(self.watch.shutdown_request.subscribe())
+    }
+
+    /// Stop for shutdown: a running script is stopped at its next instruction check, even one that has written
+    /// (its caller gets an error, and the batch is not persisted), and from here on nothing more is written to
+    /// the data directory except by [`Server::shutdown`]. Safe to call from a signal handler's task while a
+    /// script holds the lock.
+    pub fn begin_shutdown(&self) {
+        self.watch.shutdown.store(true, Ordering::SeqCst);
+        self.watch.kill.store(true, Ordering::SeqCst);
+    }
+
+    /// Shut down within `limit`: stop a running script ([`Server::begin_shutdown`]), then, with `save`, write
+    /// what is pending to the data directory and fsync it. Returns `Ok(false)` when the lock could not be had
+    /// within `limit` (nothing was saved beyond what earlier batches wrote).
+    pub fn shutdown(&self, save: bool, limit: std::time::Duration) -> Result<bool, String> {
+        self.begin_shutdown();
+        let deadline = std::time::Instant::now() + limit.min(std::time::Duration::from_secs(3600));
+        loop {
+            match self.state.try_lock() {
+                Ok(mut state) => return shutdown_in(&mut state, save).map(|()| true),
+                Err(TryLockError::Poisoned(p)) => {
+                    return shutdown_in(&mut p.into_inner(), save).map(|()| true);
+                }
+                Err(TryLockError::WouldBlock) if std::time::Instant::now() >= deadline => return Ok(false),
+                Err(TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            }
+        }
+    }
+
     /// Wait (at most `limit`) for a running script batch to end.
     pub(crate) async fn script_ended(&self, limit: std::time::Duration) {
         let _ = tokio::time::timeout(limit, self.watch.done.notified()).await;
@@ -630,6 +740,18 @@ impl Server {
     }
 }
 
+/// The end of a shutdown under the lock: save (with `save`) unless a killed script left its batch half done.
+fn shutdown_in(state: &mut State, save: bool) -> Result<(), String> {
+    let state = &mut *state;
+    match &mut state.persist {
+        Some(p) if save && !state.watch.interrupted.load(Ordering::SeqCst) => {
+            p.save(&mut state.dbs, state.clock.now_ms())
+        }
+        Some(p) => p.sync(),
+        None => Ok(()),
+    }
+}
+
 /// Register `session`'s client record (at its first command): from here on CLIENT LIST shows it and AUTH is
 /// required if a password is set.
 fn register(state: &mut State, session: &mut Session) {
@@ -688,7 +810,14 @@ pub(crate) fn expire_cycle_in(state: &mut State) {
 /// While the store refuses writes, write commands are refused (MISCONF), so a batch can only have read: its replies
 /// go out, and the pending changes wait for the retry of the expiry cycle (`retry`).
 fn finish_batch(state: &mut State, retry: bool) -> Result<(), Value> {
+    let shutting_down = state.watch.shutdown.load(Ordering::SeqCst);
+    if shutting_down && state.watch.wrote.load(Ordering::SeqCst) {
+        state.watch.interrupted.store(true, Ordering::SeqCst);
+    }
     let outcome = match &mut state.persist {
+        // Past the start of a shutdown nothing more is written (a stopped script may have left its batch half
+        // done) and nothing unwritten is acknowledged.
+        Some(_) if shutting_down => Err(Value::error("ERR the server is shutting down")),
         Some(p) if retry || p.write_error.is_none() => {
             p.write_changes(&mut state.dbs).map_err(|e| misconf(&e))
         }
@@ -804,6 +933,18 @@ fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
     }
 }
 
+/// `POST` or `Host:` as a command: an HTTP request sent to the server, most likely by a web page attacking it
+/// through the browser (cross-protocol scripting). As Redis does: log it and close the connection, answering
+/// nothing.
+fn security_warning(ctx: &mut Ctx<'_>) -> Value {
+    tracing::warn!(
+        "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
+    );
+    ctx.session.closing = true;
+    ctx.session.replies = Some(Vec::new());
+    Value::Null
+}
+
 pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
     let Some(first) = args.first() else {
         return Value::error("ERR empty command");
@@ -819,6 +960,9 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
         None
     };
     let Some(spec) = spec else {
+        if first.eq_ignore_ascii_case(b"post") || first.eq_ignore_ascii_case(b"host:") {
+            return security_warning(ctx);
+        }
         if let Some((_, rejected)) = ctx.session.multi.as_mut() {
             *rejected = true;
         }

@@ -114,14 +114,9 @@ async fn inline_and_pipelined_commands() {
 
 #[tokio::test]
 async fn requirepass_is_enforced() {
-    let server = MockServer::start_with(
-        ServerConfig {
-            requirepass: Some("pw".into()),
-        },
-        "127.0.0.1:0",
-    )
-    .await
-    .unwrap();
+    let server = MockServer::start_with(ServerConfig::with_password("pw"), "127.0.0.1:0")
+        .await
+        .unwrap();
     let reply = exchange(
         &server,
         b"GET a\r\nAUTH wrong\r\nAUTH pw\r\nGET a\r\n",

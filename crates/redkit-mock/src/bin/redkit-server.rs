@@ -16,6 +16,15 @@ struct Args {
     /// Require this password for the default user.
     #[arg(long)]
     requirepass: Option<String>,
+    /// Refuse connections past this many (`ERR max number of clients reached`).
+    #[arg(long, default_value_t = 10_000)]
+    maxclients: u64,
+    /// Close clients idle for this many seconds (0: never).
+    #[arg(long, default_value_t = 0)]
+    timeout: u64,
+    /// Without a password, accept only loopback peers (`yes`, the default) or any (`no`).
+    #[arg(long, default_value = "yes", value_parser = yes_no, action = clap::ArgAction::Set)]
+    protected_mode: bool,
     /// Worker threads. With 1 (the default) the server runs on one thread, as Redis does: commands take the
     /// server lock in turn anyway, and a single thread saves the cross-thread wake-ups.
     #[arg(long, default_value_t = 1)]
@@ -45,6 +54,12 @@ fn yes_no(s: &str) -> Result<bool, String> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    // Warnings (a client closed at a limit, a security warning) go to stderr, as Redis's log does.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_max_level(tracing::Level::INFO)
+        .init();
     let runtime = if args.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()
     } else {
@@ -54,7 +69,11 @@ fn main() -> std::process::ExitCode {
             .build()
     };
     match runtime {
-        Ok(runtime) => runtime.block_on(serve(args)),
+        // Exit without waiting for the runtime's blocking threads: a stopped script may still be unwinding.
+        Ok(runtime) => std::process::exit(match runtime.block_on(serve(args)) {
+            Ok(()) => 0,
+            Err(()) => 1,
+        }),
         Err(e) => {
             eprintln!("redkit-server: cannot start the runtime: {e}");
             std::process::ExitCode::FAILURE
@@ -62,14 +81,20 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(args: Args) -> std::process::ExitCode {
+/// How long a shutdown may wait for a running script to stop before exiting without saving.
+const SHUTDOWN_LIMIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+async fn serve(args: Args) -> Result<(), ()> {
     let config = ServerConfig {
         requirepass: args.requirepass,
+        maxclients: args.maxclients,
+        timeout: (args.timeout > 0).then(|| std::time::Duration::from_secs(args.timeout)),
+        protected_mode: args.protected_mode,
     };
     let server = match &args.dir {
         None if args.appendonly => {
             eprintln!("redkit-server: --appendonly yes needs a data directory (--dir)");
-            return std::process::ExitCode::FAILURE;
+            return Err(());
         }
         None => Server::new(config),
         Some(dir) => {
@@ -86,7 +111,7 @@ async fn serve(args: Args) -> std::process::ExitCode {
                 }
                 Err(e) => {
                     eprintln!("redkit-server: {e}");
-                    return std::process::ExitCode::FAILURE;
+                    return Err(());
                 }
             }
         }
@@ -99,16 +124,31 @@ async fn serve(args: Args) -> std::process::ExitCode {
                 _ = tokio::signal::ctrl_c() => {}
                 () = terminated() => {}
             }
-            // A clean stop leaves everything on disk, whatever the fsync policy.
-            if let Err(e) = server.flush_to_disk() {
-                eprintln!("redkit-server: writing the data directory on shutdown failed: {e}");
-                return std::process::ExitCode::FAILURE;
+            // A clean stop leaves everything on disk, whatever the fsync policy (SHUTDOWN NOSAVE: what is
+            // written already). A running script is stopped first; if it does not stop in time, or it had
+            // written (its batch half done), nothing more is saved.
+            let save = server.shutdown_requested().save().unwrap_or(true);
+            eprintln!("redkit-server: shutting down");
+            drop(listening);
+            match tokio::task::spawn_blocking(move || server.shutdown(save, SHUTDOWN_LIMIT)).await {
+                Ok(Ok(true)) => Ok(()),
+                Ok(Ok(false)) => {
+                    eprintln!("redkit-server: a running script did not stop in time; exiting without saving");
+                    Ok(())
+                }
+                Ok(Err(e)) => {
+                    eprintln!("redkit-server: writing the data directory on shutdown failed: {e}");
+                    Err(())
+                }
+                Err(e) => {
+                    eprintln!("redkit-server: shutdown failed: {e}");
+                    Err(())
+                }
             }
-            std::process::ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("redkit-server: cannot listen on {}:{}: {e}", args.bind, args.port);
-            std::process::ExitCode::FAILURE
+            Err(())
         }
     }
 }

@@ -133,20 +133,29 @@ impl Retry {
     }
 }
 
-/// A blocking timeout in seconds (fractional); 0 waits forever.
+/// A blocking timeout in seconds (fractional), as Redis's `getTimeoutFromObjectOrReply` reads it: whole
+/// milliseconds (so below 1 ms is 0, which waits forever), `timeout is negative` for a negative value — and for
+/// one too large for a 64-bit count of milliseconds, which Redis's conversion turns negative — and `timeout is
+/// out of range` for a deadline past the end of time.
 fn timeout(arg: &[u8]) -> Result<Option<Duration>, Value> {
-    let bad = || err("ERR timeout is not a float or out of range");
     let secs: f64 = std::str::from_utf8(arg)
         .ok()
         .and_then(|s| s.parse().ok())
-        .ok_or_else(bad)?;
-    if !secs.is_finite() {
-        return Err(bad());
-    }
-    if secs < 0.0 {
+        .filter(|s: &f64| !s.is_nan())
+        .ok_or_else(|| err("ERR timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).trunc();
+    if ms < 0.0 || ms >= i64::MAX as f64 {
         return Err(err("ERR timeout is negative"));
     }
-    Ok((secs > 0.0).then(|| Duration::from_secs_f64(secs)))
+    // In range: a finite value below 2^63.
+    let ms = ms as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    if ms > i64::MAX - now {
+        return Err(err("ERR timeout is out of range"));
+    }
+    Ok((ms > 0).then(|| Duration::from_millis(ms.unsigned_abs())))
 }
 
 fn block_or_reply(ctx: &mut Ctx<'_>, retry: Retry, wait: Option<Duration>) -> Reply {

@@ -51,13 +51,25 @@ pub(crate) fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ok()
 }
 
+/// Compare a password in time independent of where the two differ (and of their lengths): both are hashed, and
+/// the digests compared byte by byte without stopping early — what Redis's `time_independent_strcmp` is for.
+fn same_secret(expected: &[u8], given: &[u8]) -> bool {
+    let (a, b) = (
+        sha1_smol::Sha1::from(expected).digest().bytes(),
+        sha1_smol::Sha1::from(given).digest().bytes(),
+    );
+    let diff = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // Equal digests of unequal inputs would need a SHA-1 collision: compare the inputs too, only then.
+    diff == 0 && expected == given
+}
+
 fn check_password(ctx: &mut Ctx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), Value> {
     let wrong = || err("WRONGPASS invalid username-password pair or user is disabled.");
     if user.is_some_and(|u| u != b"default") {
         return Err(wrong());
     }
     match &ctx.state.config.requirepass {
-        Some(p) if p.as_bytes() == pass => {
+        Some(p) if same_secret(p.as_bytes(), pass) => {
             ctx.session.authenticated = true;
             Ok(())
         }

@@ -231,6 +231,7 @@ fn load(ctx: &mut Ctx<'_>, code: &Bytes, replace: bool) -> Reply {
     let chunk = lua
         .load(body.as_slice())
         .set_name("@user_function")
+        .set_mode(mlua::ChunkMode::Text)
         .set_environment(env.clone())
         .into_function()
         .map_err(|e| {

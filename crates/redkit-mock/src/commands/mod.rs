@@ -322,6 +322,7 @@ static TABLE: &[CommandSpec] = &[
     cmd("command", -1, server::command),
     cmd("lastsave", 1, server::lastsave),
     cmd("save", 1, server::save),
+    cmd("shutdown", -1, server::shutdown),
     cmd("bgsave", -1, server::bgsave),
     cmd("bgrewriteaof", 1, server::bgrewriteaof),
     cmd("slowlog", -2, server::slowlog),
@@ -573,86 +574,12 @@ pub(crate) fn collection_mut<'a, T>(
     Ok(db.get_mut(key, now).and_then(|e| pick(&mut e.data)))
 }
 
-/// Glob matching as Redis's `stringmatchlen`: `*`, `?`, `[...]` with ranges and `^`, and `\` escapes.
+/// Glob matching as Redis 7.0's `stringmatchlen` (see `crate::glob`, which answers in O(|pattern| · |text|)), plus
+/// the shortcut Redis's KEYS and SCAN (and HSCAN, SSCAN, ZSCAN) take before calling it: a pattern of exactly `*`
+/// matches everything, the empty key included (Redis's matcher alone says the empty text matches only the empty
+/// pattern, so `**` does not match the empty key).
 pub(crate) fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    fn inner(p: &[u8], t: &[u8], depth: usize) -> bool {
-        if depth > 1000 {
-            return false;
-        }
-        let (mut pi, mut ti) = (0, 0);
-        while pi < p.len() {
-            match p[pi] {
-                b'*' => {
-                    while pi + 1 < p.len() && p[pi + 1] == b'*' {
-                        pi += 1;
-                    }
-                    if pi + 1 == p.len() {
-                        return true;
-                    }
-                    return (ti..=t.len()).any(|start| inner(&p[pi + 1..], &t[start..], depth + 1));
-                }
-                b'?' => {
-                    if ti >= t.len() {
-                        return false;
-                    }
-                    ti += 1;
-                    pi += 1;
-                }
-                b'[' => {
-                    if ti >= t.len() {
-                        return false;
-                    }
-                    pi += 1;
-                    let negate = p.get(pi) == Some(&b'^');
-                    if negate {
-                        pi += 1;
-                    }
-                    let mut matched = false;
-                    while pi < p.len() && p[pi] != b']' {
-                        if p[pi] == b'\\' && pi + 1 < p.len() {
-                            pi += 1;
-                            matched |= p[pi] == t[ti];
-                            pi += 1;
-                        } else if pi + 2 < p.len() && p[pi + 1] == b'-' && p[pi + 2] != b']' {
-                            let (lo, hi) = if p[pi] <= p[pi + 2] {
-                                (p[pi], p[pi + 2])
-                            } else {
-                                (p[pi + 2], p[pi])
-                            };
-                            matched |= t[ti] >= lo && t[ti] <= hi;
-                            pi += 3;
-                        } else {
-                            matched |= p[pi] == t[ti];
-                            pi += 1;
-                        }
-                    }
-                    if pi < p.len() {
-                        pi += 1; // the ']'
-                    }
-                    if matched == negate {
-                        return false;
-                    }
-                    ti += 1;
-                }
-                b'\\' if pi + 1 < p.len() => {
-                    if t.get(ti) != Some(&p[pi + 1]) {
-                        return false;
-                    }
-                    pi += 2;
-                    ti += 1;
-                }
-                c => {
-                    if t.get(ti) != Some(&c) {
-                        return false;
-                    }
-                    pi += 1;
-                    ti += 1;
-                }
-            }
-        }
-        ti == t.len()
-    }
-    inner(pattern, text, 0)
+    pattern == b"*" || crate::glob::matches(pattern, text)
 }
 
 /// Parse `[MATCH pattern] [COUNT n]` (and, for SCAN, `[TYPE t]`) starting at `args[from]`.
@@ -732,6 +659,10 @@ mod tests {
         assert!(glob_match(b"h\\*llo", b"h*llo"));
         assert!(!glob_match(b"h\\*llo", b"hello"));
         assert!(!glob_match(b"a*b", b"acd"));
+        assert!(glob_match(b"*", b""));
+        assert!(!glob_match(b"**", b""));
+        assert!(!glob_match(b"*?", b""));
+        assert!(glob_match(b"[a-]", b"_"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Reply, err, glob_match, int, is};
+use super::{Reply, err, int, is};
 use crate::server::Ctx;
 
 /// What one session subscribes to.
@@ -188,7 +188,7 @@ pub(crate) fn publish(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ]);
     let mut n = deliver(registry.channels.get(channel), &message);
     for (pattern, subs) in &registry.patterns {
-        if glob_match(pattern, channel) {
+        if crate::glob::matches(pattern, channel) {
             let m = Value::Push(vec![
                 Value::bulk("pmessage"),
                 Value::BulkString(pattern.clone()),
@@ -216,7 +216,7 @@ pub(crate) fn pubsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let names = |map: &Subscribers, pattern: Option<&Bytes>| -> Value {
         let mut v: Vec<&Bytes> = map
             .keys()
-            .filter(|c| pattern.is_none_or(|p| glob_match(p, c)))
+            .filter(|c| pattern.is_none_or(|p| crate::glob::matches(p, c)))
             .collect();
         v.sort();
         Value::Array(v.into_iter().map(|c| Value::BulkString(c.clone())).collect())

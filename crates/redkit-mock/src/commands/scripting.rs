@@ -8,6 +8,23 @@
 //! integers, `false` to null, tables to arrays up to the first nil). Globals are protected as in Redis: a script
 //! cannot create or read undefined globals.
 //!
+//! **Sandbox.** The state holds what Redis 7.0's does (`crate::lua`): Lua's base, `table`, `string`, `math` and
+//! `coroutine`, without `dofile`, `loadfile`, `print`, `getfenv`, `setfenv`, `newproxy` (and no `io`, `os`,
+//! `package`, `require`, `module`), plus Redis's `cjson`, `cmsgpack`, `bit` and `struct`. The globals, the library
+//! tables and the string metatable are read-only ("Attempt to modify a readonly table", also for
+//! `setmetatable(_G, …)` and `rawset(_G, …)`). `loadstring`/`load` refuse precompiled chunks as Redis's Lua does
+//! (CVE-2015-4335: parsed as text, `…:1: unexpected symbol near 'char(27)'`), and so do EVAL and SCRIPT LOAD. A
+//! reply nested deeper than [`crate::lua::REPLY_DEPTH_LIMIT`] (1000 levels; Redis goes to 7995) ends in Redis's
+//! `reached lua stack limit` error in place of the value instead of exhausting the stack, and a script's memory is bounded by [`crate::lua::MEMORY_LIMIT`] (256 MiB):
+//! past it the script fails with `not enough memory` and the engine carries on.
+//!
+//! Deliberate differences from Redis: there is no `debug` library (Redis keeps `debug` out of scripts' reach too,
+//! but its error handler uses it; loading it needs an unsafe `mlua` constructor, which this crate forbids), and so
+//! no `__redis__err__handler` global; the library tables are read-only proxies, so `pairs(string)` and the like
+//! find nothing (in Redis they iterate the library); Redis has no memory limit of its own; `math.random` is Lua's
+//! own generator, not Redis's deterministic one; and `table.insert`/`table.remove`/`table.sort` on `_G` itself are
+//! not refused.
+//!
 //! **Time limit.** A script runs to its end, however long (as in Redis). Once it has run longer than
 //! `busy-reply-threshold` (`lua-time-limit`, 5 s by default), other connections are answered `BUSY` and SCRIPT KILL
 //! stops it — unless it has already called a write command (`UNKILLABLE`). This works because the TCP server runs
@@ -17,8 +34,7 @@
 //!
 //! FUNCTION and FCALL (`functions.rs`) share this engine and these rules.
 //!
-//! Not here: `redis.setresp`, SHUTDOWN NOSAVE to end an unkillable script, and the `cjson`/`struct`/`cmsgpack`
-//! libraries.
+//! Not here: `redis.setresp`, SHUTDOWN NOSAVE to end an unkillable script.
 
 use std::collections::HashMap;
 
@@ -56,8 +72,14 @@ impl std::fmt::Debug for Scripts {
 
 impl Scripts {
     fn new(watch: &std::sync::Arc<ScriptWatch>) -> Result<Scripts, Value> {
-        let lua = Lua::new();
-        protect_globals(&lua).map_err(|e| err(&format!("ERR cannot start the Lua engine: {e}")))?;
+        let start = |e: mlua::Error| err(&format!("ERR cannot start the Lua engine: {e}"));
+        let lua = Lua::new_with(
+            mlua::StdLib::TABLE | mlua::StdLib::STRING | mlua::StdLib::MATH,
+            mlua::LuaOptions::default(),
+        )
+        .map_err(start)?;
+        crate::lua::install(&lua).map_err(start)?;
+        lua.set_memory_limit(crate::lua::MEMORY_LIMIT).map_err(start)?;
         // SCRIPT KILL sets the flag from another connection; the running script notices it here.
         let watch = watch.clone();
         lua.set_hook(
@@ -78,24 +100,6 @@ impl Scripts {
             libraries: Default::default(),
         })
     }
-}
-
-/// Redis's guard: reading an undefined global or creating one is an error.
-fn protect_globals(lua: &Lua) -> mlua::Result<()> {
-    lua.load(
-        r#"
-        local mt = {}
-        mt.__newindex = function (t, n, v)
-            error("Attempt to modify a readonly table", 2)
-        end
-        mt.__index = function (t, n)
-            error("Script attempted to access nonexistent global variable '" .. tostring(n) .. "'", 2)
-        end
-        setmetatable(_G, mt)
-        "#,
-    )
-    .set_name("@protect")
-    .exec()
 }
 
 fn sha1hex(body: &[u8]) -> String {
@@ -124,6 +128,21 @@ fn reply_table(lua: &Lua, field: &str, value: impl mlua::IntoLua) -> mlua::Resul
     Ok(t)
 }
 
+/// Compile a script's body as Redis does: text only (a precompiled chunk is parsed as text, and fails there).
+pub(super) fn compile(lua: &Lua, code: &[u8], name: &str) -> mlua::Result<mlua::Function> {
+    if code.first() == Some(&0x1b) {
+        let chunk = name.strip_prefix('@').unwrap_or(name);
+        return Err(mlua::Error::SyntaxError {
+            message: format!("{chunk}:1: unexpected symbol near 'char(27)'"),
+            incomplete_input: false,
+        });
+    }
+    lua.load(code)
+        .set_name(name)
+        .set_mode(mlua::ChunkMode::Text)
+        .into_function()
+}
+
 /// The reply for a script that does not compile.
 fn compile_error(e: &mlua::Error) -> Value {
     let text = match e {
@@ -133,8 +152,18 @@ fn compile_error(e: &mlua::Error) -> Value {
     err(&format!("ERR Error compiling script (new function): {text}"))
 }
 
+/// How deep a command's reply may nest on its way into Lua (no command replies anywhere near this deep).
+const TO_LUA_DEPTH: usize = 1000;
+
 /// A reply as a Lua value.
 fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
+    to_lua_at(lua, v, 0)
+}
+
+fn to_lua_at(lua: &Lua, v: &Value, depth: usize) -> mlua::Result<LuaValue> {
+    if depth > TO_LUA_DEPTH {
+        return Err(mlua::Error::RuntimeError("reached lua stack limit".into()));
+    }
     Ok(match v {
         Value::Integer(i) => LuaValue::Number(*i as f64),
         Value::BulkString(b) | Value::VerbatimString { text: b, .. } => {
@@ -145,41 +174,105 @@ fn to_lua(lua: &Lua, v: &Value) -> mlua::Result<LuaValue> {
         Value::Array(items) | Value::Set(items) | Value::Push(items) => {
             let t = lua.create_table()?;
             for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, to_lua(lua, item)?)?;
+                t.raw_set(i + 1, to_lua_at(lua, item, depth + 1)?)?;
             }
             LuaValue::Table(t)
         }
         Value::Null => LuaValue::Boolean(false),
-        other => to_lua(lua, &resp2(other))?,
+        other => to_lua_at(lua, &resp2(other), depth)?,
     })
 }
 
-/// A Lua value as a reply.
-fn from_lua(v: &LuaValue) -> Value {
-    match v {
-        LuaValue::Nil => Value::Null,
-        LuaValue::Boolean(true) => Value::Integer(1),
-        LuaValue::Boolean(false) => Value::Null,
-        LuaValue::Integer(i) => Value::Integer(*i),
-        LuaValue::Number(n) => Value::Integer(*n as i64),
-        LuaValue::String(s) => Value::BulkString(Bytes::copy_from_slice(&s.as_bytes())),
-        LuaValue::Table(t) => {
-            if let Ok(LuaValue::String(e)) = t.raw_get::<LuaValue>("err") {
-                return Value::Error(Bytes::copy_from_slice(&e.as_bytes()));
-            }
-            if let Ok(LuaValue::String(s)) = t.raw_get::<LuaValue>("ok") {
-                return Value::SimpleString(Bytes::copy_from_slice(&s.as_bytes()));
-            }
-            let mut items = Vec::new();
-            for i in 1.. {
-                match t.raw_get::<LuaValue>(i) {
-                    Ok(LuaValue::Nil) | Err(_) => break,
-                    Ok(item) => items.push(from_lua(&item)),
+/// A script's result as a reply, as Redis's `luaReplyToRedisReply` reads it (numbers truncated as C casts them,
+/// `false` as null, `{err=…}`/`{ok=…}`/`{double=…}`/`{map=…}`/`{set=…}`, arrays up to the first nil). The Lua side
+/// flattens the value into tags and values (see `crate::lua`), so no recursion here can exhaust the stack, and
+/// nesting past Redis's limit becomes its `reached lua stack limit` error in place.
+fn from_lua(lua: &Lua, v: LuaValue) -> mlua::Result<Value> {
+    let flatten: mlua::Function = lua.named_registry_value(crate::lua::FLATTEN_KEY)?;
+    let flat: Table = flatten.call(v)?;
+    let bytes = |v: LuaValue| match v {
+        LuaValue::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
+        _ => Bytes::new(),
+    };
+    let number = |v: LuaValue| match v {
+        LuaValue::Integer(i) => i as f64,
+        LuaValue::Number(n) => n,
+        _ => 0.0,
+    };
+    /// An aggregate being filled: its kind, the items so far, and how many it holds.
+    enum Open {
+        Array(Vec<Value>),
+        Set(Vec<Value>),
+        Map(Vec<(Value, Value)>, Option<Value>),
+    }
+    let mut stack: Vec<(Open, usize)> = Vec::new();
+    let mut i = 0;
+    let mut next = || -> mlua::Result<LuaValue> {
+        i += 1;
+        flat.raw_get(i)
+    };
+    loop {
+        let tag = match next()? {
+            LuaValue::String(s) => s.as_bytes().first().copied().unwrap_or(b'n'),
+            _ => b'n',
+        };
+        let mut value = match tag {
+            b'b' => Value::BulkString(bytes(next()?)),
+            b'i' => Value::Integer(crate::lua::c_i64(number(next()?))),
+            b'e' => Value::Error(bytes(next()?)),
+            b's' => Value::SimpleString(bytes(next()?)),
+            b'd' => Value::Double(number(next()?)),
+            b'L' => err("ERR reached lua stack limit"),
+            b'a' | b'S' | b'm' => {
+                let count = number(next()?) as usize;
+                let open = match tag {
+                    b'a' => Open::Array(Vec::new()),
+                    b'S' => Open::Set(Vec::new()),
+                    _ => Open::Map(Vec::new(), None),
+                };
+                if count > 0 {
+                    stack.push((open, count));
+                    continue;
+                }
+                match open {
+                    Open::Array(_) => Value::Array(Vec::new()),
+                    Open::Set(_) => Value::Set(Vec::new()),
+                    Open::Map(..) => Value::Map(Vec::new()),
                 }
             }
-            Value::Array(items)
+            _ => Value::Null,
+        };
+        // Place the value, closing every aggregate it completes.
+        loop {
+            let Some((open, left)) = stack.last_mut() else {
+                return Ok(value);
+            };
+            match open {
+                Open::Array(items) | Open::Set(items) => {
+                    items.push(value);
+                    *left -= 1;
+                }
+                Open::Map(pairs, key) => match key.take() {
+                    None => {
+                        *key = Some(value);
+                        break;
+                    }
+                    Some(k) => {
+                        pairs.push((k, value));
+                        *left -= 1;
+                    }
+                },
+            }
+            if *left > 0 {
+                break;
+            }
+            value = match stack.pop() {
+                Some((Open::Array(items), _)) => Value::Array(items),
+                Some((Open::Set(items), _)) => Value::Set(items),
+                Some((Open::Map(pairs, _), _)) => Value::Map(pairs),
+                None => Value::Null,
+            };
         }
-        _ => Value::Null,
     }
 }
 
@@ -313,13 +406,10 @@ fn execute(
         Ok(t)
     };
     let (keys, argv) = (list(keys).map_err(lua_err)?, list(argv).map_err(lua_err)?);
+    crate::lua::clear_last_error(lua);
     let (function, name, chunk, call_args) = match body {
         Body::Chunk { sha, code } => {
-            let function = lua
-                .load(code)
-                .set_name("@user_script")
-                .into_function()
-                .map_err(|e| compile_error(&e))?;
+            let function = compile(lua, code, "@user_script").map_err(|e| compile_error(&e))?;
             let globals = lua.globals();
             globals.raw_set("KEYS", keys).map_err(lua_err)?;
             globals.raw_set("ARGV", argv).map_err(lua_err)?;
@@ -375,6 +465,8 @@ fn execute(
         {
             redis.set(*level, i)?;
         }
+        let readonly: mlua::Function = lua.named_registry_value(crate::lua::READONLY_KEY)?;
+        let redis: Table = readonly.call(redis)?;
         lua.globals().raw_set("redis", redis)?;
         match call_args {
             Some(args) => function.call::<LuaValue>(args),
@@ -382,8 +474,13 @@ fn execute(
         }
     });
     let _ = lua.globals().raw_set("redis", LuaValue::Nil);
-    match outcome {
-        Ok(v) => Ok(from_lua(&v)),
+    let reply = outcome.and_then(|v| from_lua(lua, v));
+    // A script that filled the heap leaves its garbage behind: collect it now, so the next one starts afresh.
+    if reply.is_err() || lua.used_memory() > crate::lua::MEMORY_LIMIT / 2 {
+        let _ = lua.gc_collect();
+    }
+    match reply {
+        Ok(v) => Ok(v),
         Err(e) => Err(script_error(&e, name, chunk)),
     }
 }
@@ -403,8 +500,17 @@ impl std::fmt::Display for Killed {
 impl std::error::Error for Killed {}
 
 /// The reply to `args` while a script has run past its time limit, given without the server lock; `None` for the
-/// commands Redis lets through (`allow-busy`: MULTI, AUTH, HELLO…), which wait for the script to end here.
-pub(crate) fn while_busy(watch: &ScriptWatch, args: &[Bytes]) -> Option<Value> {
+/// commands that need the state (WATCH, HELLO, AUTH, RESET), which wait for the script to end here.
+///
+/// As in Redis: SCRIPT KILL (and FUNCTION KILL) stop the script, or answer UNKILLABLE once it wrote; MULTI,
+/// DISCARD, UNWATCH and QUIT, which touch only the connection, are answered at once; any other command is
+/// answered BUSY — inside MULTI that also flags the transaction (EXEC then aborts), and EXEC itself is answered
+/// BUSY and discards the transaction, so no transaction ever runs half.
+pub(crate) fn while_busy(
+    watch: &ScriptWatch,
+    session: &mut crate::server::Session,
+    args: &[Bytes],
+) -> Option<Value> {
     let name = args.first()?;
     // SCRIPT KILL and FUNCTION KILL alike stop whichever runs (Redis tells the two apart).
     if (is(name, "SCRIPT") || is(name, "FUNCTION")) && args.len() == 2 && is(&args[1], "KILL") {
@@ -420,15 +526,47 @@ pub(crate) fn while_busy(watch: &ScriptWatch, args: &[Bytes]) -> Option<Value> {
         watch.kill.store(true, std::sync::atomic::Ordering::SeqCst);
         return Some(ok().unwrap_or_else(|e| e));
     }
-    let lets_through = [
-        "MULTI", "DISCARD", "WATCH", "UNWATCH", "HELLO", "AUTH", "QUIT", "RESET",
-    ];
-    if lets_through.iter().any(|n| is(name, n)) {
+    let arity = |n: usize| args.len() == n;
+    if is(name, "MULTI") && arity(1) {
+        return Some(if session.multi.is_some() {
+            err("ERR MULTI calls can not be nested")
+        } else {
+            session.multi = Some((Vec::new(), false));
+            Value::simple("OK")
+        });
+    }
+    if is(name, "DISCARD") && arity(1) {
+        return Some(if session.multi.take().is_some() {
+            session.watched.clear();
+            Value::simple("OK")
+        } else {
+            err("ERR DISCARD without MULTI")
+        });
+    }
+    if is(name, "UNWATCH") && arity(1) && session.multi.is_none() {
+        session.watched.clear();
+        return Some(Value::simple("OK"));
+    }
+    if is(name, "QUIT") {
+        session.closing = true;
+        return Some(Value::simple("OK"));
+    }
+    let busy =
+        || err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+    if let Some((_, rejected)) = session.multi.as_mut() {
+        if is(name, "EXEC") {
+            session.multi = None;
+            session.watched.clear();
+        } else {
+            *rejected = true;
+        }
+        return Some(busy());
+    }
+    let waits = ["WATCH", "HELLO", "AUTH", "RESET"];
+    if waits.iter().any(|n| is(name, n)) {
         return None;
     }
-    Some(err(
-        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-    ))
+    Some(busy())
 }
 
 /// An error table raised by `redis.call`, carried through Lua as an external error.
@@ -451,7 +589,14 @@ fn script_error(e: &mlua::Error, sha: &str, chunk: &str) -> Value {
     loop {
         match inner {
             mlua::Error::CallbackError { cause, .. } => inner = cause,
+            mlua::Error::MemoryError(_) => {
+                return err(&format!("ERR not enough memory script: {sha}, on @{chunk}:0."));
+            }
             mlua::Error::ExternalError(ext) => {
+                if let Some(l) = ext.downcast_ref::<crate::lua::LibError>() {
+                    let text = l.text.lines().next().unwrap_or_default();
+                    return err(&format!("ERR {text} script: {sha}, on @{chunk}:{}.", l.line));
+                }
                 if let Some(k) = ext.downcast_ref::<Killed>() {
                     return err(&format!("ERR {k} script: {sha}, on @{chunk}:{}.", k.line));
                 }
@@ -538,12 +683,7 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             None => ctx.state.scripts.insert(Scripts::new(&ctx.state.watch)?),
         };
         // Loading compiles: a script with a syntax error is refused.
-        scripts
-            .lua
-            .load(body.as_ref())
-            .set_name("@user_script")
-            .into_function()
-            .map_err(|e| compile_error(&e))?;
+        compile(&scripts.lua, body.as_ref(), "@user_script").map_err(|e| compile_error(&e))?;
         let sha = sha1hex(&body);
         scripts.cache.insert(sha.clone(), body);
         Ok(Value::bulk(sha))
@@ -574,5 +714,99 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     } else {
         let known = ["LOAD", "EXISTS", "FLUSH", "KILL"].iter().any(|k| is(sub, k));
         Err(super::connection::subcommand_error("script", sub, known))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use bytes::Bytes;
+    use redkit_resp::Value;
+
+    use crate::server::{Server, ServerConfig};
+
+    fn eval(server: &Server, script: &str) -> Value {
+        let mut session = server.session();
+        session.authenticated = true;
+        let args: Vec<Bytes> = ["EVAL", script, "0"]
+            .iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect();
+        server.execute(&mut session, &args)
+    }
+
+    fn error_text(v: &Value) -> String {
+        match v {
+            Value::Error(e) => String::from_utf8_lossy(e).into_owned(),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn memory_is_bounded_and_the_engine_survives() {
+        let server = Server::new(ServerConfig::default());
+        let reply = eval(&server, "local s = 'x' while true do s = s .. s end");
+        assert!(
+            error_text(&reply).starts_with("ERR not enough memory script: "),
+            "{reply:?}"
+        );
+        let reply = eval(&server, "return #string.rep('x', 2^30)");
+        assert!(error_text(&reply).contains("not enough memory"), "{reply:?}");
+        assert_eq!(eval(&server, "return 1 + 1"), Value::Integer(2));
+        assert_eq!(eval(&server, "return #string.rep('x', 2^31)"), Value::Integer(0));
+    }
+
+    #[test]
+    fn cyclic_replies_end_in_the_stack_limit_error() {
+        let server = Server::new(ServerConfig::default());
+        let mut reply = eval(&server, "local t = {} t[1] = t return t");
+        let mut depth = 0;
+        while let Value::Array(mut items) = reply {
+            assert_eq!(items.len(), 1);
+            reply = items.remove(0);
+            depth += 1;
+        }
+        assert_eq!(depth, crate::lua::REPLY_DEPTH_LIMIT);
+        assert_eq!(error_text(&reply), "ERR reached lua stack limit");
+        assert_eq!(eval(&server, "return 'alive'"), Value::bulk("alive"));
+    }
+
+    #[test]
+    fn hostile_scripts_are_errors_not_crashes() {
+        let server = Server::new(ServerConfig::default());
+        let cases = [
+            (
+                "local function f(n) return 1 + f(n) end return f(1)",
+                "ERR user_script:1: stack overflow script: ",
+            ),
+            (
+                "return unpack({}, 1, 1e8)",
+                "ERR user_script:1: too many results to unpack script: ",
+            ),
+            (
+                "return cjson.decode(string.rep('[', 100000))",
+                "ERR user_script:1: Found too many nested data structures (1001) at character 1001 script: ",
+            ),
+            (
+                "return cmsgpack.unpack('\\221\\255\\255\\255\\255')",
+                "ERR user_script:1: Missing bytes in input. script: ",
+            ),
+            (
+                "return io.popen('id'):read('*a')",
+                "ERR user_script:1: Script attempted to access nonexistent global variable 'io' script: ",
+            ),
+            (
+                "\x1bLuaQ\x00return 1",
+                "ERR Error compiling script (new function): user_script:1: unexpected symbol near 'char(27)'",
+            ),
+        ];
+        for (script, want) in cases {
+            let reply = eval(&server, script);
+            assert!(error_text(&reply).starts_with(want), "{script}: {reply:?}");
+        }
+        assert_eq!(
+            eval(&server, "local ok, e = pcall(cjson.decode, '{') return e"),
+            Value::bulk("Expected object key string but found T_END at character 2")
+        );
     }
 }

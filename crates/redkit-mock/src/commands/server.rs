@@ -213,8 +213,9 @@ fn info_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
         ),
         "clients" => write!(
             out,
-            "# Clients\r\nconnected_clients:{}\r\nmaxclients:10000\r\nblocked_clients:{}\r\ntracking_clients:{}\r\n",
+            "# Clients\r\nconnected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\n",
             state.clients.len(),
+            state.limits.maxclients(),
             state.blocked.len(),
             state.tracking.clients,
         ),
@@ -312,7 +313,23 @@ fn config_values(ctx: &Ctx<'_>) -> Vec<(&'static str, String, bool)> {
         ("databases", "16".into(), false),
         ("maxmemory", "0".into(), false),
         ("maxmemory-policy", "noeviction".into(), false),
-        ("maxclients", "10000".into(), false),
+        ("maxclients", ctx.state.limits.maxclients().to_string(), true),
+        (
+            "client-query-buffer-limit",
+            ctx.state.limits.query_buffer().to_string(),
+            true,
+        ),
+        ("client-output-buffer-limit", ctx.state.limits.output_text(), true),
+        (
+            "protected-mode",
+            if ctx.state.limits.protected_mode() {
+                "yes"
+            } else {
+                "no"
+            }
+            .into(),
+            true,
+        ),
         (
             "appendonly",
             if ctx.state.persist.as_ref().is_some_and(|p| p.appendonly()) {
@@ -334,7 +351,7 @@ fn config_values(ctx: &Ctx<'_>) -> Vec<(&'static str, String, bool)> {
             false,
         ),
         ("save", String::new(), false),
-        ("timeout", "0".into(), false),
+        ("timeout", ctx.state.limits.timeout_secs().to_string(), true),
         ("hz", "10".into(), false),
         ("proto-max-bulk-len", "536870912".into(), false),
         ("notify-keyspace-events", String::new(), false),
@@ -363,6 +380,9 @@ fn config_values(ctx: &Ctx<'_>) -> Vec<(&'static str, String, bool)> {
     values
 }
 
+/// A checked change to the connection limits, applied once every pair of a CONFIG SET is checked.
+type LimitChange = Box<dyn FnOnce(&crate::limits::Limits)>;
+
 fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if args.len() < 4 || !args.len().is_multiple_of(2) {
         return Err(super::connection::subcommand_error("config", &args[1], true));
@@ -376,6 +396,8 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     // Check every pair first: CONFIG SET applies all or nothing.
     let mut settings = ctx.state.settings.clone();
     let mut requirepass = ctx.state.config.requirepass.clone();
+    // The connection limits, applied only once every pair is checked.
+    let mut limit_changes: Vec<LimitChange> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for pair in args[2..].chunks(2) {
         let name = String::from_utf8_lossy(&pair[0]).to_ascii_lowercase();
@@ -431,6 +453,60 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             "requirepass" => {
                 requirepass = (!value.is_empty()).then(|| String::from_utf8_lossy(value).into_owned());
             }
+            "maxclients" => {
+                let v = integer()?;
+                if !(1..=i64::from(u32::MAX)).contains(&v) {
+                    return Err(failed(
+                        &name,
+                        "argument must be between 1 and 4294967295 inclusive",
+                    ));
+                }
+                let v = v.unsigned_abs();
+                limit_changes.push(Box::new(move |l| l.set_maxclients(v)));
+            }
+            "timeout" => {
+                let v = integer()?;
+                if !(0..=i64::from(i32::MAX)).contains(&v) {
+                    return Err(failed(
+                        &name,
+                        "argument must be between 0 and 2147483647 inclusive",
+                    ));
+                }
+                let v = v.unsigned_abs();
+                limit_changes.push(Box::new(move |l| l.set_timeout_secs(v)));
+            }
+            "client-query-buffer-limit" => {
+                let v = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(crate::limits::parse_memory)
+                    .ok_or_else(|| failed(&name, "argument must be a memory value"))?;
+                if v < crate::limits::MIN_QUERY_BUFFER || v > i64::MAX as u64 {
+                    return Err(failed(
+                        &name,
+                        "argument must be between 1048576 and 9223372036854775807 inclusive",
+                    ));
+                }
+                limit_changes.push(Box::new(move |l| l.set_query_buffer(v)));
+            }
+            "client-output-buffer-limit" => {
+                let text = String::from_utf8_lossy(value);
+                let set = crate::limits::parse_output_limits(&text).map_err(|why| failed(&name, why))?;
+                limit_changes.push(Box::new(move |l| {
+                    for (class, limit) in set {
+                        l.set_output(class, limit);
+                    }
+                }));
+            }
+            "protected-mode" => {
+                let on = if value.eq_ignore_ascii_case(b"yes") {
+                    true
+                } else if value.eq_ignore_ascii_case(b"no") {
+                    false
+                } else {
+                    return Err(failed(&name, "argument must be 'yes' or 'no'"));
+                };
+                limit_changes.push(Box::new(move |l| l.set_protected_mode(on)));
+            }
             _ => return Err(failed(&name, "the embedded server cannot change it")),
         }
     }
@@ -439,7 +515,11 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         std::sync::atomic::Ordering::Relaxed,
     );
     ctx.state.settings = settings;
+    ctx.state.limits.set_password_set(requirepass.is_some());
     ctx.state.config.requirepass = requirepass;
+    for change in limit_changes {
+        change(&ctx.state.limits);
+    }
     ok()
 }
 
@@ -613,6 +693,35 @@ pub(crate) fn lastsave(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         Some(p) => p.last_save(),
         None => ctx.state.started_ms / 1000,
     }))
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: ask whoever runs the server to stop (saving unless NOSAVE), and
+/// close this connection without a reply, as Redis does. The stop itself (a running script stopped, the data
+/// saved, the process ended) is [`crate::Server::shutdown`]'s.
+pub(crate) fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let (mut save, mut nosave, mut abort) = (false, false, false);
+    for a in &args[1..] {
+        if is(a, "NOSAVE") {
+            nosave = true;
+        } else if is(a, "SAVE") {
+            save = true;
+        } else if is(a, "ABORT") {
+            abort = true;
+        } else if !(is(a, "NOW") || is(a, "FORCE")) {
+            return Err(super::syntax_error());
+        }
+    }
+    if (save && nosave) || (abort && args.len() > 2) {
+        return Err(super::syntax_error());
+    }
+    if abort {
+        return Err(super::err("ERR No shutdown in progress."));
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.state.watch.shutdown_request.send_replace(Some(!nosave));
+    ctx.session.closing = true;
+    ctx.session.replies = Some(Vec::new());
+    Ok(Value::Null)
 }
 
 pub(crate) fn save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {

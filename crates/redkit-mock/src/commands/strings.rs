@@ -409,7 +409,23 @@ pub(crate) fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let (alen, blen) = (a.len(), b.len());
     let width = blen + 1;
-    let mut table = vec![0u32; (alen + 1) * width];
+    // The table is (alen+1)·(blen+1) cells: bounded as Redis bounds it, by proto-max-bulk-len.
+    let cells = (alen as u64 + 1).saturating_mul(width as u64);
+    if alen >= u32::MAX as usize || blen >= u32::MAX as usize {
+        return Err(err("ERR String too long for LCS"));
+    }
+    if cells.saturating_mul(4) > redkit_resp::Limits::DEFAULT_MAX_BULK_LEN {
+        return Err(err(
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
+    }
+    let mut table = Vec::new();
+    if table.try_reserve_exact((alen + 1) * width).is_err() {
+        return Err(err(
+            "ERR Insufficient memory, failed allocating transient memory for LCS",
+        ));
+    }
+    table.resize((alen + 1) * width, 0u32);
     for i in 1..=alen {
         for j in 1..=blen {
             table[i * width + j] = if a[i - 1] == b[j - 1] {
