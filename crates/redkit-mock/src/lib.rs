@@ -23,9 +23,20 @@
 //! ```
 //!
 //! # Where things are
-//! The command table and argument helpers are in `commands/mod.rs`, one file per family beside it; `server.rs`
-//! dispatches one command under the server lock (commands are atomic, as in Redis); `db.rs` holds the keyspace and
-//! expiry; `net.rs` speaks RESP2/RESP3 and inline commands over TCP; `persist.rs` keeps the data in a directory.
+//! - `request.rs` reads requests off a connection (multibulk and inline, resumable, Redis's protocol limits);
+//!   `net.rs` runs a connection (reading while replies wait, batching, blocking, the connection limits of
+//!   `limits.rs`: `maxclients`, `timeout`, query and output buffer limits, protected mode).
+//! - `server.rs` dispatches one command under the server lock (commands are atomic, as in Redis); the command
+//!   table and argument helpers are in `commands/mod.rs`, one file per family beside it.
+//! - `db.rs` holds the keyspace and expiry; `glob.rs` the pattern matcher (Redis's answers, polynomial time);
+//!   `lua/` the Lua sandbox and Redis's Lua libraries (`cjson`, `cmsgpack`, `bit`, `struct`).
+//! - `persist.rs` keeps the data in a directory.
+//!
+//! # Security
+//! Everything a client can make the server allocate is bounded with Redis's limit names and errors, scripts run in
+//! Redis 7.0's sandbox, protected mode and the loopback default keep other machines out, and SIGTERM or SHUTDOWN
+//! stop the server promptly even during a script. The crate README's "Security" section lists every limit and the
+//! threat model; `tests/attacks.rs` sends each attack.
 //!
 //! # Status
 //! Every core data type — strings and bitmaps, keys (with SCAN), lists, sets, hashes, sorted sets (ranks and score
