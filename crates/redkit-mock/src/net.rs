@@ -67,12 +67,12 @@ impl MockServer {
     /// the fuzzers want.
     pub async fn serve_connection<S>(server: Server, stream: S, peer: SocketAddr)
     where
-        S: AsyncRead + AsyncWrite,
+        S: AsyncRead + AsyncWrite + Send + 'static,
     {
         let (_stop, stopped) = watch::channel(false);
         let mut shutdown = server.shutdown_requested();
         tokio::select! {
-            () = serve(stream, peer, peer, server.clone(), stopped) => {}
+            () = AnyStream(stream).serve(peer, peer, server.clone(), stopped) => {}
             () = shutdown.wait() => {}
         }
     }
@@ -135,17 +135,15 @@ async fn accept_loop(listener: TcpListener, server: Server, mut stopped: watch::
 }
 
 /// Serve one connection on its own task, watched: a panic is counted and logged, and closes only it.
-pub(crate) fn spawn_connection<S>(
-    stream: S,
+fn spawn_connection(
+    stream: impl Duplex,
     peer: SocketAddr,
     local: SocketAddr,
     server: Server,
     stopped: watch::Receiver<bool>,
-) where
-    S: AsyncRead + AsyncWrite + Send + 'static,
-{
+) {
     let watcher = server.clone();
-    let task = tokio::spawn(serve(stream, peer, local, server, stopped));
+    let task = tokio::spawn(stream.serve(peer, local, server, stopped));
     tokio::spawn(async move {
         if let Err(e) = task.await
             && e.is_panic()
@@ -177,16 +175,59 @@ pub(crate) fn refusal(limits: &Limits, peer: &SocketAddr) -> Option<&'static [u8
     None
 }
 
-async fn serve<S>(
-    stream: S,
+/// A byte stream a connection can be served on, split into halves that read and write at the same time.
+pub(crate) trait Duplex: Send + 'static {
+    /// Serve the connection on this stream's halves.
+    fn serve(
+        self,
+        peer: SocketAddr,
+        local: SocketAddr,
+        server: Server,
+        stopped: watch::Receiver<bool>,
+    ) -> impl std::future::Future<Output = ()> + Send;
+}
+
+impl Duplex for tokio::net::TcpStream {
+    async fn serve(
+        mut self,
+        peer: SocketAddr,
+        local: SocketAddr,
+        server: Server,
+        stopped: watch::Receiver<bool>,
+    ) {
+        // A TCP stream splits into borrowed halves without a lock.
+        let (reader, writer) = self.split();
+        serve(reader, writer, peer, local, server, stopped).await;
+    }
+}
+
+/// Any other stream (`tokio::io::split`: the halves share a lock).
+struct AnyStream<S>(S);
+
+impl<S: AsyncRead + AsyncWrite + Send + 'static> Duplex for AnyStream<S> {
+    async fn serve(
+        self,
+        peer: SocketAddr,
+        local: SocketAddr,
+        server: Server,
+        stopped: watch::Receiver<bool>,
+    ) {
+        let (reader, writer) = tokio::io::split(self.0);
+        serve(reader, writer, peer, local, server, stopped).await;
+    }
+}
+
+async fn serve<R, W>(
+    mut reader: R,
+    mut writer: W,
     peer: SocketAddr,
     local: SocketAddr,
     server: Server,
     mut stopped: watch::Receiver<bool>,
 ) where
-    S: AsyncRead + AsyncWrite,
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
 {
-    let (mut reader, mut writer) = tokio::io::split(stream);
     if let Some(refused) = refusal(server.limits(), &peer) {
         let _ = writer.write_all(refused).await;
         return;
