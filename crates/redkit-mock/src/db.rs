@@ -201,12 +201,19 @@ pub(crate) struct Entry {
     pub(crate) enc: StrEnc,
 }
 
+/// A WATCHed key: how often it changed since it was first watched, and by how many watchers.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Watched {
+    version: u64,
+    watchers: usize,
+}
+
 /// One database. Keys are kept in order so SCAN can resume after the last key it returned.
 #[derive(Debug, Default)]
 pub(crate) struct Db {
     entries: BTreeMap<Bytes, Entry>,
     /// Change counters of the keys someone WATCHes (only those: other writes pay nothing).
-    versions: HashMap<Bytes, u64>,
+    versions: HashMap<Bytes, Watched>,
     /// Bumped when the whole database changes at once (FLUSHDB, SWAPDB).
     pub(crate) epoch: u64,
     /// Keys written since the last look, while some client tracks keys (CLIENT TRACKING); `None` otherwise.
@@ -325,9 +332,9 @@ impl Db {
             dirty.keys.push(Bytes::copy_from_slice(key));
         }
         if !self.versions.is_empty()
-            && let Some(v) = self.versions.get_mut(key)
+            && let Some(w) = self.versions.get_mut(key)
         {
-            *v += 1;
+            w.version += 1;
         }
         if let Some(tracked) = &mut self.tracked {
             tracked.push(Bytes::copy_from_slice(key));
@@ -354,9 +361,34 @@ impl Db {
         std::mem::take(&mut self.flushed)
     }
 
-    /// Start tracking changes to `key`; its current version.
+    /// Start tracking changes to `key` for one more watcher; its current version. Each call is matched by one
+    /// [`Db::unwatch`] in the same epoch (or by the epoch's end), so the table holds only keys someone watches.
     pub(crate) fn watch(&mut self, key: &Bytes) -> u64 {
-        *self.versions.entry(key.clone()).or_insert(0)
+        let w = self.versions.entry(key.clone()).or_default();
+        w.watchers += 1;
+        w.version
+    }
+
+    /// One watcher of `key` (counted by [`Db::watch`] in this epoch) stopped watching it.
+    pub(crate) fn unwatch(&mut self, key: &[u8]) {
+        if let Some(w) = self.versions.get_mut(key) {
+            w.watchers = w.watchers.saturating_sub(1);
+            if w.watchers == 0 {
+                self.versions.remove(key);
+            }
+        }
+    }
+
+    /// Keys in the version table.
+    #[cfg(test)]
+    pub(crate) fn watched_keys(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// A new epoch (FLUSHDB, SWAPDB): every watcher's comparison fails on the epoch, so versions start over.
+    pub(crate) fn new_epoch(&mut self) {
+        self.epoch += 1;
+        self.versions.clear();
     }
 
     /// Remove a collection that became empty, as Redis does.
@@ -371,13 +403,13 @@ impl Db {
     }
 
     pub(crate) fn version(&self, key: &[u8]) -> u64 {
-        self.versions.get(key).copied().unwrap_or(0)
+        self.versions.get(key).map_or(0, |w| w.version)
     }
 
     pub(crate) fn clear(&mut self) {
         // Watchers compare the epoch too, so no per-key bookkeeping is needed.
         self.entries.clear();
-        self.epoch += 1;
+        self.new_epoch();
         self.writes += 1;
         self.changed_whole();
         if self.tracked.is_some() {

@@ -253,7 +253,7 @@ async fn serve<R, W>(
     };
     connection.run(&mut reader, &mut writer, &mut ends).await;
     server
-        .with_state(|s| crate::server::disconnect_in(s, &session))
+        .with_state(|s| crate::server::disconnect_in(s, &mut session))
         .await;
 }
 
@@ -510,9 +510,9 @@ async fn run_batch(
         let stand_in = Session::detached(session.id, session.db, session.protocol(), session.authenticated);
         let mut owned = std::mem::replace(session, stand_in);
         let (mut q, mut r) = (std::mem::take(queue), std::mem::take(replies));
-        let server = server.clone();
+        let on_thread = server.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            let outcome = server.execute_script_batch(&mut owned, &mut q, &mut r);
+            let outcome = on_thread.execute_script_batch(&mut owned, &mut q, &mut r);
             (owned, q, r, outcome)
         })
         .await;
@@ -522,6 +522,9 @@ async fn run_batch(
                 outcome
             }
             Err(e) => {
+                if e.is_panic() {
+                    server.limits().count_panic();
+                }
                 tracing::error!(error = %e, "a script batch failed; closing its connection");
                 session.closing = true;
                 None
@@ -550,7 +553,10 @@ async fn run_batch(
                 match answer {
                     Some(reply) => {
                         queue.pop_front();
-                        replies.push(reply);
+                        // SHUTDOWN NOSAVE closes the connection without a reply.
+                        if !(session.closing && reply == Value::Null) {
+                            replies.push(reply);
+                        }
                         if queue.is_empty() || session.closing {
                             return None;
                         }

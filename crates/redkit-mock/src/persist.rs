@@ -933,7 +933,7 @@ mod tests {
         failing.store(false, Ordering::Release);
         server.expire_cycle();
         assert_eq!(cmd(&mut s, "SET c 3"), redkit_resp::Value::simple("OK"));
-        server.disconnect(&s);
+        server.disconnect(&mut s);
         drop(s);
         drop(server);
         let reopened = open(dir.path());
@@ -974,7 +974,7 @@ mod tests {
                 let now = server.clock().now_ms() + 50;
                 let before = server.contents(now);
                 let db = session.db;
-                server.disconnect(&session);
+                server.disconnect(&mut session);
                 drop(session);
                 drop(server);
                 server = open(dir.path());

@@ -672,7 +672,7 @@ impl Server {
     }
 
     /// Forget everything `session` left behind: subscriptions and any blocked command.
-    pub fn disconnect(&self, session: &Session) {
+    pub fn disconnect(&self, session: &mut Session) {
         disconnect_in(&mut self.lock(), session);
     }
 
@@ -708,6 +708,12 @@ impl Server {
             Err(TryLockError::WouldBlock) if self.watch.batches.load(Ordering::SeqCst) > 0 => None,
             Err(TryLockError::WouldBlock) => Some(self.lock()),
         }
+    }
+
+    /// Keys in the databases' WATCH version tables (for tests: it must fall back to 0 once nobody watches).
+    #[cfg(test)]
+    pub(crate) fn watched_keys(&self) -> usize {
+        self.lock().dbs.iter().map(Db::watched_keys).sum()
     }
 
     #[allow(clippy::type_complexity)]
@@ -776,7 +782,8 @@ fn attach_mailbox_in(
 }
 
 /// See [`Server::disconnect`].
-pub(crate) fn disconnect_in(state: &mut State, session: &Session) {
+pub(crate) fn disconnect_in(state: &mut State, session: &mut Session) {
+    crate::commands::transactions::release_watches(state, session);
     state.pubsub.forget(session.id);
     state.blocked.retain(|w| w.client != session.id);
     let was_tracking = state

@@ -391,6 +391,59 @@ fn numeric_arguments_are_range_checked() {
         c.call(&["INCRBY", "n", "1"]),
         Value::Error("ERR increment or decrement would overflow".into())
     );
+    // Found by review: sums that overflowed before the fix, each now answered as Redis answers it.
+    assert_eq!(c.call(&["RPUSH", "sl", "3", "1", "2"]), Value::Integer(3));
+    assert_eq!(
+        c.call(&["SORT", "sl", "LIMIT", "1", "9223372036854775807"]),
+        Value::Array(vec![Value::bulk("2"), Value::bulk("3")])
+    );
+    assert_eq!(
+        c.call(&["SORT", "sl", "LIMIT", "9223372036854775807", "1"]),
+        Value::Array(vec![])
+    );
+    assert_eq!(c.call(&["XADD", "s", "1-1", "f", "v"]), Value::bulk("1-1"));
+    assert_eq!(c.call(&["XGROUP", "CREATE", "s", "g", "0"]), Value::simple("OK"));
+    for idle in ["-9223372036854775808", "9223372036854775807"] {
+        let _ = c.call(&["XCLAIM", "s", "g", "c", "0", "1-1", "FORCE", "TIME", idle]);
+        let _ = c.call(&["XCLAIM", "s", "g", "c", "0", "1-1", "IDLE", idle]);
+        assert!(matches!(
+            c.call(&["XPENDING", "s", "g", "-", "+", "10"]),
+            Value::Array(_)
+        ));
+        assert!(matches!(
+            c.call(&["XAUTOCLAIM", "s", "g", "c", "0", "0"]),
+            Value::Array(_)
+        ));
+    }
+    assert_eq!(
+        error_text(&c.call(&["XCLAIM", "s", "g", "c", "0", "1-1", "IDLE", "x"])),
+        "ERR Invalid IDLE option argument for XCLAIM"
+    );
+    let _ = c.call(&["COMMAND", "GETKEYS", "ZUNION", "18446744073709551615", "k"]);
+    assert_eq!(c.call(&["CLIENT", "TRACKING", "ON"]), Value::simple("OK"));
+    let _ = c.call(&["SINTERCARD", "18446744073709551615", "k"]);
+    assert_eq!(c.call(&["CLIENT", "TRACKING", "OFF"]), Value::simple("OK"));
+    assert_eq!(c.call(&["SADD", "st", "a"]), Value::Integer(1));
+    assert_eq!(
+        error_text(&c.call(&["SRANDMEMBER", "st", "-9223372036854775808"])),
+        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+    );
+    // redis-server 7.0.15 dies trying to build this reply; here it is refused.
+    assert_eq!(
+        error_text(&c.call(&["SRANDMEMBER", "st", "-9223372036854775807"])),
+        "ERR value is out of range"
+    );
+    assert_eq!(c.call(&["HSET", "h", "a", "1"]), Value::Integer(1));
+    assert_eq!(
+        error_text(&c.call(&["HRANDFIELD", "h", "-9223372036854775807", "WITHVALUES"])),
+        "ERR value is out of range"
+    );
+    // A self-referencing table packed by cmsgpack: bounded, an error rather than an abort.
+    let reply = eval(
+        &mut c,
+        "local t = {} for i = 1, 64 do t[i] = t end return #cmsgpack.pack(t)",
+    );
+    assert!(matches!(reply, Value::Error(_)), "{reply:?}");
     server.assert_alive();
 }
 
@@ -684,4 +737,57 @@ fn shutdown_nosave_stops_the_server() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(server.child.try_wait().unwrap().is_some_and(|s| s.success()));
+}
+
+#[test]
+fn shutdown_nosave_ends_an_unkillable_script_and_leaves_the_data_consistent() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap().to_owned();
+    let args = [
+        "--dir",
+        dir.as_str(),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ];
+    let mut server = Proc::start(&args);
+    let mut c = server.client();
+    assert_eq!(c.call(&["SET", "before", "1"]), Value::simple("OK"));
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "busy-reply-threshold", "50"]),
+        Value::simple("OK")
+    );
+    let mut script = server.client();
+    script.send_cmd(&["EVAL", "redis.call('SET', 'half', '1') while true do end", "0"]);
+    let mut admin = server.client();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "never busy");
+        if let Value::Error(e) = admin.call(&["PING"])
+            && e.starts_with(b"BUSY")
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(error_text(&admin.call(&["SCRIPT", "KILL"])).starts_with("UNKILLABLE"));
+    assert!(error_text(&admin.call(&["SHUTDOWN"])).starts_with("BUSY"));
+    admin.send_cmd(&["SHUTDOWN", "NOSAVE"]);
+    assert!(admin.closed_without_reply());
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) && server.child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        server.child.try_wait().unwrap().is_some(),
+        "still running: {}",
+        server.log()
+    );
+    drop(server);
+    // What the stopped script did is not on disk; what came before is.
+    let server = Proc::start(&args);
+    let mut c = server.client();
+    assert_eq!(c.call(&["GET", "before"]), Value::bulk("1"));
+    assert_eq!(c.call(&["GET", "half"]), Value::Null);
 }

@@ -44,7 +44,7 @@ pub(crate) fn swapdb(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ctx.state.dbs.swap(a, b);
     for i in [a, b] {
         let db = &mut ctx.state.dbs[i];
-        db.epoch += 1;
+        db.new_epoch();
         db.writes += 1;
         db.changed_whole();
     }
@@ -153,7 +153,7 @@ pub(crate) fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     s.protocol = RespVersion::Resp2;
     s.name = None;
     s.multi = None;
-    s.watched.clear();
+    super::transactions::release_watches(ctx.state, s);
     s.authenticated = ctx.state.config.requirepass.is_none();
     s.subscriptions = Default::default();
     ctx.state.pubsub.forget(ctx.session.id);

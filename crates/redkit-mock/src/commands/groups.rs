@@ -456,13 +456,13 @@ pub(crate) fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         g.pel
             .range(start..=end)
             .filter(|(_, p)| consumer.as_ref().is_none_or(|c| *c == p.consumer))
-            .filter(|(_, p)| min_idle.is_none_or(|m| now - p.delivered_ms >= m))
+            .filter(|(_, p)| min_idle.is_none_or(|m| now.saturating_sub(p.delivered_ms) >= m))
             .take(usize::try_from(count).unwrap_or(usize::MAX))
             .map(|(id, p)| {
                 Value::Array(vec![
                     Value::bulk(id.text()),
                     Value::BulkString(p.consumer.clone()),
-                    int((now - p.delivered_ms).max(0)),
+                    int(now.saturating_sub(p.delivered_ms).max(0)),
                     int(p.count),
                 ])
             })
@@ -518,13 +518,16 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         let a = &args[i];
         let value = || args.get(i + 1).ok_or_else(syntax_error);
         if is(a, "IDLE") {
-            at = now - parse_i64(value()?)?;
+            let idle = parse_i64(value()?).map_err(|_| err("ERR Invalid IDLE option argument for XCLAIM"))?;
+            at = now.saturating_sub(idle);
             i += 2;
         } else if is(a, "TIME") {
-            at = parse_i64(value()?)?;
+            at = parse_i64(value()?).map_err(|_| err("ERR Invalid TIME option argument for XCLAIM"))?;
             i += 2;
         } else if is(a, "RETRYCOUNT") {
-            retry = Some(u64::try_from(parse_i64(value()?)?).unwrap_or(0));
+            let n =
+                parse_i64(value()?).map_err(|_| err("ERR Invalid RETRYCOUNT option argument for XCLAIM"))?;
+            retry = Some(u64::try_from(n).unwrap_or(0));
             i += 2;
         } else if is(a, "LASTID") {
             parse_id(value()?, 0)?;
@@ -542,6 +545,10 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             )));
         }
     }
+    // A delivery time in the future or before the epoch is now, as Redis clamps it.
+    if at < 0 || at > now {
+        at = now;
+    }
     let Some(s) = stream_mut(ctx, key, false)? else {
         return Err(no_key_or_group(key, group));
     };
@@ -555,7 +562,7 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     };
     let mut out = Vec::new();
     for ((id, exists), body) in ids.into_iter().zip(exists).zip(bodies) {
-        let pending = g.pel.get(&id).map(|p| now - p.delivered_ms);
+        let pending = g.pel.get(&id).map(|p| now.saturating_sub(p.delivered_ms));
         let eligible = match pending {
             Some(idle) => idle >= min_idle,
             None => force && exists,
@@ -633,7 +640,7 @@ pub(crate) fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             break;
         }
         scanned += 1;
-        let Some(idle) = g.pel.get(&id).map(|p| now - p.delivered_ms) else {
+        let Some(idle) = g.pel.get(&id).map(|p| now.saturating_sub(p.delivered_ms)) else {
             continue;
         };
         if idle < min_idle {
@@ -833,7 +840,7 @@ pub(crate) fn xinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                     pairs(vec![
                         ("name", Value::BulkString(name.clone())),
                         ("pending", int(c.pending.len())),
-                        ("idle", int((now - c.seen_ms).max(0))),
+                        ("idle", int(now.saturating_sub(c.seen_ms).max(0))),
                     ])
                 })
                 .collect(),

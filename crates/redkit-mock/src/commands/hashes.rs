@@ -171,6 +171,9 @@ pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Some(a) if is(a, "WITHVALUES") && args.len() == 4 => true,
         _ => return Err(syntax_error()),
     };
+    if let Some(n) = count.filter(|n| *n < 0) {
+        super::repeat_count(n, with_values)?;
+    }
     let pairs: Vec<(Bytes, Bytes)> = hash_of(ctx, &args[1])?
         .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
@@ -188,7 +191,7 @@ pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     } else if pairs.is_empty() {
         Vec::new()
     } else {
-        (0..n.unsigned_abs().min(1 << 24))
+        (0..super::repeat_count(n, with_values)?)
             .map(|_| pairs[fastrand::usize(0..pairs.len())].clone())
             .collect()
     };

@@ -32,7 +32,7 @@ mod sort;
 pub(crate) mod streams;
 mod strings;
 pub(crate) mod tracking;
-mod transactions;
+pub(crate) mod transactions;
 mod zsets;
 
 /// A handler's result: the reply, or an error reply (`Err` so `?` works in handlers).
@@ -385,6 +385,25 @@ pub(crate) struct Meta {
     pub(crate) complexity: &'static str,
 }
 
+/// The most elements a negative SRANDMEMBER/HRANDFIELD/ZRANDMEMBER count may ask for (a reply with repetitions,
+/// built in memory): Redis has no bound and tries to build any reply — redis-server 7.0.15 dies on
+/// `SRANDMEMBER k -9223372036854775807`; here it is `ERR value is out of range`.
+pub(crate) const MAX_RANDOM_REPLY: u64 = 1 << 24;
+
+/// A negative RANDMEMBER-style count, checked as Redis 7.0 checks it (`i64::MIN`, and with values a count below
+/// `-LONG_MAX/2`), and bounded by [`MAX_RANDOM_REPLY`]: how many elements to pick, with repetition.
+pub(crate) fn repeat_count(n: i64, with_values: bool) -> Result<usize, Value> {
+    if n == i64::MIN {
+        return Err(err(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        ));
+    }
+    if (with_values && n < -(i64::MAX / 2)) || n.unsigned_abs() > MAX_RANDOM_REPLY {
+        return Err(err("ERR value is out of range"));
+    }
+    Ok(n.unsigned_abs() as usize)
+}
+
 /// The key arguments of a command (`args[0]` is its name), for CLIENT TRACKING and COMMAND GETKEYS.
 pub(crate) fn command_keys(spec: &CommandSpec, args: &[Bytes]) -> Vec<Bytes> {
     let numkeys = |at: usize| -> Vec<Bytes> {
@@ -393,7 +412,11 @@ pub(crate) fn command_keys(spec: &CommandSpec, args: &[Bytes]) -> Vec<Bytes> {
             .and_then(|n| std::str::from_utf8(n).ok())
             .and_then(|n| n.parse::<usize>().ok())
             .unwrap_or(0);
-        args.get(at + 1..at + 1 + n).unwrap_or(&[]).to_vec()
+        at.checked_add(1 + n.min(args.len()))
+            .and_then(|end| args.get(at + 1..end))
+            .filter(|keys| keys.len() == n)
+            .unwrap_or(&[])
+            .to_vec()
     };
     match spec.name {
         "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => numkeys(1),

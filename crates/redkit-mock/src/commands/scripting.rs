@@ -502,7 +502,9 @@ impl std::error::Error for Killed {}
 /// The reply to `args` while a script has run past its time limit, given without the server lock; `None` for the
 /// commands that need the state (WATCH, HELLO, AUTH, RESET), which wait for the script to end here.
 ///
-/// As in Redis: SCRIPT KILL (and FUNCTION KILL) stop the script, or answer UNKILLABLE once it wrote; MULTI,
+/// As in Redis: SCRIPT KILL (and FUNCTION KILL) stop the script, or answer UNKILLABLE once it wrote; SHUTDOWN
+/// NOSAVE stops it whatever it did and shuts the server down (closing this connection; `Value::Null` here stands
+/// for "no reply"); MULTI,
 /// DISCARD, UNWATCH and QUIT, which touch only the connection, are answered at once; any other command is
 /// answered BUSY — inside MULTI that also flags the transaction (EXEC then aborts), and EXEC itself is answered
 /// BUSY and discards the transaction, so no transaction ever runs half.
@@ -525,6 +527,18 @@ pub(crate) fn while_busy(
         }
         watch.kill.store(true, std::sync::atomic::Ordering::SeqCst);
         return Some(ok().unwrap_or_else(|e| e));
+    }
+    // SHUTDOWN NOSAVE ends even a script that wrote (Redis's way out of UNKILLABLE); plain SHUTDOWN is BUSY.
+    if is(name, "SHUTDOWN")
+        && args[1..].iter().any(|a| is(a, "NOSAVE"))
+        && !args[1..].iter().any(|a| is(a, "SAVE"))
+    {
+        tracing::warn!("User requested shutdown during a busy script...");
+        watch.shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
+        watch.kill.store(true, std::sync::atomic::Ordering::SeqCst);
+        watch.shutdown_request.send_replace(Some(false));
+        session.closing = true;
+        return Some(Value::Null);
     }
     let arity = |n: usize| args.len() == n;
     if is(name, "MULTI") && arity(1) {

@@ -141,6 +141,9 @@ pub(crate) fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         return Err(syntax_error());
     }
     let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
+    if let Some(n) = count.filter(|n| *n < 0) {
+        super::repeat_count(n, false)?;
+    }
     let all: Vec<Bytes> = set_of(ctx, &args[1])?
         .map(|s| s.iter().cloned().collect())
         .unwrap_or_default();
@@ -161,7 +164,7 @@ pub(crate) fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             if all.is_empty() {
                 Value::Array(vec![])
             } else {
-                let n = n.unsigned_abs().min(1 << 24) as usize;
+                let n = super::repeat_count(n, false)?;
                 Value::Array(
                     (0..n)
                         .map(|_| Value::BulkString(all[fastrand::usize(0..all.len())].clone()))

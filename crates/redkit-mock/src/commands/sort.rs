@@ -138,7 +138,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     let total = source.as_ref().map_or(0, Source::len) as i64;
     let (mut start, mut end) = match o.limit {
         Some((offset, count)) => {
-            let start = offset.max(0);
+            // Clamped first, as Redis 7.0 does (CVE-2022-35977): no sum below can overflow.
+            let start = offset.clamp(0, total);
+            let count = count.clamp(-1, total);
             (start, if count < 0 { total - 1 } else { start + count - 1 })
         }
         None => (0, total - 1),

@@ -206,6 +206,12 @@ pub(crate) fn append(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
     // A new key is stored as SET would; an existing value grows in place, as a raw string.
     let enc = if old.is_some() { StrEnc::Raw } else { StrEnc::Auto };
+    let total = old.as_ref().map_or(0, |o| o.len() as u64) + args[2].len() as u64;
+    if total > redkit_resp::Limits::DEFAULT_MAX_BULK_LEN {
+        return Err(err(
+            "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
+        ));
+    }
     let mut buf = BytesMut::from(old.as_deref().unwrap_or_default());
     buf.extend_from_slice(&args[2]);
     let len = buf.len();

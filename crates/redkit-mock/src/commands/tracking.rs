@@ -287,12 +287,35 @@ pub(crate) fn after_command(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes
         return;
     }
     for key in super::command_keys(spec, args) {
-        ctx.state
-            .tracking
-            .table
-            .entry(key.clone())
-            .or_default()
-            .insert(id);
+        let table = &mut ctx.state.tracking.table;
+        match table.get_mut(&key) {
+            Some(readers) => {
+                readers.insert(id);
+            }
+            // A copy: the key may be a slice of the request, which must not stay alive for it.
+            None => {
+                table.insert(Bytes::copy_from_slice(&key), HashSet::from([id]));
+            }
+        }
+    }
+    limit_table(ctx.state);
+}
+
+/// Redis's default `tracking-table-max-keys`: the keys remembered for default-mode tracking.
+const TRACKING_TABLE_MAX_KEYS: usize = 1_000_000;
+
+/// Keep the tracking table within [`TRACKING_TABLE_MAX_KEYS`], as Redis does: a key forgotten early is invalidated
+/// for its readers (so their caches stay correct).
+fn limit_table(state: &mut State) {
+    while state.tracking.table.len() > TRACKING_TABLE_MAX_KEYS {
+        let Some(key) = state.tracking.table.keys().next().cloned() else {
+            break;
+        };
+        if let Some(readers) = state.tracking.table.remove(&key) {
+            for client in readers {
+                send(state, client, Value::Array(vec![Value::BulkString(key.clone())]));
+            }
+        }
     }
 }
 

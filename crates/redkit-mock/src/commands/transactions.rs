@@ -18,20 +18,33 @@ pub(crate) fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     if ctx.session.multi.take().is_none() {
         return Err(err("ERR DISCARD without MULTI"));
     }
-    ctx.session.watched.clear();
+    release_watches(ctx.state, ctx.session);
     ok()
+}
+
+/// Forget `session`'s WATCHed keys, releasing each from its database's version table (unless the database has
+/// started a new epoch since, which dropped the table).
+pub(crate) fn release_watches(state: &mut crate::server::State, session: &mut crate::server::Session) {
+    for (db, key, _, epoch) in session.watched.drain(..) {
+        if let Some(d) = state.dbs.get_mut(db)
+            && d.epoch == epoch
+        {
+            d.unwatch(&key);
+        }
+    }
 }
 
 /// Whether any WATCHed key changed (or its database was flushed or swapped) since WATCH.
 fn watch_broken(ctx: &mut Ctx<'_>) -> bool {
     let now = ctx.now;
-    let watched = std::mem::take(&mut ctx.session.watched);
-    watched.iter().any(|(db, key, version, epoch)| {
+    let broken = ctx.session.watched.iter().any(|(db, key, version, epoch)| {
         let d = &mut ctx.state.dbs[*db];
         // Reading expires the key if due, which counts as a change, as in Redis.
         d.get(key, now);
         d.version(key) != *version || d.epoch != *epoch
-    })
+    });
+    release_watches(ctx.state, ctx.session);
+    broken
 }
 
 pub(crate) fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
@@ -39,7 +52,7 @@ pub(crate) fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         return Err(err("ERR EXEC without MULTI"));
     };
     if rejected {
-        ctx.session.watched.clear();
+        release_watches(ctx.state, ctx.session);
         return Err(err("EXECABORT Transaction discarded because of previous errors."));
     }
     if watch_broken(ctx) {
@@ -68,6 +81,59 @@ pub(crate) fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    ctx.session.watched.clear();
+    release_watches(ctx.state, ctx.session);
     ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use bytes::Bytes;
+    use redkit_resp::Value;
+
+    use crate::server::Server;
+
+    fn run(server: &Server, session: &mut crate::Session, args: &[&str]) -> Value {
+        let args: Vec<Bytes> = args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        server.execute(session, &args)
+    }
+
+    #[test]
+    fn watched_keys_are_forgotten_once_nobody_watches_them() {
+        let server = Server::new(crate::ServerConfig::default());
+        let (mut a, mut b) = (server.session(), server.session());
+        // A million distinct keys watched and unwatched leave nothing behind.
+        for round in 0..1000 {
+            let keys: Vec<String> = (0..100).map(|i| format!("k{round}:{i}")).collect();
+            let mut args = vec!["WATCH"];
+            args.extend(keys.iter().map(String::as_str));
+            assert_eq!(run(&server, &mut a, &args), Value::simple("OK"));
+            assert_eq!(run(&server, &mut a, &["UNWATCH"]), Value::simple("OK"));
+        }
+        assert_eq!(server.watched_keys(), 0);
+        // Two watchers of one key: the first one's EXEC does not forget the key for the second.
+        for s in [&mut a, &mut b] {
+            assert_eq!(run(&server, s, &["WATCH", "shared"]), Value::simple("OK"));
+        }
+        assert_eq!(run(&server, &mut a, &["MULTI"]), Value::simple("OK"));
+        assert_eq!(run(&server, &mut a, &["EXEC"]), Value::Array(vec![]));
+        assert_eq!(
+            run(&server, &mut a, &["SET", "shared", "changed"]),
+            Value::simple("OK")
+        );
+        assert_eq!(run(&server, &mut b, &["MULTI"]), Value::simple("OK"));
+        assert_eq!(run(&server, &mut b, &["PING"]), Value::simple("QUEUED"));
+        assert_eq!(run(&server, &mut b, &["EXEC"]), Value::Null);
+        assert_eq!(server.watched_keys(), 0);
+        // Disconnecting and DISCARD release too.
+        assert_eq!(run(&server, &mut b, &["WATCH", "x", "y"]), Value::simple("OK"));
+        server.disconnect(&mut b);
+        assert_eq!(run(&server, &mut a, &["WATCH", "z"]), Value::simple("OK"));
+        assert_eq!(run(&server, &mut a, &["MULTI"]), Value::simple("OK"));
+        assert_eq!(run(&server, &mut a, &["DISCARD"]), Value::simple("OK"));
+        assert_eq!(server.watched_keys(), 0);
+    }
 }

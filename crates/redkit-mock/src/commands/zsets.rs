@@ -689,6 +689,9 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Some(a) if is(a, "WITHSCORES") && args.len() == 4 => true,
         _ => return Err(syntax_error()),
     };
+    if let Some(n) = count.filter(|n| *n < 0) {
+        super::repeat_count(n, withscores)?;
+    }
     let all: Vec<(Bytes, f64)> = zset_ref(ctx, &args[1])?
         .map(|z| {
             (0..z.len())
@@ -711,7 +714,7 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     } else if all.is_empty() {
         Vec::new()
     } else {
-        (0..n.unsigned_abs().min(1 << 24))
+        (0..super::repeat_count(n, withscores)?)
             .map(|_| all[fastrand::usize(0..all.len())].clone())
             .collect()
     };

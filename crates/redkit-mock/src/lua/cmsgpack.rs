@@ -107,7 +107,22 @@ fn is_array(t: &Table) -> mlua::Result<bool> {
     Ok(max == count)
 }
 
-fn encode(out: &mut Vec<u8>, v: &LuaValue, level: usize) -> mlua::Result<()> {
+/// Bounds on one `cmsgpack.pack` call, which runs outside the Lua allocator's limit and out of reach of the
+/// instruction hook (SCRIPT KILL cannot stop it): the output's length, and the values visited — a table holding
+/// itself 64 times would otherwise expand to 64^16 nodes (Redis packs it until the end of time).
+const MAX_PACKED: usize = super::MEMORY_LIMIT;
+const MAX_PACKED_VALUES: usize = 1 << 22;
+
+/// What one pack may still spend.
+struct Budget {
+    values: usize,
+}
+
+fn encode(out: &mut Vec<u8>, v: &LuaValue, level: usize, budget: &mut Budget) -> mlua::Result<()> {
+    budget.values = budget.values.saturating_sub(1);
+    if out.len() > MAX_PACKED || budget.values == 0 {
+        return Err(mlua::Error::MemoryError("not enough memory".into()));
+    }
     match v {
         LuaValue::String(s) => encode_bytes(out, &s.as_bytes()),
         LuaValue::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -119,15 +134,15 @@ fn encode(out: &mut Vec<u8>, v: &LuaValue, level: usize) -> mlua::Result<()> {
                 header(out, len, 0x90, 15, 0xdc, 0xdd);
                 for i in 1..=len {
                     let item: LuaValue = t.raw_get(i)?;
-                    encode(out, &item, level + 1)?;
+                    encode(out, &item, level + 1, budget)?;
                 }
             } else {
                 let len = t.pairs::<LuaValue, LuaValue>().count();
                 header(out, len, 0x80, 15, 0xde, 0xdf);
                 for pair in t.pairs::<LuaValue, LuaValue>() {
                     let (k, item) = pair?;
-                    encode(out, &k, level + 1)?;
-                    encode(out, &item, level + 1)?;
+                    encode(out, &k, level + 1, budget)?;
+                    encode(out, &item, level + 1, budget)?;
                 }
             }
         }
@@ -141,8 +156,11 @@ fn pack(lua: &Lua, args: Vec<LuaValue>) -> LibResult {
         return Err(arg_error(lua, 0, "MessagePack pack needs input."));
     }
     let mut out = Vec::new();
+    let mut budget = Budget {
+        values: MAX_PACKED_VALUES,
+    };
     for v in &args {
-        encode(&mut out, v, 0)?;
+        encode(&mut out, v, 0, &mut budget)?;
     }
     results(vec![LuaValue::String(lua.create_string(&out)?)])
 }
