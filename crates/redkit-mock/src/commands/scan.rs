@@ -19,12 +19,40 @@ use crate::server::Ctx;
 
 /// Most open cursors kept; the oldest are dropped beyond this (a dropped cursor ends its scan early).
 const MAX_CURSORS: usize = 1024;
+/// Most member names all open cursors' snapshots hold together (each is a shared handle, ~32 bytes): past it the
+/// oldest cursors are dropped, so scans of large collections cannot make the server hold copy after copy.
+const MAX_HELD_MEMBERS: usize = 8 << 20;
 
 /// Open element cursors.
 #[derive(Debug, Default)]
 pub(crate) struct Cursors {
     open: HashMap<u64, Cursor>,
     next: u64,
+    /// Member names held by the distinct snapshots of the open cursors.
+    held: usize,
+}
+
+impl Cursors {
+    fn insert(&mut self, id: u64, cursor: Cursor) {
+        if Arc::strong_count(&cursor.members) == 1 {
+            self.held += cursor.members.len();
+        }
+        self.open.insert(id, cursor);
+        while (self.open.len() > MAX_CURSORS || self.held > MAX_HELD_MEMBERS) && self.open.len() > 1 {
+            let Some(oldest) = self.open.keys().min().copied() else {
+                break;
+            };
+            self.remove(oldest);
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        if let Some(c) = self.open.remove(&id)
+            && Arc::strong_count(&c.members) == 1
+        {
+            self.held = self.held.saturating_sub(c.members.len());
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -139,18 +167,14 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
     if end >= snapshot.len() {
         return done(items);
     }
-    if cursors.open.len() >= MAX_CURSORS
-        && let Some(oldest) = cursors.open.keys().min().copied()
-    {
-        cursors.open.remove(&oldest);
-    }
     cursors.next += 1;
     let id = cursors.next;
-    cursors.open.insert(
+    cursors.insert(
         id,
         Cursor {
             db: db_index,
-            key: args[1].clone(),
+            // A copy: the key may be a slice of the request, which must not stay alive for the cursor.
+            key: Bytes::copy_from_slice(&args[1]),
             members: snapshot,
             pos: end,
         },
