@@ -298,6 +298,27 @@ async fn wait_blocked(blocked: &mut Option<Blocked>) -> Option<Value> {
     }
 }
 
+/// Write what `writer` takes of `output` without waiting: `None` if it would block (the waker is registered, so
+/// the loop's select picks it up), `Some(Ok(()))` once some bytes went out.
+async fn write_now<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    output: &mut BytesMut,
+) -> Option<std::io::Result<()>> {
+    std::future::poll_fn(|cx| {
+        let polled = std::pin::Pin::new(&mut *writer).poll_write(cx, output);
+        std::task::Poll::Ready(match polled {
+            std::task::Poll::Ready(Ok(0)) => Some(Err(std::io::ErrorKind::WriteZero.into())),
+            std::task::Poll::Ready(Ok(n)) => {
+                bytes::Buf::advance(output, n);
+                Some(Ok(()))
+            }
+            std::task::Poll::Ready(Err(e)) => Some(Err(e)),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
+}
+
 /// Sleep until `at`, or forever.
 async fn sleep_until(at: Option<Instant>) {
     match at {
@@ -376,10 +397,13 @@ impl Connection<'_> {
                         break;
                     }
                 }
-                if let Some(reason) = protocol_error {
-                    // Redis answers the error after the replies to the requests before it, then closes.
+                // Redis answers the error after the replies to the requests before it, then closes. Behind a
+                // blocked command the bad bytes stay in the input, to be found again once it is answered.
+                if let Some(reason) = protocol_error
+                    && blocked.is_none()
+                {
                     queue.clear();
-                    if !closing && blocked.is_none() {
+                    if !closing {
                         encode_value(
                             &Value::error(format!("ERR Protocol error: {reason}")),
                             self.session.protocol(),
@@ -389,12 +413,20 @@ impl Connection<'_> {
                     closing = true;
                 }
             }
-            if self.over_output_limit(limits, output.len(), &mut over_soft_since) {
+            if output.is_empty() {
+                over_soft_since = None;
+            } else if self.over_output_limit(limits, output.len(), &mut over_soft_since) {
                 tracing::warn!(
                     "Client id={} addr={} closed for overcoming of output buffer limits.",
                     self.session.id,
                     self.peer
                 );
+                return;
+            }
+            // Most replies fit the socket buffer: write them now rather than on another turn of the loop.
+            if !output.is_empty()
+                && let Some(Err(_)) = write_now(writer, &mut output).await
+            {
                 return;
             }
             if closing && output.is_empty() {
