@@ -60,9 +60,33 @@ pub(crate) fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     }
     // Blocking commands never block inside a transaction.
     ctx.session.in_exec = true;
-    let replies = queue.iter().map(|args| dispatch(ctx, args)).collect();
+    let mut replies = Vec::with_capacity(queue.len());
+    let mut pushes = Vec::new();
+    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    for args in &queue {
+        let reply = dispatch(ctx, args);
+        // A command answering more than once ((UN)SUBSCRIBE: once per channel) has all its answers in the array —
+        // where Redis's header counts commands, not answers, and a RESP2 client reads past it. RESP3 pushes go out
+        // of band, before the array.
+        match ctx.session.replies.take() {
+            Some(many) => {
+                for v in many {
+                    match v {
+                        Value::Push(_) if resp3 => pushes.push(v),
+                        other => replies.push(other),
+                    }
+                }
+            }
+            None => replies.push(reply),
+        }
+    }
     ctx.session.in_exec = false;
-    Ok(Value::Array(replies))
+    if pushes.is_empty() {
+        return Ok(Value::Array(replies));
+    }
+    pushes.push(Value::Array(replies));
+    ctx.session.replies = Some(pushes);
+    Ok(Value::Null)
 }
 
 pub(crate) fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
