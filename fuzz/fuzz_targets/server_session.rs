@@ -13,13 +13,13 @@
 //! lock must then come free within `RELEASE`, or the input is reported as a bug; a command that hangs the
 //! runtime's thread itself is caught by libFuzzer's `-timeout`.
 
-use std::net::SocketAddr;
+mod session;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use redkit_mock::{MockServer, Server, ServerConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use redkit_mock::{Server, ServerConfig};
 
 /// How long one input may run before the watchdog stops it.
 const WATCHDOG: Duration = Duration::from_secs(2);
@@ -36,49 +36,6 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// `data`'s first three bytes are cut points (as fractions of the rest's length); the chunks of the rest.
-fn chunks(data: &[u8]) -> Vec<&[u8]> {
-    let (head, input) = data.split_at(data.len().min(3));
-    let mut cuts: Vec<usize> = head.iter().map(|&b| usize::from(b) * input.len() / 256).collect();
-    cuts.sort_unstable();
-    let mut out = Vec::with_capacity(4);
-    let mut at = 0;
-    for cut in cuts.into_iter().chain([input.len()]) {
-        if cut > at {
-            out.push(&input[at..cut]);
-            at = cut;
-        }
-    }
-    out
-}
-
-/// One session: the client's side and the server's, concurrently, until the server closes.
-async fn session(server: Server, pieces: Vec<&[u8]>) {
-    let (client, end) = tokio::io::duplex(64 * 1024);
-    let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
-    let served = MockServer::serve_connection(server, end, peer);
-    let (mut rx, mut tx) = tokio::io::split(client);
-    let send = async move {
-        for piece in pieces {
-            if tx.write_all(piece).await.is_err() {
-                return;
-            }
-            // Let the server see this chunk on its own.
-            tokio::task::yield_now().await;
-        }
-        let _ = tx.shutdown().await;
-    };
-    let receive = async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n) = rx.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    };
-    tokio::join!(served, send, receive);
-}
-
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let server = Server::new(ServerConfig::default());
     // Other clients would get BUSY early; the watchdog, not the threshold, bounds a script.
@@ -93,7 +50,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         ],
     );
     let finished = runtime().block_on(async {
-        tokio::time::timeout(WATCHDOG, session(server.clone(), chunks(data)))
+        tokio::time::timeout(WATCHDOG, session::session(server.clone(), data))
             .await
             .is_ok()
     });

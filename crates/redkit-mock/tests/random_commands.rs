@@ -11,8 +11,9 @@
 
 #[path = "../../../fuzz/fuzz_targets/command_gen.rs"]
 mod command_gen;
+#[path = "../../../fuzz/fuzz_targets/session.rs"]
+mod session;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
@@ -196,49 +197,12 @@ async fn exec_of_pubsub_keeps_its_reply() {
     assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
 }
 
-/// One session, as the `server_session` fuzz target runs it: the client writes `input` in the chunks its first
-/// three bytes pick, shuts down its write half and reads until the server closes, concurrently with the server.
-async fn session(server: Server, data: Vec<u8>) {
-    let (head, input) = data.split_at(data.len().min(3));
-    let mut cuts: Vec<usize> = head
-        .iter()
-        .map(|&b| usize::from(b) * input.len() / 256)
-        .chain([input.len()])
-        .collect();
-    cuts.sort_unstable();
-    let (client, end) = tokio::io::duplex(64 * 1024);
-    let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
-    let served = MockServer::serve_connection(server, end, peer);
-    let (mut rx, mut tx) = tokio::io::split(client);
-    let input = input.to_vec();
-    let send = async move {
-        let mut at = 0;
-        for cut in cuts {
-            if cut > at {
-                if tx.write_all(&input[at..cut]).await.is_err() {
-                    return;
-                }
-                at = cut;
-                tokio::task::yield_now().await;
-            }
-        }
-        let _ = tx.shutdown().await;
-    };
-    let receive = async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n) = rx.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    };
-    tokio::join!(served, send, receive);
-}
-
 /// Replay one input with a time bound; `Err` with what went wrong.
 async fn replay(data: Vec<u8>) -> Result<(), String> {
     let server = Server::new(ServerConfig::default());
-    let task = tokio::spawn(tokio::time::timeout(PER_INPUT, session(server.clone(), data)));
+    let served = server.clone();
+    let task =
+        tokio::spawn(async move { tokio::time::timeout(PER_INPUT, session::session(served, &data)).await });
     let outcome = task.await;
     // Past its bound (or done): stop a running script; the lock must come free.
     server.begin_shutdown();
