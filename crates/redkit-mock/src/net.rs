@@ -585,9 +585,10 @@ async fn run_batch(
                 match answer {
                     Some(reply) => {
                         queue.pop_front();
-                        // SHUTDOWN NOSAVE closes the connection without a reply.
-                        if !(session.closing && reply == Value::Null) {
-                            replies.push(reply);
+                        // As under the lock: a command may answer several times, or (SHUTDOWN) not at all.
+                        match session.replies.take() {
+                            Some(many) => replies.extend(many),
+                            None => replies.push(reply),
                         }
                         if queue.is_empty() || session.closing {
                             return None;

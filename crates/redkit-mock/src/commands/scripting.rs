@@ -503,8 +503,8 @@ impl std::error::Error for Killed {}
 /// commands that need the state (WATCH, HELLO, AUTH, RESET), which wait for the script to end here.
 ///
 /// As in Redis: SCRIPT KILL (and FUNCTION KILL) stop the script, or answer UNKILLABLE once it wrote; SHUTDOWN
-/// NOSAVE stops it whatever it did and shuts the server down (closing this connection; `Value::Null` here stands
-/// for "no reply"); MULTI,
+/// NOSAVE stops it whatever it did and shuts the server down (closing this connection without a reply: an empty
+/// `session.replies`, as SHUTDOWN itself does); MULTI,
 /// DISCARD, UNWATCH and QUIT, which touch only the connection, are answered at once; any other command is
 /// answered BUSY — inside MULTI that also flags the transaction (EXEC then aborts), and EXEC itself is answered
 /// BUSY and discards the transaction, so no transaction ever runs half.
@@ -538,6 +538,7 @@ pub(crate) fn while_busy(
         watch.kill.store(true, std::sync::atomic::Ordering::SeqCst);
         watch.shutdown_request.send_replace(Some(false));
         session.closing = true;
+        session.replies = Some(Vec::new());
         return Some(Value::Null);
     }
     let arity = |n: usize| args.len() == n;
