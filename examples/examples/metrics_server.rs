@@ -55,7 +55,7 @@ async fn main() -> Result<(), Error> {
     let url = match std::env::var("REDIS_URL") {
         Ok(url) => url,
         Err(_) => {
-            embedded = redkit_mock::MockServer::start().await?;
+            embedded = redkit_server::TcpServer::start().await?;
             embedded.url()
         }
     };

@@ -1,5 +1,5 @@
 //! Quickstart: the protocol core on its own, then the client, a typed key and a memoized call — against
-//! `REDIS_URL` when it is set, otherwise against the embedded server (`redkit-mock`), started in process on a free
+//! `REDIS_URL` when it is set, otherwise against the embedded server (`redkit-server`), started in process on a free
 //! loopback port.
 //!
 //! ```sh
@@ -26,7 +26,7 @@ async fn main() -> Result<(), AnyError> {
     match std::env::var("REDIS_URL") {
         Ok(url) => client_tour(&url).await,
         Err(_) => {
-            let embedded = redkit_mock::MockServer::start().await?;
+            let embedded = redkit_server::TcpServer::start().await?;
             println!(
                 "\nREDIS_URL is not set: using the embedded server at {}",
                 embedded.url()

@@ -1,4 +1,4 @@
-//! The structured command generator, shared by the `server_commands` fuzz target and redkit-mock's
+//! The structured command generator, shared by the `server_commands` fuzz target and redkit-server's
 //! `tests/random_commands.rs` (which includes this file by path).
 //!
 //! Command names, arities and flags come from the server's own table (its `COMMAND INFO` reply, see

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use arbitrary::Unstructured;
 use command_gen::{Entropy, Table};
-use redkit_mock::Mock;
+use redkit_server::Mock;
 use redkit_resp::{Cmd, Executor, Value};
 
 const MAX_COMMANDS: usize = 64;

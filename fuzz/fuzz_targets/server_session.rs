@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use redkit_mock::{Server, ServerConfig};
+use redkit_server::{Server, ServerConfig};
 
 /// How long one input may run before the watchdog stops it.
 const WATCHDOG: Duration = Duration::from_secs(2);

@@ -1,12 +1,12 @@
 //! One client session against the embedded server, as the `server_session` fuzz target runs it and the replay in
-//! `crates/redkit-mock/tests/random_commands.rs` repeats it (included there by path): the input's first three
+//! `crates/redkit-server/tests/random_commands.rs` repeats it (included there by path): the input's first three
 //! bytes are cut points (fractions of the rest's length) that split the rest into at most four chunks; the client
 //! writes them (yielding between), shuts down its write half and reads every reply until the server closes,
 //! concurrently with the server.
 
 use std::net::SocketAddr;
 
-use redkit_mock::{MockServer, Server};
+use redkit_server::{TcpServer, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// `data`'s first three bytes are cut points (as fractions of the rest's length); the chunks of the rest.
@@ -29,7 +29,7 @@ pub(crate) fn chunks(data: &[u8]) -> Vec<&[u8]> {
 pub(crate) async fn session(server: Server, data: &[u8]) {
     let (client, end) = tokio::io::duplex(64 * 1024);
     let peer = SocketAddr::from(([127, 0, 0, 1], 40000));
-    let served = MockServer::serve_connection(server, end, peer);
+    let served = TcpServer::serve_connection(server, end, peer);
     let (mut rx, mut tx) = tokio::io::split(client);
     let send = async move {
         for piece in chunks(data) {

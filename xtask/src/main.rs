@@ -147,7 +147,7 @@ fn crash(args: &[String]) -> Result {
     let (what, package, test, name) = if server {
         (
             "redkit-server",
-            "redkit-mock",
+            "redkit-server",
             "persistence",
             "acknowledged_writes_survive_sigkill",
         )
@@ -190,7 +190,7 @@ fn fuzz_diff(args: &[String]) -> Result {
                 "test",
                 "--release",
                 "-p",
-                "redkit-mock",
+                "redkit-server",
                 "--test",
                 "differential",
                 "--",
@@ -239,7 +239,7 @@ fn bench(args: &[String]) -> Result {
                         "build",
                         "--release",
                         "-p",
-                        "redkit-mock",
+                        "redkit-server",
                         "--bin",
                         "redkit-server",
                     ]),

@@ -20,7 +20,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let cache = Cache::new(redkit_mock::Mock::new(), CacheConfig::default());
+//! let cache = Cache::new(redkit_server::Mock::new(), CacheConfig::default());
 //! let price = cache
 //!     .memoize("price", Duration::from_secs(60), |sku: String| async move {
 //!         // An expensive lookup, run once per SKU per minute.

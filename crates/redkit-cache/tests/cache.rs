@@ -15,7 +15,7 @@ use redkit_test_support::RedisServer;
 struct Backends {
     clients: Vec<(&'static str, Client)>,
     _real: Option<RedisServer>,
-    _mock: redkit_mock::MockServer,
+    _mock: redkit_server::TcpServer,
     /// Each backend's URL, for tests that open several clients.
     urls: Vec<(&'static str, String)>,
 }
@@ -30,7 +30,7 @@ async fn backends() -> Backends {
             Client::connect(Config::from_url(url).unwrap()).await.unwrap(),
         ));
     }
-    let mock = redkit_mock::MockServer::start().await.unwrap();
+    let mock = redkit_server::TcpServer::start().await.unwrap();
     clients.push((
         "embedded server",
         Client::connect(Config::from_url(&mock.url()).unwrap())

@@ -12,10 +12,10 @@ use redkit_test_support::RedisServer;
 async fn servers() -> (
     Vec<(&'static str, String)>,
     Option<RedisServer>,
-    redkit_mock::MockServer,
+    redkit_server::TcpServer,
 ) {
     let real = RedisServer::start_or_skip();
-    let mock = redkit_mock::MockServer::start().await.unwrap();
+    let mock = redkit_server::TcpServer::start().await.unwrap();
     let mut urls = Vec::new();
     if let Some(r) = &real {
         urls.push(("redis-server", r.url()));

@@ -18,7 +18,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let metrics = Metrics::default();
 //! // Any executor: here the in-process embedded server; a `redkit::Client` or a pool in production.
-//! let redis = Instrumented::new(redkit_mock::Mock::new(), metrics.clone());
+//! let redis = Instrumented::new(redkit_server::Mock::new(), metrics.clone());
 //! redis.set("k", "v").await?;
 //! let _: Option<String> = redis.get("k").await?;
 //! assert!(redis.incr("k").await.is_err()); // "v" is not an integer: ERR

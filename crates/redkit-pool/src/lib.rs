@@ -24,7 +24,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let server = redkit_mock::MockServer::start().await?;
+//! # let server = redkit_server::TcpServer::start().await?;
 //! # let url = server.url();
 //! // `url` is e.g. "redis://127.0.0.1:6379" (here, an embedded server).
 //! let pool = Pool::connect(Config::from_url(&url)?, PoolConfig::new(4)).await?;

@@ -21,7 +21,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let redis = redkit_mock::Mock::new(); // or a redkit::Client, a pool…
+//! let redis = redkit_server::Mock::new(); // or a redkit::Client, a pool…
 //! let users = Namespace::new("app").child("users");
 //! let ada = users.key::<User>("1");
 //! ada.set_ex(&redis, &User { name: "Ada".into(), age: 36 }, Duration::from_secs(60)).await?;

@@ -37,7 +37,7 @@ async fn backends() -> Vec<(
     &'static str,
     Client,
     Option<RedisServer>,
-    Option<redkit_mock::MockServer>,
+    Option<redkit_server::TcpServer>,
 )> {
     let mut out = Vec::new();
     if let Some(real) = RedisServer::start_or_skip() {
@@ -46,7 +46,7 @@ async fn backends() -> Vec<(
             .unwrap();
         out.push(("redis-server", c, Some(real), None));
     }
-    let mock = redkit_mock::MockServer::start().await.unwrap();
+    let mock = redkit_server::TcpServer::start().await.unwrap();
     let c = Client::connect(Config::from_url(&mock.url()).unwrap())
         .await
         .unwrap();

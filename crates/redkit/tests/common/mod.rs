@@ -31,12 +31,12 @@ pub(crate) async fn client(server: &RedisServer, protocol: RespVersion) -> Clien
     client
 }
 
-/// Where a family test runs: a private redis-server, and the embedded server (`redkit-mock`) over TCP.
+/// Where a family test runs: a private redis-server, and the embedded server (`redkit-server`) over TCP.
 pub(crate) enum Backend {
     /// A real redis-server on a free loopback port.
     Real(RedisServer),
     /// The embedded server on a free loopback port.
-    Embedded(redkit_mock::MockServer),
+    Embedded(redkit_server::TcpServer),
 }
 
 impl Backend {
@@ -62,7 +62,7 @@ pub(crate) async fn backends(real_only: bool) -> Vec<Backend> {
         out.push(Backend::Real(server));
     }
     if !real_only {
-        out.push(Backend::Embedded(redkit_mock::MockServer::start().await.unwrap()));
+        out.push(Backend::Embedded(redkit_server::TcpServer::start().await.unwrap()));
     }
     out
 }

@@ -4,7 +4,7 @@
 //! The generator is the one of the `server_commands` fuzz target (`fuzz/fuzz_targets/command_gen.rs`, included
 //! by path): command names and arities from the server's own `COMMAND INFO`, arguments from small pools. The
 //! corpus of the `server_session` fuzz target (`fuzz/corpus/server_session/`) is replayed through
-//! `MockServer::serve_connection`, plus the named regression inputs below. `REDKIT_RANDOM_SEED` picks another
+//! `TcpServer::serve_connection`, plus the named regression inputs below. `REDKIT_RANDOM_SEED` picks another
 //! seed for the random commands, `REDKIT_RANDOM_COMMANDS` how many.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use command_gen::{Entropy, Table};
-use redkit_mock::{MockServer, Server, ServerConfig};
+use redkit_server::{TcpServer, Server, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Commands sent in all (`REDKIT_RANDOM_COMMANDS` for more).
@@ -102,7 +102,7 @@ async fn random_commands_never_panic_or_hang_the_server() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(COMMANDS);
-    let server = MockServer::start().await.unwrap();
+    let server = TcpServer::start().await.unwrap();
     let config = redkit::Config::from_url(&server.url())
         .unwrap()
         .with_protocol(redkit::RespVersion::Resp3);
@@ -177,7 +177,7 @@ async fn random_commands_never_panic_or_hang_the_server() {
 /// here counts what it holds.) Found by the random commands: the server used to drop EXEC's array.
 #[tokio::test]
 async fn exec_of_pubsub_keeps_its_reply() {
-    let server = MockServer::start().await.unwrap();
+    let server = TcpServer::start().await.unwrap();
     let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     stream
         .write_all(b"MULTI\r\nSET x 1\r\nUNSUBSCRIBE a b\r\nGET x\r\nEXEC\r\nPING\r\n")

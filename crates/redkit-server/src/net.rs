@@ -1,4 +1,4 @@
-//! [`MockServer`]: the embedded server over TCP — RESP2/RESP3 and inline commands, pipelined, many connections.
+//! [`TcpServer`]: the embedded server over TCP — RESP2/RESP3 and inline commands, pipelined, many connections.
 //!
 //! One task per connection reads requests (`request.rs`), runs them in batches under the server lock and writes
 //! the replies — reading and writing at the same time, as Redis does: a client that sends its whole pipeline
@@ -25,25 +25,25 @@ use crate::server::{Contended, Executed, Server, ServerConfig, Session};
 
 /// The embedded server listening on a TCP port. Dropping it stops the server and closes its connections.
 #[derive(Debug)]
-pub struct MockServer {
+pub struct TcpServer {
     addr: SocketAddr,
     server: Server,
     stop: std::sync::Arc<watch::Sender<bool>>,
 }
 
-impl MockServer {
+impl TcpServer {
     /// Start on `127.0.0.1` and a free port.
-    pub async fn start() -> std::io::Result<MockServer> {
-        MockServer::start_with(ServerConfig::default(), "127.0.0.1:0").await
+    pub async fn start() -> std::io::Result<TcpServer> {
+        TcpServer::start_with(ServerConfig::default(), "127.0.0.1:0").await
     }
 
     /// Start with a configuration on `addr`.
-    pub async fn start_with(config: ServerConfig, addr: &str) -> std::io::Result<MockServer> {
-        MockServer::serve(Server::new(config), addr).await
+    pub async fn start_with(config: ServerConfig, addr: &str) -> std::io::Result<TcpServer> {
+        TcpServer::serve(Server::new(config), addr).await
     }
 
     /// Serve an existing [`Server`] — one opened on a data directory with [`Server::open`], say — on `addr`.
-    pub async fn serve(server: Server, addr: &str) -> std::io::Result<MockServer> {
+    pub async fn serve(server: Server, addr: &str) -> std::io::Result<TcpServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
@@ -58,7 +58,7 @@ impl MockServer {
                 _ = stopped.changed() => {}
             }
         });
-        Ok(MockServer { addr, server, stop })
+        Ok(TcpServer { addr, server, stop })
     }
 
     /// Serve one connection over any byte stream — an in-memory `tokio::io::duplex`, a Unix socket — exactly as
@@ -105,7 +105,7 @@ impl MockServer {
     }
 }
 
-impl Drop for MockServer {
+impl Drop for TcpServer {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }

@@ -166,7 +166,7 @@ impl ScriptWatch {
     }
 }
 
-/// SHUTDOWN's request to stop, as seen by whoever runs the server (the `redkit-server` binary, [`crate::MockServer`]).
+/// SHUTDOWN's request to stop, as seen by whoever runs the server (the `redkit-server` binary, [`crate::TcpServer`]).
 #[derive(Debug, Clone)]
 pub struct ShutdownSignal(tokio::sync::watch::Receiver<Option<bool>>);
 

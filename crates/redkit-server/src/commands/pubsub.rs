@@ -102,7 +102,7 @@ fn confirmation(what: &str, name: Value, count: usize) -> Value {
 fn subscribe_to(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, what: &str) -> Reply {
     let Some(mailbox) = ctx.session.mailbox.clone() else {
         return Err(err(
-            "ERR this in-process session cannot subscribe: connect to a MockServer to receive messages",
+            "ERR this in-process session cannot subscribe: connect to a TcpServer to receive messages",
         ));
     };
     let id = ctx.session.id;

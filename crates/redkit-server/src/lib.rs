@@ -2,7 +2,7 @@
 //! client can connect), or as the `redkit-server` binary.
 //!
 //! ```
-//! use redkit_mock::Mock;
+//! use redkit_server::Mock;
 //! use redkit_resp::{Cmd, Executor};
 //!
 //! # futures_executor(async {
@@ -55,7 +55,7 @@
 //! the fsync policies and the recovery rules):
 //!
 //! ```
-//! use redkit_mock::{Mock, Persistence, ServerConfig};
+//! use redkit_server::{Mock, Persistence, ServerConfig};
 //! use redkit_resp::{Cmd, Executor};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -93,7 +93,7 @@ use bytes::Bytes;
 use redkit_resp::{Cmd, Executor, Pipeline, RespVersion, Result, Value, reply_result};
 
 pub use db::Clock;
-pub use net::MockServer;
+pub use net::TcpServer;
 pub use persist::{AppendFsync, LoadReport, PersistError, Persistence};
 pub use server::{Executed, Server, ServerConfig, Session, ShutdownSignal};
 

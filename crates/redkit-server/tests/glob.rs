@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use redkit::{Cmd, Config, Connection, Pipeline, Value};
-use redkit_mock::MockServer;
+use redkit_server::TcpServer;
 use redkit_test_support::RedisServer;
 
 /// The bytes patterns and keys are made of: every glob metacharacter and two letters.
@@ -26,14 +26,14 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 /// A real server and the embedded one, with a connection to each.
 struct Servers {
     _real: RedisServer,
-    _mock: MockServer,
+    _mock: TcpServer,
     real: Connection,
     mock: Connection,
 }
 
 async fn servers() -> Option<Servers> {
     let real = RedisServer::start_or_skip()?;
-    let mock = MockServer::start().await.unwrap();
+    let mock = TcpServer::start().await.unwrap();
     let connect = |url: String| async move {
         let mut config = Config::from_url(&url).unwrap();
         config.request_timeout = Some(REPLY_TIMEOUT);
@@ -192,7 +192,7 @@ async fn compare_patterns(servers: &mut Servers, patterns: &[Vec<u8>], key_count
                     .collect()
             };
             format!(
-                "KEYS {:?}: only redis-server matched {:?}, only redkit-mock matched {:?}",
+                "KEYS {:?}: only redis-server matched {:?}, only redkit-server matched {:?}",
                 pattern.escape_ascii().to_string(),
                 only(real, mock),
                 only(mock, real),

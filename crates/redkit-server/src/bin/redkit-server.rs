@@ -1,7 +1,7 @@
 //! `redkit-server`: the embedded Redis-compatible server as a standalone process.
 
 use clap::Parser;
-use redkit_mock::{MockServer, Persistence, Server, ServerConfig};
+use redkit_server::{TcpServer, Persistence, Server, ServerConfig};
 
 /// An embedded Redis-compatible server (a test stand-in, not a production database).
 #[derive(Parser, Debug)]
@@ -38,7 +38,7 @@ struct Args {
     appendonly: bool,
     /// When appended writes reach the disk: `always` (before the reply), `everysec` or `no` (the OS decides).
     #[arg(long, default_value = "everysec")]
-    appendfsync: redkit_mock::AppendFsync,
+    appendfsync: redkit_server::AppendFsync,
     /// Start even if the data directory is damaged: drop what cannot be read, and say what was dropped.
     #[arg(long)]
     repair: bool,
@@ -116,7 +116,7 @@ async fn serve(args: Args) -> Result<(), ()> {
             }
         }
     };
-    match MockServer::serve(server.clone(), &format!("{}:{}", args.bind, args.port)).await {
+    match TcpServer::serve(server.clone(), &format!("{}:{}", args.bind, args.port)).await {
         Ok(listening) => {
             eprintln!("redkit-server listening on {}", listening.addr());
             tokio::select! {

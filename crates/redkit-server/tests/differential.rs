@@ -9,7 +9,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use redkit::{Cmd, Config, Connection, Pipeline, RespVersion, Value};
-use redkit_mock::MockServer;
+use redkit_server::TcpServer;
 use redkit_test_support::RedisServer;
 
 /// How two replies are compared.
@@ -261,7 +261,7 @@ struct Pair {
 }
 
 impl Pair {
-    async fn connect(real: &RedisServer, mock: &MockServer, protocol: RespVersion) -> Pair {
+    async fn connect(real: &RedisServer, mock: &TcpServer, protocol: RespVersion) -> Pair {
         let config = |url: String| {
             let mut c = Config::from_url(&url).unwrap().with_protocol(protocol);
             c.request_timeout = Some(Duration::from_secs(10));
@@ -318,7 +318,7 @@ impl Pair {
             Ok(())
         } else {
             Err(format!(
-                "{args:?} ({mode:?}): redis-server replied {real:?}, redkit-mock replied {mock:?}"
+                "{args:?} ({mode:?}): redis-server replied {real:?}, redkit-server replied {mock:?}"
             ))
         }
     }
@@ -329,7 +329,7 @@ impl Pair {
     }
 }
 
-async fn servers() -> Option<(RedisServer, MockServer)> {
+async fn servers() -> Option<(RedisServer, TcpServer)> {
     let real = RedisServer::start_or_skip()?;
     // The embedded server follows Redis 7.0 (encodings, error texts, reply shapes); other versions differ.
     let mut conn = Connection::connect(&Config::from_url(&real.url()).unwrap())
@@ -358,7 +358,7 @@ async fn servers() -> Option<(RedisServer, MockServer)> {
         );
         return None;
     }
-    let mock = MockServer::start().await.unwrap();
+    let mock = TcpServer::start().await.unwrap();
     Some((real, mock))
 }
 
@@ -1935,7 +1935,7 @@ async fn cyclic_script_replies_agree_with_redis() {
         let got = cut(&got, 1000);
         assert!(
             expected == got,
-            "{body}: redis-server sent {} bytes ending {:?}, redkit-mock {} bytes ending {:?}",
+            "{body}: redis-server sent {} bytes ending {:?}, redkit-server {} bytes ending {:?}",
             expected.len(),
             String::from_utf8_lossy(&expected[expected.len().saturating_sub(60)..]),
             got.len(),
@@ -2589,7 +2589,7 @@ async fn long_scripts_answer_busy_and_script_kill_stops_them() {
     let Some(real) = RedisServer::start_or_skip() else {
         return;
     };
-    let mock = MockServer::start().await.unwrap();
+    let mock = TcpServer::start().await.unwrap();
     let expected = busy_scenario(&real.url()).await;
     let got = busy_scenario(&mock.url()).await;
     let busy = Value::error(

@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use redkit::prelude::*;
-use redkit_mock::{Mock, MockServer, ServerConfig};
+use redkit_server::{Mock, TcpServer, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Send `input`, then read until the server closes or `wait` passes; the bytes it answered.
-async fn exchange(server: &MockServer, input: &[u8], wait: Duration) -> Vec<u8> {
+async fn exchange(server: &TcpServer, input: &[u8], wait: Duration) -> Vec<u8> {
     let mut stream = TcpStream::connect(server.addr()).await.unwrap();
     let _ = stream.write_all(input).await;
     let mut out = Vec::new();
@@ -25,14 +25,14 @@ async fn exchange(server: &MockServer, input: &[u8], wait: Duration) -> Vec<u8> 
     }
 }
 
-async fn alive(server: &MockServer) {
+async fn alive(server: &TcpServer) {
     let reply = exchange(server, b"PING\r\n", Duration::from_millis(200)).await;
     assert_eq!(reply, b"+PONG\r\n", "the server still answers");
 }
 
 #[tokio::test]
 async fn protocol_errors_close_the_connection_with_redis_messages() {
-    let server = MockServer::start().await.unwrap();
+    let server = TcpServer::start().await.unwrap();
     let cases: &[(&[u8], &str)] = &[
         (
             b"*99999999999\r\n",
@@ -68,7 +68,7 @@ async fn protocol_errors_close_the_connection_with_redis_messages() {
 
 #[tokio::test]
 async fn random_bytes_never_crash_or_hang_the_server() {
-    let server = MockServer::start().await.unwrap();
+    let server = TcpServer::start().await.unwrap();
     let mut rng = fastrand::Rng::with_seed(7);
     for _ in 0..200 {
         let len = rng.usize(0..512);
@@ -92,7 +92,7 @@ async fn random_bytes_never_crash_or_hang_the_server() {
 
 #[tokio::test]
 async fn inline_and_pipelined_commands() {
-    let server = MockServer::start().await.unwrap();
+    let server = TcpServer::start().await.unwrap();
     let reply = exchange(
         &server,
         b"SET a \"b c\"\r\nGET a\r\n\r\nPING x\r\nQUIT\r\n",
@@ -114,7 +114,7 @@ async fn inline_and_pipelined_commands() {
 
 #[tokio::test]
 async fn requirepass_is_enforced() {
-    let server = MockServer::start_with(ServerConfig::with_password("pw"), "127.0.0.1:0")
+    let server = TcpServer::start_with(ServerConfig::with_password("pw"), "127.0.0.1:0")
         .await
         .unwrap();
     let reply = exchange(
@@ -140,7 +140,7 @@ async fn requirepass_is_enforced() {
 /// The tools run as child processes on blocking threads: the server's tasks keep the runtime's workers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stock_redis_tools_work_against_it() {
-    let server = MockServer::start().await.unwrap();
+    let server = TcpServer::start().await.unwrap();
     let port = server.addr().port().to_string();
     let cli = |args: &[&str]| {
         let mut cmd = std::process::Command::new("timeout");
@@ -218,7 +218,7 @@ async fn the_typed_client_api_runs_in_process() {
 /// Blocked clients wake on pushes from other clients, oldest first, and time out with a null reply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_clients_wake_in_arrival_order() {
-    let server = MockServer::start().await.unwrap();
+    let server = TcpServer::start().await.unwrap();
     let url = server.url();
     let open = || redkit::Client::open(&url);
     let (a, b, pusher) = (
@@ -371,7 +371,7 @@ async fn pubsub_behaves_like_redis() {
     let Some(real) = redkit_test_support::RedisServer::start_or_skip() else {
         return;
     };
-    let mock = MockServer::start().await.unwrap();
+    let mock = TcpServer::start().await.unwrap();
     for protocol in [redkit::RespVersion::Resp2, redkit::RespVersion::Resp3] {
         let expected = pubsub_observations(&real.url(), protocol).await;
         let got = pubsub_observations(&mock.url(), protocol).await;

@@ -2,7 +2,7 @@
 """Regenerate src/commands/meta.rs: arity, flags, key positions, ACL categories, group and since for each command
 the embedded server implements, read from a running Redis 7.0 (COMMAND INFO and COMMAND DOCS are read-only).
 
-    python3 crates/redkit-mock/gen/command_meta.py [port] > crates/redkit-mock/src/commands/meta.rs
+    python3 crates/redkit-server/gen/command_meta.py [port] > crates/redkit-server/src/commands/meta.rs
 
 The command names come from the TABLE in src/commands/mod.rs.
 """
