@@ -11,6 +11,7 @@
 //! | send several at once | [`Pipeline`] |
 //! | read and write a connection | [`RespCodec`] with `tokio_util::codec::Framed`, or [`decode()`] / [`encode_value`] |
 //! | get typed results | [`FromValue`] (`Option<T>` for nullable replies, range-checked integers) |
+//! | look up a command's arity, flags, keys, ACL categories, cluster policies, blocking timeout | [`command_info`], [`CommandInfo`] (the [`command`] table) |
 //! | know what a command does to its connection (SELECT, SUBSCRIBE, MULTI, …) | [`connection_effect`], [`ConnectionEffect`] |
 //! | tell errors apart | [`Error`], [`ServerError`] and its [`ErrorKind`] (`WRONGTYPE`, `MOVED`, …) |
 //! | talk to any backend | [`Executor`] (generic) or [`DynExecutor`] (boxed) |
@@ -58,7 +59,7 @@ pub mod value;
 pub use arg::{ArgWriter, ToArg};
 pub use cmd::{Args, Cmd, Pipeline};
 pub use codec::RespCodec;
-pub use command::{ConnectionEffect, Subscription, connection_effect};
+pub use command::{CommandInfo, ConnectionEffect, Subscription, command_info, connection_effect};
 pub use decode::{Limits, RespVersion, Scanned, decode, scan};
 pub use encode::encode_value;
 pub use error::{ConversionError, Error, ProtocolError, Result};

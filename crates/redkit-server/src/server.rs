@@ -933,11 +933,7 @@ pub(crate) fn arity_error(spec: &CommandSpec) -> Value {
 }
 
 fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
-    if spec.arity >= 0 {
-        argc == spec.arity as usize
-    } else {
-        argc >= spec.arity.unsigned_abs() as usize
-    }
+    spec.accepts_arity(argc)
 }
 
 /// `POST` or `Host:` as a command: an HTTP request sent to the server, most likely by a web page attacking it

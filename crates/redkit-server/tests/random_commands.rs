@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use command_gen::{Entropy, Table};
-use redkit_server::{TcpServer, Server, ServerConfig};
+use redkit_server::{Server, ServerConfig, TcpServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Commands sent in all (`REDKIT_RANDOM_COMMANDS` for more).

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use redkit::prelude::*;
-use redkit_server::{Mock, TcpServer, ServerConfig};
+use redkit_server::{Mock, ServerConfig, TcpServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -1,45 +1,15 @@
-//! Which commands block, and for how long: they get their own connection and timeout.
+//! Which commands block, and for how long: they get their own connection and timeout. Both facts are the command
+//! table's ([`CommandInfo::blocking_timeout`](redkit_resp::CommandInfo::blocking_timeout)).
 
 use std::time::Duration;
 
-use redkit_resp::Cmd;
+use redkit_resp::{Cmd, command_info};
 
 /// `None` for a command that does not block; `Some(None)` for one that may block forever (timeout 0);
 /// `Some(Some(t))` for one that blocks up to `t`.
 pub(crate) fn blocking_timeout(cmd: &Cmd) -> Option<Option<Duration>> {
-    let name = cmd.name_bytes();
-    // Fast path: every blocking command starts with B, X or W.
-    if !matches!(name.first(), Some(b'B' | b'b' | b'X' | b'x' | b'W' | b'w')) {
-        return None;
-    }
-    let upper = name.to_ascii_uppercase();
-    let args: Vec<&[u8]> = cmd.args().skip(1).collect();
-    match &upper[..] {
-        b"BLPOP" | b"BRPOP" | b"BZPOPMIN" | b"BZPOPMAX" | b"BLMOVE" | b"BRPOPLPUSH" => {
-            Some(seconds(args.last().copied()))
-        }
-        b"BLMPOP" | b"BZMPOP" => Some(seconds(args.first().copied())),
-        b"XREAD" | b"XREADGROUP" => {
-            let at = args.iter().position(|a| a.eq_ignore_ascii_case(b"BLOCK"))?;
-            Some(millis(args.get(at + 1).copied()))
-        }
-        b"WAIT" => Some(millis(args.get(1).copied())),
-        b"WAITAOF" => Some(millis(args.get(2).copied())),
-        _ => None,
-    }
-}
-
-/// A timeout in (fractional) seconds; 0 or unreadable means "forever" (the server decides).
-fn seconds(arg: Option<&[u8]>) -> Option<Duration> {
-    let secs: f64 = std::str::from_utf8(arg?).ok()?.parse().ok()?;
-    (secs > 0.0)
-        .then(|| Duration::try_from_secs_f64(secs).ok())
-        .flatten()
-}
-
-fn millis(arg: Option<&[u8]>) -> Option<Duration> {
-    let ms: u64 = std::str::from_utf8(arg?).ok()?.parse().ok()?;
-    (ms > 0).then(|| Duration::from_millis(ms))
+    let mut args = cmd.args();
+    command_info(args.next()?)?.request_timeout(args)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `redkit-server`: the embedded Redis-compatible server as a standalone process.
 
 use clap::Parser;
-use redkit_server::{TcpServer, Persistence, Server, ServerConfig};
+use redkit_server::{Persistence, Server, ServerConfig, TcpServer};
 
 /// An embedded Redis-compatible server (a test stand-in, not a production database).
 #[derive(Parser, Debug)]

@@ -6,9 +6,21 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
 use crate::db::{Data, StrEnc};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("setbit", setbit),
+    Decl::new("getbit", getbit),
+    Decl::new("bitcount", bitcount),
+    Decl::new("bitpos", bitpos),
+    Decl::new("bitop", bitop),
+    Decl::new("bitfield", bitfield),
+    Decl::new("bitfield_ro", bitfield_ro),
+];
 
 /// The largest string Redis lets bit operations make: 512 MiB, so bit offsets below 2^32.
 const MAX_BITS: u64 = 1 << 32;

@@ -10,8 +10,21 @@ use std::time::Duration;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, is, parse_i64, syntax_error};
 use crate::server::{Block, Ctx};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("blpop", blpop),
+    Decl::new("brpop", brpop),
+    Decl::new("blmove", blmove),
+    Decl::new("brpoplpush", brpoplpush),
+    Decl::new("blmpop", blmpop),
+    Decl::new("bzpopmin", bzpopmin),
+    Decl::new("bzpopmax", bzpopmax),
+    Decl::new("bzmpop", bzmpop),
+];
 
 /// The non-blocking form of a blocked command.
 #[derive(Debug, Clone)]

@@ -8,9 +8,13 @@ use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use super::connection::subcommand_error;
+use super::registry::Decl;
 use super::tracking::{self, TrackingMode};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::server::{Ctx, State};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[Decl::new("client", client)];
 
 /// What the server knows of one connection, for CLIENT LIST / INFO / KILL.
 #[derive(Debug)]

@@ -3,8 +3,21 @@
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
+use super::registry::Decl;
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::server::{Ctx, DATABASES};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("ping", ping).in_subscribed_mode(),
+    Decl::new("echo", echo),
+    Decl::new("select", select),
+    Decl::new("swapdb", swapdb),
+    Decl::new("hello", hello),
+    Decl::new("auth", auth),
+    Decl::new("quit", quit).immediate().in_subscribed_mode(),
+    Decl::new("reset", reset).immediate().in_subscribed_mode(),
+];
 
 pub(crate) fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     // In RESP2 subscribed mode PING answers like a message: ["pong", arg].

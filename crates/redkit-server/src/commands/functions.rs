@@ -13,9 +13,17 @@ use bytes::Bytes;
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::scripting::{Body, engine, run_body, split_keys};
 use super::{Reply, err, int, is, ok};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("function", function),
+    Decl::new("fcall", fcall),
+    Decl::new("fcall_ro", fcall_ro),
+];
 
 /// The flags `redis.register_function` accepts.
 const FLAGS: [&str; 5] = [

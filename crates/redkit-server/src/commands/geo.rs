@@ -10,9 +10,24 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error};
 use crate::db::{Data, ZSet};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("geoadd", geoadd),
+    Decl::new("geodist", geodist),
+    Decl::new("geohash", geohash),
+    Decl::new("geopos", geopos),
+    Decl::new("geosearch", geosearch),
+    Decl::new("geosearchstore", geosearchstore),
+    Decl::new("georadius", georadius),
+    Decl::new("georadius_ro", georadius_ro),
+    Decl::new("georadiusbymember", georadiusbymember),
+    Decl::new("georadiusbymember_ro", georadiusbymember_ro),
+];
 
 const LAT_MIN: f64 = -85.051_128_78;
 const LAT_MAX: f64 = 85.051_128_78;

@@ -8,9 +8,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::streams::{StreamId, entry_value, parse_bound, parse_id, read_reply, stream_mut, stream_of};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::server::{Block, Ctx};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("xgroup", xgroup),
+    Decl::new("xreadgroup", xreadgroup),
+    Decl::new("xack", xack),
+    Decl::new("xpending", xpending),
+    Decl::new("xclaim", xclaim),
+    Decl::new("xautoclaim", xautoclaim),
+    Decl::new("xinfo", xinfo),
+];
 
 /// One pending (delivered, unacknowledged) entry.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -3,9 +3,29 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, bulk, err, format_float, int, is, ok, parse_f64, parse_i64, read, syntax_error};
 use crate::db::Data;
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("hset", hset),
+    Decl::new("hmset", hmset),
+    Decl::new("hsetnx", hsetnx),
+    Decl::new("hget", hget),
+    Decl::new("hmget", hmget),
+    Decl::new("hgetall", hgetall),
+    Decl::new("hdel", hdel),
+    Decl::new("hexists", hexists),
+    Decl::new("hlen", hlen),
+    Decl::new("hkeys", hkeys),
+    Decl::new("hvals", hvals),
+    Decl::new("hstrlen", hstrlen),
+    Decl::new("hincrby", hincrby),
+    Decl::new("hincrbyfloat", hincrbyfloat),
+    Decl::new("hrandfield", hrandfield),
+];
 
 /// The hash at `key`, borrowed (no copy: point lookups stay O(1)).
 fn hash_of<'a>(

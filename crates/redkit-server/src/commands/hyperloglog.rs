@@ -9,9 +9,17 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, int, ok};
 use crate::db::{Data, StrEnc};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("pfadd", pfadd),
+    Decl::new("pfcount", pfcount),
+    Decl::new("pfmerge", pfmerge),
+];
 
 const P: u32 = 14;
 const REGISTERS: usize = 1 << P;

@@ -3,8 +3,35 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, glob_match, int, is, ok, parse_i64, scan_options, syntax_error};
 use crate::server::{Ctx, DATABASES};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("del", del),
+    Decl::new("unlink", del),
+    Decl::new("exists", exists),
+    Decl::new("touch", exists),
+    Decl::new("type", key_type),
+    Decl::new("ttl", ttl),
+    Decl::new("pttl", pttl),
+    Decl::new("expiretime", expiretime),
+    Decl::new("pexpiretime", pexpiretime),
+    Decl::new("expire", expire),
+    Decl::new("pexpire", pexpire),
+    Decl::new("expireat", expireat),
+    Decl::new("pexpireat", pexpireat),
+    Decl::new("persist", persist),
+    Decl::new("rename", rename),
+    Decl::new("renamenx", renamenx),
+    Decl::new("copy", copy),
+    Decl::new("move", move_key),
+    Decl::new("randomkey", randomkey),
+    Decl::new("keys", keys),
+    Decl::new("scan", scan),
+    Decl::new("dbsize", dbsize),
+];
 
 pub(crate) fn del(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;

@@ -5,10 +5,32 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, bulk, err, int, is, ok, parse_i64, read, syntax_error, wrongtype};
 use crate::commands::strings::clamp_range;
 use crate::db::Data;
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("lpush", lpush),
+    Decl::new("rpush", rpush),
+    Decl::new("lpushx", lpushx),
+    Decl::new("rpushx", rpushx),
+    Decl::new("lpop", lpop),
+    Decl::new("rpop", rpop),
+    Decl::new("llen", llen),
+    Decl::new("lrange", lrange),
+    Decl::new("lindex", lindex),
+    Decl::new("lset", lset),
+    Decl::new("linsert", linsert),
+    Decl::new("ltrim", ltrim),
+    Decl::new("lrem", lrem),
+    Decl::new("lpos", lpos),
+    Decl::new("lmove", lmove),
+    Decl::new("rpoplpush", rpoplpush),
+    Decl::new("lmpop", lmpop),
+];
 
 fn list_len(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<usize>, Value> {
     read(ctx, key, |d| match d {

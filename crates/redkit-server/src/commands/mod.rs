@@ -3,8 +3,6 @@
 //! One file per family; each command is one `fn(&mut Ctx, &[Bytes]) -> Reply` listed in [`TABLE`] with its Redis
 //! arity (positive: exactly that many arguments, name included; negative: at least that many).
 
-use std::sync::OnceLock;
-
 use bytes::Bytes;
 use redkit_resp::Value;
 
@@ -22,8 +20,8 @@ mod hashes;
 mod hyperloglog;
 mod keys;
 mod lists;
-mod meta;
 pub(crate) mod pubsub;
+pub(crate) mod registry;
 pub(crate) mod scan;
 pub(crate) mod scripting;
 pub(crate) mod server;
@@ -41,349 +39,32 @@ pub(crate) type Reply = Result<Value, Value>;
 /// A command handler.
 pub(crate) type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Reply;
 
-/// One entry of the command table.
-pub(crate) struct CommandSpec {
-    /// Lower-case name, as Redis reports it in errors.
-    pub(crate) name: &'static str,
-    /// Redis arity.
-    pub(crate) arity: i32,
-    pub(crate) apply: Handler,
-    /// Allowed before AUTH.
-    pub(crate) no_auth: bool,
-    /// Runs at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
-    pub(crate) not_queued: bool,
-    /// Allowed in RESP2 subscribed mode.
-    pub(crate) in_subscribed_mode: bool,
-}
-
-const fn cmd(name: &'static str, arity: i32, apply: Handler) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        apply,
-        no_auth: false,
-        not_queued: false,
-        in_subscribed_mode: false,
-    }
-}
-
-const fn cmd_flags(
-    name: &'static str,
-    arity: i32,
-    apply: Handler,
-    no_auth: bool,
-    not_queued: bool,
-) -> CommandSpec {
-    let in_subscribed_mode = matches!(name.as_bytes(), b"quit" | b"reset");
-    CommandSpec {
-        name,
-        arity,
-        apply,
-        no_auth,
-        not_queued,
-        in_subscribed_mode,
-    }
-}
-
-/// A command allowed in RESP2 subscribed mode.
-const fn sub_cmd(name: &'static str, arity: i32, apply: Handler) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        apply,
-        no_auth: false,
-        not_queued: false,
-        in_subscribed_mode: true,
-    }
-}
-
-/// Every command the server knows.
-static TABLE: &[CommandSpec] = &[
-    // strings
-    cmd("get", 2, strings::get),
-    cmd("set", -3, strings::set),
-    cmd("setnx", 3, strings::setnx),
-    cmd("setex", 4, strings::setex),
-    cmd("psetex", 4, strings::psetex),
-    cmd("getset", 3, strings::getset),
-    cmd("getdel", 2, strings::getdel),
-    cmd("getex", -2, strings::getex),
-    cmd("append", 3, strings::append),
-    cmd("strlen", 2, strings::strlen),
-    cmd("getrange", 4, strings::getrange),
-    cmd("substr", 4, strings::getrange),
-    cmd("setrange", 4, strings::setrange),
-    cmd("incr", 2, strings::incr),
-    cmd("decr", 2, strings::decr),
-    cmd("incrby", 3, strings::incrby),
-    cmd("decrby", 3, strings::decrby),
-    cmd("incrbyfloat", 3, strings::incrbyfloat),
-    cmd("mget", -2, strings::mget),
-    cmd("mset", -3, strings::mset),
-    cmd("msetnx", -3, strings::msetnx),
-    cmd("lcs", -3, strings::lcs),
-    // streams
-    cmd("xadd", -5, streams::xadd),
-    cmd("xlen", 2, streams::xlen),
-    cmd("xrange", -4, streams::xrange),
-    cmd("xrevrange", -4, streams::xrevrange),
-    cmd("xdel", -3, streams::xdel),
-    cmd("xtrim", -4, streams::xtrim),
-    cmd("xread", -4, streams::xread),
-    cmd("xgroup", -2, groups::xgroup),
-    cmd("xreadgroup", -7, groups::xreadgroup),
-    cmd("xack", -4, groups::xack),
-    cmd("xpending", -3, groups::xpending),
-    cmd("xclaim", -6, groups::xclaim),
-    cmd("xautoclaim", -6, groups::xautoclaim),
-    cmd("xinfo", -2, groups::xinfo),
-    // scripting
-    cmd("eval", -3, scripting::eval),
-    cmd("eval_ro", -3, scripting::eval_ro),
-    cmd("evalsha", -3, scripting::evalsha),
-    cmd("evalsha_ro", -3, scripting::evalsha_ro),
-    cmd("script", -2, scripting::script),
-    cmd("function", -2, functions::function),
-    cmd("sort", -2, sort::sort),
-    cmd("sort_ro", -2, sort::sort_ro),
-    cmd("fcall", -3, functions::fcall),
-    cmd("fcall_ro", -3, functions::fcall_ro),
-    // geo
-    cmd("geoadd", -5, geo::geoadd),
-    cmd("geodist", -4, geo::geodist),
-    cmd("geohash", -2, geo::geohash),
-    cmd("geopos", -2, geo::geopos),
-    cmd("geosearch", -7, geo::geosearch),
-    cmd("geosearchstore", -8, geo::geosearchstore),
-    cmd("georadius", -6, geo::georadius),
-    cmd("georadius_ro", -6, geo::georadius_ro),
-    cmd("georadiusbymember", -5, geo::georadiusbymember),
-    cmd("georadiusbymember_ro", -5, geo::georadiusbymember_ro),
-    // HyperLogLog
-    cmd("pfadd", -2, hyperloglog::pfadd),
-    cmd("pfcount", -2, hyperloglog::pfcount),
-    cmd("pfmerge", -2, hyperloglog::pfmerge),
-    // bitmaps
-    cmd("setbit", 4, bitmaps::setbit),
-    cmd("getbit", 3, bitmaps::getbit),
-    cmd("bitcount", -2, bitmaps::bitcount),
-    cmd("bitpos", -3, bitmaps::bitpos),
-    cmd("bitop", -4, bitmaps::bitop),
-    cmd("bitfield", -2, bitmaps::bitfield),
-    cmd("bitfield_ro", -2, bitmaps::bitfield_ro),
-    // keys
-    cmd("del", -2, keys::del),
-    cmd("unlink", -2, keys::del),
-    cmd("exists", -2, keys::exists),
-    cmd("touch", -2, keys::exists),
-    cmd("type", 2, keys::key_type),
-    cmd("ttl", 2, keys::ttl),
-    cmd("pttl", 2, keys::pttl),
-    cmd("expiretime", 2, keys::expiretime),
-    cmd("pexpiretime", 2, keys::pexpiretime),
-    cmd("expire", -3, keys::expire),
-    cmd("pexpire", -3, keys::pexpire),
-    cmd("expireat", -3, keys::expireat),
-    cmd("pexpireat", -3, keys::pexpireat),
-    cmd("persist", 2, keys::persist),
-    cmd("rename", 3, keys::rename),
-    cmd("renamenx", 3, keys::renamenx),
-    cmd("copy", -3, keys::copy),
-    cmd("move", 3, keys::move_key),
-    cmd("randomkey", 1, keys::randomkey),
-    cmd("keys", 2, keys::keys),
-    cmd("scan", -2, keys::scan),
-    cmd("dbsize", 1, keys::dbsize),
-    // lists
-    cmd("lpush", -3, lists::lpush),
-    cmd("rpush", -3, lists::rpush),
-    cmd("lpushx", -3, lists::lpushx),
-    cmd("rpushx", -3, lists::rpushx),
-    cmd("lpop", -2, lists::lpop),
-    cmd("rpop", -2, lists::rpop),
-    cmd("llen", 2, lists::llen),
-    cmd("lrange", 4, lists::lrange),
-    cmd("lindex", 3, lists::lindex),
-    cmd("lset", 4, lists::lset),
-    cmd("linsert", 5, lists::linsert),
-    cmd("ltrim", 4, lists::ltrim),
-    cmd("lrem", 4, lists::lrem),
-    cmd("lpos", -3, lists::lpos),
-    cmd("lmove", 5, lists::lmove),
-    cmd("rpoplpush", 3, lists::rpoplpush),
-    cmd("lmpop", -4, lists::lmpop),
-    cmd("blpop", -3, blocking::blpop),
-    cmd("brpop", -3, blocking::brpop),
-    cmd("blmove", 6, blocking::blmove),
-    cmd("brpoplpush", 4, blocking::brpoplpush),
-    cmd("blmpop", -5, blocking::blmpop),
-    // sets
-    cmd("sadd", -3, sets::sadd),
-    cmd("srem", -3, sets::srem),
-    cmd("scard", 2, sets::scard),
-    cmd("sismember", 3, sets::sismember),
-    cmd("smismember", -3, sets::smismember),
-    cmd("smembers", 2, sets::smembers),
-    cmd("spop", -2, sets::spop),
-    cmd("srandmember", -2, sets::srandmember),
-    cmd("smove", 4, sets::smove),
-    cmd("sinter", -2, sets::sinter),
-    cmd("sunion", -2, sets::sunion),
-    cmd("sdiff", -2, sets::sdiff),
-    cmd("sinterstore", -3, sets::sinterstore),
-    cmd("sunionstore", -3, sets::sunionstore),
-    cmd("sdiffstore", -3, sets::sdiffstore),
-    cmd("sintercard", -3, sets::sintercard),
-    cmd("sscan", -3, scan::sscan),
-    // hashes
-    cmd("hset", -4, hashes::hset),
-    cmd("hmset", -4, hashes::hmset),
-    cmd("hsetnx", 4, hashes::hsetnx),
-    cmd("hget", 3, hashes::hget),
-    cmd("hmget", -3, hashes::hmget),
-    cmd("hgetall", 2, hashes::hgetall),
-    cmd("hdel", -3, hashes::hdel),
-    cmd("hexists", 3, hashes::hexists),
-    cmd("hlen", 2, hashes::hlen),
-    cmd("hkeys", 2, hashes::hkeys),
-    cmd("hvals", 2, hashes::hvals),
-    cmd("hstrlen", 3, hashes::hstrlen),
-    cmd("hincrby", 4, hashes::hincrby),
-    cmd("hincrbyfloat", 4, hashes::hincrbyfloat),
-    cmd("hrandfield", -2, hashes::hrandfield),
-    cmd("hscan", -3, scan::hscan),
-    // sorted sets
-    cmd("zadd", -4, zsets::zadd),
-    cmd("zincrby", 4, zsets::zincrby),
-    cmd("zcard", 2, zsets::zcard),
-    cmd("zscore", 3, zsets::zscore),
-    cmd("zmscore", -3, zsets::zmscore),
-    cmd("zrem", -3, zsets::zrem),
-    cmd("zrank", 3, zsets::zrank),
-    cmd("zrevrank", 3, zsets::zrevrank),
-    cmd("zcount", 4, zsets::zcount),
-    cmd("zlexcount", 4, zsets::zlexcount),
-    cmd("zrange", -4, zsets::zrange),
-    cmd("zrangestore", -5, zsets::zrangestore),
-    cmd("zrevrange", -4, zsets::zrevrange),
-    cmd("zrangebyscore", -4, zsets::zrangebyscore),
-    cmd("zrevrangebyscore", -4, zsets::zrevrangebyscore),
-    cmd("zrangebylex", -4, zsets::zrangebylex),
-    cmd("zrevrangebylex", -4, zsets::zrevrangebylex),
-    cmd("zremrangebyrank", 4, zsets::zremrangebyrank),
-    cmd("zremrangebyscore", 4, zsets::zremrangebyscore),
-    cmd("zremrangebylex", 4, zsets::zremrangebylex),
-    cmd("zpopmin", -2, zsets::zpopmin),
-    cmd("zpopmax", -2, zsets::zpopmax),
-    cmd("zmpop", -4, zsets::zmpop),
-    cmd("zrandmember", -2, zsets::zrandmember),
-    cmd("zscan", -3, scan::zscan),
-    cmd("zunion", -3, zsets::zunion),
-    cmd("zinter", -3, zsets::zinter),
-    cmd("zdiff", -3, zsets::zdiff),
-    cmd("zunionstore", -4, zsets::zunionstore),
-    cmd("zinterstore", -4, zsets::zinterstore),
-    cmd("zdiffstore", -4, zsets::zdiffstore),
-    cmd("zintercard", -3, zsets::zintercard),
-    cmd("bzpopmin", -3, blocking::bzpopmin),
-    cmd("bzpopmax", -3, blocking::bzpopmax),
-    cmd("bzmpop", -5, blocking::bzmpop),
-    // transactions
-    cmd_flags("multi", 1, transactions::multi, false, true),
-    cmd_flags("exec", 1, transactions::exec, false, true),
-    cmd_flags("discard", 1, transactions::discard, false, true),
-    cmd_flags("watch", -2, transactions::watch, false, true),
-    cmd("unwatch", 1, transactions::unwatch),
-    // connection
-    sub_cmd("ping", -1, connection::ping),
-    sub_cmd("subscribe", -2, pubsub::subscribe),
-    sub_cmd("unsubscribe", -1, pubsub::unsubscribe),
-    sub_cmd("psubscribe", -2, pubsub::psubscribe),
-    sub_cmd("punsubscribe", -1, pubsub::punsubscribe),
-    sub_cmd("ssubscribe", -2, pubsub::ssubscribe),
-    sub_cmd("sunsubscribe", -1, pubsub::sunsubscribe),
-    cmd("publish", 3, pubsub::publish),
-    cmd("spublish", 3, pubsub::spublish),
-    cmd("pubsub", -2, pubsub::pubsub),
-    cmd("echo", 2, connection::echo),
-    cmd("select", 2, connection::select),
-    cmd("swapdb", 3, connection::swapdb),
-    cmd_flags("hello", -1, connection::hello, true, false),
-    cmd_flags("auth", -2, connection::auth, true, false),
-    cmd_flags("quit", -1, connection::quit, true, true),
-    cmd_flags("reset", 1, connection::reset, true, true),
-    cmd("client", -2, clients::client),
-    // server
-    cmd("flushdb", -1, server::flushdb),
-    cmd("flushall", -1, server::flushall),
-    cmd("time", 1, server::time),
-    cmd("info", -1, server::info),
-    cmd("config", -2, server::config),
-    cmd("command", -1, server::command),
-    cmd("lastsave", 1, server::lastsave),
-    cmd("save", 1, server::save),
-    cmd("shutdown", -1, server::shutdown),
-    cmd("bgsave", -1, server::bgsave),
-    cmd("bgrewriteaof", 1, server::bgrewriteaof),
-    cmd("slowlog", -2, server::slowlog),
-    cmd("memory", -2, server::memory),
-    cmd("object", -2, server::object),
-    cmd("wait", 3, server::wait),
+/// Every family's commands, in registration order (COMMAND lists them in this order).
+pub(crate) static FAMILIES: &[&[registry::Decl]] = &[
+    strings::COMMANDS,
+    streams::COMMANDS,
+    groups::COMMANDS,
+    scripting::COMMANDS,
+    functions::COMMANDS,
+    sort::COMMANDS,
+    geo::COMMANDS,
+    hyperloglog::COMMANDS,
+    bitmaps::COMMANDS,
+    keys::COMMANDS,
+    lists::COMMANDS,
+    blocking::COMMANDS,
+    sets::COMMANDS,
+    scan::COMMANDS,
+    hashes::COMMANDS,
+    zsets::COMMANDS,
+    transactions::COMMANDS,
+    connection::COMMANDS,
+    pubsub::COMMANDS,
+    clients::COMMANDS,
+    server::COMMANDS,
 ];
 
-/// The spec of a command by lower-case name.
-/// `true` for commands Redis flags `write` (refused while the append-only store cannot be written).
-pub(crate) fn is_write(spec: &CommandSpec) -> bool {
-    meta::meta(spec.name).is_some_and(|m| m.flags.contains(&"write"))
-}
-
-pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    lookup_with_storage(name).map(|(spec, _)| spec)
-}
-
-/// The spec of a command by lower-case name, and whether it may store its arguments (anything but a read-only
-/// command: writes, but also WATCH, SUBSCRIBE, CLIENT SETNAME…): a connection gives such a command a copy of its
-/// arguments rather than slices of its read buffer.
-pub(crate) fn lookup_with_storage(name: &[u8]) -> Option<(&'static CommandSpec, bool)> {
-    // Looked up once per command: a fast hash of a short name beats SipHash here.
-    static INDEX: OnceLock<rustc_hash::FxHashMap<&'static [u8], (&'static CommandSpec, bool)>> =
-        OnceLock::new();
-    INDEX
-        .get_or_init(|| {
-            TABLE
-                .iter()
-                .map(|c| {
-                    let stores = meta::meta(c.name).is_none_or(|m| !m.flags.contains(&"readonly"));
-                    (c.name.as_bytes(), (c, stores))
-                })
-                .collect()
-        })
-        .get(name)
-        .copied()
-}
-
-/// How many commands the server knows.
-pub(crate) fn count() -> usize {
-    TABLE.len()
-}
-
-/// Every command, in table order.
-pub(crate) fn table() -> &'static [CommandSpec] {
-    TABLE
-}
-
-/// What COMMAND INFO and COMMAND DOCS report of a command (generated from Redis 7.0, see `meta.rs`).
-#[derive(Debug)]
-pub(crate) struct Meta {
-    pub(crate) arity: i32,
-    pub(crate) flags: &'static [&'static str],
-    /// First key, last key (negative: counted from the end), step; `(0, 0, 0)` for commands whose keys move.
-    pub(crate) keys: (i32, i32, i32),
-    pub(crate) acl: &'static [&'static str],
-    pub(crate) group: &'static str,
-    pub(crate) since: &'static str,
-    pub(crate) complexity: &'static str,
-}
+pub(crate) use registry::{CommandSpec, count, is_write, lookup, lookup_with_storage, table};
 
 /// The most elements a negative SRANDMEMBER/HRANDFIELD/ZRANDMEMBER count may ask for (a reply with repetitions,
 /// built in memory): Redis has no bound and tries to build any reply — redis-server 7.0.15 dies on
@@ -427,10 +108,8 @@ pub(crate) fn command_keys(spec: &CommandSpec, args: &[Bytes]) -> Vec<Bytes> {
             keys
         }
         _ => {
-            let Some(meta) = meta::meta(spec.name) else {
-                return Vec::new();
-            };
-            let (first, last, step) = meta.keys;
+            let keys = spec.info.keys;
+            let (first, last, step) = (keys.first, keys.last, keys.step);
             if first <= 0 || step <= 0 || args.len() <= first as usize {
                 return Vec::new();
             }

@@ -10,8 +10,22 @@ use bytes::Bytes;
 use redkit_resp::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::registry::Decl;
 use super::{Reply, err, int, is};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("subscribe", subscribe).in_subscribed_mode(),
+    Decl::new("unsubscribe", unsubscribe).in_subscribed_mode(),
+    Decl::new("psubscribe", psubscribe).in_subscribed_mode(),
+    Decl::new("punsubscribe", punsubscribe).in_subscribed_mode(),
+    Decl::new("ssubscribe", ssubscribe).in_subscribed_mode(),
+    Decl::new("sunsubscribe", sunsubscribe).in_subscribed_mode(),
+    Decl::new("publish", publish),
+    Decl::new("spublish", spublish),
+    Decl::new("pubsub", pubsub),
+];
 
 /// What one session subscribes to.
 #[derive(Debug, Clone, Default)]

@@ -12,10 +12,18 @@ use std::sync::Arc;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::zsets::g17;
 use super::{Reply, err, glob_match, scan_options, wrongtype};
 use crate::db::Data;
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("sscan", sscan),
+    Decl::new("hscan", hscan),
+    Decl::new("zscan", zscan),
+];
 
 /// Most open cursors kept; the oldest are dropped beyond this (a dropped cursor ends its scan early).
 const MAX_CURSORS: usize = 1024;

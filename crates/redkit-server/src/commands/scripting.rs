@@ -40,10 +40,21 @@ use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
+use redkit_resp::command::CommandFlags;
 use redkit_resp::{Limits, RespVersion, Value};
 
+use super::registry::Decl;
 use super::{Reply, err, int, is, ok, parse_i64};
 use crate::server::{Ctx, ScriptWatch};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("eval", eval),
+    Decl::new("eval_ro", eval_ro),
+    Decl::new("evalsha", evalsha),
+    Decl::new("evalsha_ro", evalsha_ro),
+    Decl::new("script", script),
+];
 
 /// The scripting engine: one Lua state, the script cache by SHA1, and the function libraries.
 pub(crate) struct Scripts {
@@ -303,14 +314,14 @@ fn call_from_script(ctx: &mut Ctx<'_>, args: MultiValue, read_only: bool) -> Res
         return Err("ERR Please specify at least one argument for this redis lib call".into());
     };
     let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-    if super::lookup(lower.as_bytes()).is_none() {
+    let Some(spec) = super::lookup(lower.as_bytes()) else {
         return Err("ERR Unknown Redis command called from script".into());
-    }
-    let meta = super::meta::meta(&lower);
-    if meta.is_some_and(|m| m.flags.contains(&"noscript")) {
+    };
+    let flags = spec.info.flags;
+    if flags.contains(CommandFlags::NOSCRIPT) {
         return Err("ERR This Redis command is not allowed from script".into());
     }
-    let writes = meta.is_some_and(|m| m.flags.contains(&"write"));
+    let writes = flags.contains(CommandFlags::WRITE);
     if read_only && writes {
         return Err("ERR Write commands are not allowed from read-only scripts.".into());
     }

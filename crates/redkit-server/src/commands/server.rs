@@ -2,9 +2,30 @@
 
 use bytes::Bytes;
 use redkit_resp::Value;
+use redkit_resp::command::{CommandFlags, CommandInfo};
 
+use super::registry::Decl;
 use super::{Reply, int, is, ok, syntax_error};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("flushdb", flushdb),
+    Decl::new("flushall", flushall),
+    Decl::new("time", time),
+    Decl::new("info", info),
+    Decl::new("config", config),
+    Decl::new("command", command),
+    Decl::new("lastsave", lastsave),
+    Decl::new("save", save),
+    Decl::new("shutdown", shutdown),
+    Decl::new("bgsave", bgsave),
+    Decl::new("bgrewriteaof", bgrewriteaof),
+    Decl::new("slowlog", slowlog),
+    Decl::new("memory", memory),
+    Decl::new("object", object),
+    Decl::new("wait", wait),
+];
 
 fn flush_mode(args: &[Bytes]) -> Result<(), Value> {
     match args.get(1) {
@@ -121,7 +142,8 @@ pub(crate) fn after_command(
     if micros < threshold {
         return Some(ended);
     }
-    let skip = super::meta::meta(ctx.session.last_cmd).is_none_or(|m| m.flags.contains(&"skip_slowlog"));
+    let skip = super::lookup(ctx.session.last_cmd.as_bytes())
+        .is_none_or(|c| c.info.flags.contains(CommandFlags::SKIP_SLOWLOG));
     if skip {
         return Some(ended);
     }
@@ -559,28 +581,28 @@ pub(crate) fn config(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
 }
 
-fn strs(items: &[&'static str]) -> Value {
-    Value::Set(items.iter().map(|s| Value::simple(*s)).collect())
+fn strs(items: impl Iterator<Item = &'static str>) -> Value {
+    Value::Set(items.map(Value::simple).collect())
 }
 
 /// One COMMAND INFO entry: name, arity, flags, first key, last key, step, ACL categories, tips, key specs,
 /// subcommands (the last three are reported empty).
-fn command_info_entry(name: &str, meta: &super::Meta) -> Value {
+fn command_info_entry(name: &str, meta: &CommandInfo) -> Value {
     Value::Array(vec![
         Value::bulk(name.to_owned()),
         Value::Integer(meta.arity.into()),
-        strs(meta.flags),
-        Value::Integer(meta.keys.0.into()),
-        Value::Integer(meta.keys.1.into()),
-        Value::Integer(meta.keys.2.into()),
-        strs(meta.acl),
+        strs(meta.flags.names()),
+        Value::Integer(meta.keys.first.into()),
+        Value::Integer(meta.keys.last.into()),
+        Value::Integer(meta.keys.step.into()),
+        strs(meta.acl_categories.names()),
         Value::Array(vec![]),
         Value::Array(vec![]),
         Value::Array(vec![]),
     ])
 }
 
-fn command_docs_entry(meta: &super::Meta) -> Value {
+fn command_docs_entry(meta: &CommandInfo) -> Value {
     Value::Map(vec![
         (Value::bulk("since"), Value::bulk(meta.since)),
         (Value::bulk("group"), Value::bulk(meta.group)),
@@ -589,14 +611,10 @@ fn command_docs_entry(meta: &super::Meta) -> Value {
 }
 
 pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let all = || {
-        super::table()
-            .iter()
-            .filter_map(|c| Some((c.name, super::meta::meta(c.name)?)))
-    };
+    let all = || super::table().iter().map(|c| (c.name, c.info));
     let lookup = |name: &Bytes| {
         let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        super::lookup(lower.as_bytes()).and_then(|c| Some((c.name, super::meta::meta(c.name)?)))
+        super::lookup(lower.as_bytes()).map(|c| (c.name, c.info))
     };
     let Some(sub) = args.get(1) else {
         return Ok(Value::Array(
@@ -636,7 +654,7 @@ pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             [f, by, value] if is(f, "FILTERBY") && is(by, "ACLCAT") => {
                 let cat = format!("@{}", String::from_utf8_lossy(value).to_ascii_lowercase());
                 all()
-                    .filter(|(_, m)| m.acl.contains(&cat.as_str()))
+                    .filter(|(_, m)| m.acl_categories.names().any(|c| c == cat))
                     .map(|(n, _)| n)
                     .collect()
             }
@@ -653,12 +671,7 @@ pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             .and_then(|(n, _)| super::lookup(n.as_bytes()))
             .ok_or_else(|| super::err("ERR Invalid command specified"))?;
         let argc = args.len() - 2;
-        let arity_ok = if spec.arity >= 0 {
-            argc == spec.arity as usize
-        } else {
-            argc >= spec.arity.unsigned_abs() as usize
-        };
-        if !arity_ok {
+        if !spec.accepts_arity(argc) {
             return Err(super::connection::subcommand_error("command", &args[1], true));
         }
         let keys = super::command_keys(spec, &args[2..]);

@@ -5,9 +5,30 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, int, parse_i64, read, syntax_error};
 use crate::db::Data;
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("sadd", sadd),
+    Decl::new("srem", srem),
+    Decl::new("scard", scard),
+    Decl::new("sismember", sismember),
+    Decl::new("smismember", smismember),
+    Decl::new("smembers", smembers),
+    Decl::new("spop", spop),
+    Decl::new("srandmember", srandmember),
+    Decl::new("smove", smove),
+    Decl::new("sinter", sinter),
+    Decl::new("sunion", sunion),
+    Decl::new("sdiff", sdiff),
+    Decl::new("sinterstore", sinterstore),
+    Decl::new("sunionstore", sunionstore),
+    Decl::new("sdiffstore", sdiffstore),
+    Decl::new("sintercard", sintercard),
+];
 
 /// The set at `key`, borrowed (no copy: membership tests stay O(1)).
 fn set_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a HashSet<Bytes>>, Value> {

@@ -11,9 +11,13 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
 use crate::db::Data;
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[Decl::new("sort", sort), Decl::new("sort_ro", sort_ro)];
 
 struct Options {
     by: Option<Bytes>,

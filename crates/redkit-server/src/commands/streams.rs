@@ -9,9 +9,21 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
+use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
 use crate::db::Data;
 use crate::server::{Block, Ctx};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("xadd", xadd),
+    Decl::new("xlen", xlen),
+    Decl::new("xrange", xrange),
+    Decl::new("xrevrange", xrevrange),
+    Decl::new("xdel", xdel),
+    Decl::new("xtrim", xtrim),
+    Decl::new("xread", xread),
+];
 
 /// Entries per node, for approximate trimming.
 const NODE_ENTRIES: u64 = 100;

@@ -3,12 +3,39 @@
 use bytes::{Bytes, BytesMut};
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{
     Reply, bulk, err, format_float, int, is, not_integer, ok, parse_f64, parse_i64, read, syntax_error,
     wrongtype,
 };
 use crate::db::{Data, Entry, StrEnc};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("get", get),
+    Decl::new("set", set),
+    Decl::new("setnx", setnx),
+    Decl::new("setex", setex),
+    Decl::new("psetex", psetex),
+    Decl::new("getset", getset),
+    Decl::new("getdel", getdel),
+    Decl::new("getex", getex),
+    Decl::new("append", append),
+    Decl::new("strlen", strlen),
+    Decl::new("getrange", getrange),
+    Decl::new("substr", getrange),
+    Decl::new("setrange", setrange),
+    Decl::new("incr", incr),
+    Decl::new("decr", decr),
+    Decl::new("incrby", incrby),
+    Decl::new("decrby", decrby),
+    Decl::new("incrbyfloat", incrbyfloat),
+    Decl::new("mget", mget),
+    Decl::new("mset", mset),
+    Decl::new("msetnx", msetnx),
+    Decl::new("lcs", lcs),
+];
 
 /// Largest string Redis allows (`proto-max-bulk-len`, 512 MiB).
 const MAX_STRING: usize = 512 * 1024 * 1024;

@@ -282,7 +282,10 @@ pub(crate) fn after_command(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes
     } else {
         true
     };
-    let readonly = super::meta::meta(spec.name).is_some_and(|m| m.flags.contains(&"readonly"));
+    let readonly = spec
+        .info
+        .flags
+        .contains(redkit_resp::command::CommandFlags::READONLY);
     if !track || !readonly {
         return;
     }

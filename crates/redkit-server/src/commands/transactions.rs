@@ -3,8 +3,18 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::registry::Decl;
 use super::{Reply, err, ok};
 use crate::server::{Ctx, dispatch};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("multi", multi).immediate(),
+    Decl::new("exec", exec).immediate(),
+    Decl::new("discard", discard).immediate(),
+    Decl::new("watch", watch).immediate(),
+    Decl::new("unwatch", unwatch),
+];
 
 pub(crate) fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     if ctx.session.multi.is_some() {

@@ -7,9 +7,45 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
+use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error, wrongtype};
 use crate::db::{Data, Entry, ZSet};
 use crate::server::Ctx;
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("zadd", zadd),
+    Decl::new("zincrby", zincrby),
+    Decl::new("zcard", zcard),
+    Decl::new("zscore", zscore),
+    Decl::new("zmscore", zmscore),
+    Decl::new("zrem", zrem),
+    Decl::new("zrank", zrank),
+    Decl::new("zrevrank", zrevrank),
+    Decl::new("zcount", zcount),
+    Decl::new("zlexcount", zlexcount),
+    Decl::new("zrange", zrange),
+    Decl::new("zrangestore", zrangestore),
+    Decl::new("zrevrange", zrevrange),
+    Decl::new("zrangebyscore", zrangebyscore),
+    Decl::new("zrevrangebyscore", zrevrangebyscore),
+    Decl::new("zrangebylex", zrangebylex),
+    Decl::new("zrevrangebylex", zrevrangebylex),
+    Decl::new("zremrangebyrank", zremrangebyrank),
+    Decl::new("zremrangebyscore", zremrangebyscore),
+    Decl::new("zremrangebylex", zremrangebylex),
+    Decl::new("zpopmin", zpopmin),
+    Decl::new("zpopmax", zpopmax),
+    Decl::new("zmpop", zmpop),
+    Decl::new("zrandmember", zrandmember),
+    Decl::new("zunion", zunion),
+    Decl::new("zinter", zinter),
+    Decl::new("zdiff", zdiff),
+    Decl::new("zunionstore", zunionstore),
+    Decl::new("zinterstore", zinterstore),
+    Decl::new("zdiffstore", zdiffstore),
+    Decl::new("zintercard", zintercard),
+];
 
 /// `%.17g`, as Redis formats scores in RESP2 (and `inf`/`-inf`).
 pub(crate) fn g17(v: f64) -> String {

@@ -10,8 +10,8 @@
 //! - `redkit-pool` maps each effect onto the session state it tracks, to clean a connection (DISCARD, UNWATCH,
 //!   SELECT) or close it before the next user gets it.
 //!
-//! The lookup is by command name (and, for `CLIENT`, its subcommand; for `SELECT`, its index), so it can be
-//! replaced by a generated command table without changing [`connection_effect`]'s signature.
+//! The effects are kept in the command table (`table.rs`, generated with this list from `gen/command_table.py`);
+//! the lookup reads a container's subcommand (`CLIENT REPLY`) and SELECT's index from the request.
 //!
 //! | command | effect | on a shared connection |
 //! | --- | --- | --- |
@@ -57,7 +57,7 @@ pub enum Subscription {
 /// How a command changes the connection it runs on: its session state (database, user, transaction, watched
 /// keys, name, tracking) or its reply stream (one reply per command, in order, in the negotiated protocol).
 ///
-/// See the [module docs](self) for the table; [`connection_effect`] classifies a command.
+/// See the [command table's docs](super) for where it is kept, and [`connection_effect`] for the lookup; [`connection_effect`] classifies a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConnectionEffect {
@@ -210,65 +210,31 @@ impl fmt::Display for ConnectionEffect {
     }
 }
 
-/// The longest command name with an effect (`PUNSUBSCRIBE`, `SUNSUBSCRIBE`).
-const LONGEST: usize = 12;
-
 /// How the command `name` with arguments `args` (the name excluded) changes its connection; `None` for the
-/// commands that leave it as it was (GET, SET, CLIENT ID, …). Case-insensitive; only the arguments that decide
-/// the effect are read (CLIENT's subcommand, SELECT's index), so passing a lazy iterator costs nothing for most
-/// commands.
+/// commands that leave it as it was (GET, SET, CLIENT ID, …). Case-insensitive; the effect is the command
+/// table's ([`CommandInfo::connection_effect`](super::CommandInfo::connection_effect)), and only the arguments
+/// that decide it are read (a container's subcommand, SELECT's index).
 ///
 /// [`Cmd::connection_effect`](crate::Cmd::connection_effect) calls it on a built command.
 pub fn connection_effect<'a, I>(name: &[u8], args: I) -> Option<ConnectionEffect>
 where
     I: IntoIterator<Item = &'a [u8]>,
 {
-    use ConnectionEffect::*;
-    // Fast path: no command with an effect has a longer name; then compare in upper case on the stack.
-    if name.is_empty() || name.len() > LONGEST {
-        return None;
-    }
-    let mut upper = [0u8; LONGEST];
-    let upper = &mut upper[..name.len()];
-    upper.copy_from_slice(name);
-    upper.make_ascii_uppercase();
     let mut args = args.into_iter();
-    Some(match &*upper {
-        b"SUBSCRIBE" => Subscribe(Subscription::Channel),
-        b"PSUBSCRIBE" => Subscribe(Subscription::Pattern),
-        b"SSUBSCRIBE" => Subscribe(Subscription::Shard),
-        b"UNSUBSCRIBE" => Unsubscribe(Subscription::Channel),
-        b"PUNSUBSCRIBE" => Unsubscribe(Subscription::Pattern),
-        b"SUNSUBSCRIBE" => Unsubscribe(Subscription::Shard),
-        b"MONITOR" => Monitor,
-        b"QUIT" => Quit,
-        b"RESET" => Reset,
-        b"HELLO" => Hello,
-        b"AUTH" => Auth,
-        b"SELECT" => Select(
+    let info = super::command_info(name)?;
+    let info = if info.subcommands.is_empty() {
+        info
+    } else {
+        info.subcommand(args.next()?)?
+    };
+    match info.connection_effect? {
+        ConnectionEffect::Select(_) => Some(ConnectionEffect::Select(
             args.next()
                 .and_then(|a| std::str::from_utf8(a).ok())
                 .and_then(|s| s.parse().ok()),
-        ),
-        b"MULTI" => Multi,
-        b"EXEC" => Exec,
-        b"DISCARD" => Discard,
-        b"WATCH" => Watch,
-        b"UNWATCH" => Unwatch,
-        b"CLIENT" => {
-            let sub = args.next()?;
-            if sub.eq_ignore_ascii_case(b"REPLY") {
-                ClientReply
-            } else if sub.eq_ignore_ascii_case(b"TRACKING") {
-                ClientTracking
-            } else if sub.eq_ignore_ascii_case(b"SETNAME") {
-                ClientSetName
-            } else {
-                return None;
-            }
-        }
-        _ => return None,
-    })
+        )),
+        effect => Some(effect),
+    }
 }
 
 #[cfg(test)]
