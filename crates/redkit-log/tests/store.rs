@@ -486,3 +486,32 @@ fn one_writer_per_directory_and_clear_limits() {
         "the lock is released on drop"
     );
 }
+
+#[test]
+fn a_segment_named_with_the_largest_id_is_refused_not_wrapped() {
+    for name in ["ffffffffffffffff.seg", "fffffffffffffffe.seg"] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), small(Durability::Always)).unwrap();
+            store.put(b"k", b"v").unwrap();
+        }
+        std::fs::write(dir.path().join(name), b"").unwrap();
+        match Store::open(dir.path(), small(Durability::Always)) {
+            Err(Error::Corruption { reason, .. }) => assert!(reason.contains("id"), "{name}: {reason}"),
+            Err(e) => panic!("{name}: unexpected error {e}"),
+            // One id below the largest still opens; the next new segment is then refused with an error.
+            Ok(store) => {
+                assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
+                let big = vec![0u8; 400];
+                let mut failed = false;
+                for i in 0..8u32 {
+                    if store.put(&i.to_be_bytes(), &big).is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                assert!(failed, "{name}: a segment past the largest id was created");
+            }
+        }
+    }
+}
