@@ -78,7 +78,6 @@
 //! `10.6 + 200`, this server `205.6`).
 
 mod commands;
-mod db;
 mod glob;
 mod limits;
 mod lua;
@@ -86,16 +85,19 @@ mod net;
 pub mod persist;
 mod request;
 mod server;
+mod state;
 
 use std::sync::Mutex;
 
 use bytes::Bytes;
 use redkit_resp::{Cmd, Executor, Pipeline, RespVersion, Result, Value, reply_result};
 
-pub use db::Clock;
 pub use net::TcpServer;
 pub use persist::{AppendFsync, LoadReport, PersistError, Persistence};
-pub use server::{Executed, Server, ServerConfig, Session, ShutdownSignal};
+pub use server::{Executed, Server, ShutdownSignal};
+pub use state::config::ServerConfig;
+pub use state::db::Clock;
+pub use state::session::Session;
 
 /// The embedded server in process: an [`Executor`], so typed commands, pipelines and everything built on the
 /// executor seam run against it directly. It speaks RESP3 semantics (maps, sets, doubles).

@@ -21,7 +21,8 @@ use tokio::time::Instant;
 
 use crate::limits::{Class, Limits};
 use crate::request::{Request, RequestParser};
-use crate::server::{Contended, Executed, Server, ServerConfig, Session};
+use crate::server::{Contended, Executed, Server};
+use crate::state::{ServerConfig, Session};
 
 /// The embedded server listening on a TCP port. Dropping it stops the server and closes its connections.
 #[derive(Debug)]

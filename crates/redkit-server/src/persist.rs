@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use bytes::Bytes;
 use redkit_log::{Durability, Options, Store, WriteBatch};
 
-use crate::db::{Db, Entry};
+use crate::state::db::{Db, Entry};
 
 /// The format byte in front of every stored entry.
 const FORMAT: u8 = 1;
@@ -796,9 +796,10 @@ fn unix_secs() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{Server, ServerConfig};
+    use crate::server::Server;
+    use crate::state::ServerConfig;
 
-    fn run(server: &Server, session: &mut crate::server::Session, args: &[String]) -> redkit_resp::Value {
+    fn run(server: &Server, session: &mut crate::state::Session, args: &[String]) -> redkit_resp::Value {
         let args: Vec<Bytes> = args
             .iter()
             .map(|a| Bytes::copy_from_slice(a.as_bytes()))
@@ -913,7 +914,7 @@ mod tests {
         let (server, _) = Server::open_with_hook(ServerConfig::default(), &config, Some(hook))
             .unwrap_or_else(|e| panic!("{e}"));
         let mut s = server.session();
-        let cmd = |s: &mut crate::server::Session, text: &str| {
+        let cmd = |s: &mut crate::state::Session, text: &str| {
             let args: Vec<String> = text.split(' ').map(str::to_owned).collect();
             run(&server, s, &args)
         };

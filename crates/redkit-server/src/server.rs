@@ -5,166 +5,15 @@
 //! are atomic, as in Redis. Replies are [`Value`]s; the connection encodes them for its protocol.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use crate::commands::{self, CommandSpec};
-use crate::db::{Clock, Db};
-
-/// Number of databases, as in Redis's default configuration.
-pub(crate) const DATABASES: usize = 16;
-
-/// Settings of the embedded server. Each can also be changed at run time with CONFIG SET under its Redis name.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// `requirepass`: the default user's password.
-    pub requirepass: Option<String>,
-    /// `maxclients`: connections past this many are refused with `ERR max number of clients reached` (10000).
-    pub maxclients: u64,
-    /// `timeout`: idle clients are closed after this long; `None` (Redis's `0`, the default) never.
-    pub timeout: Option<std::time::Duration>,
-    /// `protected-mode`: without a password, only loopback peers may connect (on by default, as in Redis).
-    pub protected_mode: bool,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            requirepass: None,
-            maxclients: crate::limits::DEFAULT_MAXCLIENTS,
-            timeout: None,
-            protected_mode: true,
-        }
-    }
-}
-
-impl ServerConfig {
-    /// The default configuration with `requirepass` set.
-    pub fn with_password(password: impl Into<String>) -> ServerConfig {
-        ServerConfig {
-            requirepass: Some(password.into()),
-            ..ServerConfig::default()
-        }
-    }
-}
-
-/// The state every connection shares.
-pub(crate) struct State {
-    pub(crate) dbs: Vec<Db>,
-    pub(crate) clock: Clock,
-    pub(crate) config: ServerConfig,
-    /// SCAN cursors: cursor → (db, last key returned).
-    pub(crate) cursors: HashMap<u64, (usize, Bytes)>,
-    pub(crate) next_cursor: u64,
-    pub(crate) commands_processed: u64,
-    pub(crate) started_ms: i64,
-    /// Who subscribes to what.
-    pub(crate) pubsub: crate::commands::pubsub::Registry,
-    /// Clients blocked on keys, in the order they blocked (served first come, first served).
-    pub(crate) blocked: std::collections::VecDeque<Waiter>,
-    /// Every connected client, by id.
-    pub(crate) clients: rustc_hash::FxHashMap<u64, crate::commands::clients::ClientRecord>,
-    /// CLIENT TRACKING's table.
-    pub(crate) tracking: crate::commands::tracking::Tracking,
-    /// Run-time settings (CONFIG GET/SET).
-    pub(crate) settings: crate::commands::server::Settings,
-    /// Recent slow commands.
-    pub(crate) slowlog: crate::commands::server::Slowlog,
-    /// SSCAN/HSCAN/ZSCAN cursors over large collections.
-    pub(crate) element_cursors: crate::commands::scan::Cursors,
-    pub(crate) connections_received: u64,
-    /// The Lua engine and script cache, made on first use.
-    pub(crate) scripts: Option<crate::commands::scripting::Scripts>,
-    /// The data directory's store, when the server persists.
-    pub(crate) persist: Option<crate::persist::Persister>,
-    /// Replies for blocked clients served during this batch: sent once the batch's writes are persisted.
-    pub(crate) ready: Vec<(tokio::sync::oneshot::Sender<Value>, Value)>,
-    /// The running script, as seen from outside the lock.
-    pub(crate) watch: Arc<ScriptWatch>,
-    /// The limits connections enforce (CONFIG SET changes them).
-    pub(crate) limits: Arc<crate::limits::Limits>,
-}
-
-/// The running script, watched from outside the server lock, so that while a script holds the lock other
-/// connections can be answered `BUSY` and SCRIPT KILL can stop it.
-#[derive(Debug)]
-pub(crate) struct ScriptWatch {
-    /// Batches with a script on their way to (or under) the lock.
-    batches: AtomicUsize,
-    /// When the running script started, in microseconds since `epoch`; 0 while none runs.
-    started: AtomicU64,
-    epoch: std::time::Instant,
-    /// The running script has called a write command (SCRIPT KILL then answers UNKILLABLE).
-    pub(crate) wrote: AtomicBool,
-    /// SCRIPT KILL asked the running script to stop.
-    pub(crate) kill: AtomicBool,
-    /// `busy-reply-threshold` (alias `lua-time-limit`), in milliseconds.
-    pub(crate) threshold_ms: AtomicU64,
-    done: tokio::sync::Notify,
-    /// Client ids, handed out without the lock (a connection arriving while a script runs gets one at once).
-    next_client_id: AtomicU64,
-    /// The server is shutting down: the running script is stopped even if it wrote, and nothing more is persisted.
-    pub(crate) shutdown: AtomicBool,
-    /// Shutdown stopped a script that had written: its batch is half done, so nothing more may be saved.
-    pub(crate) interrupted: AtomicBool,
-    /// Set by SHUTDOWN: `Some(save)` once a shutdown is asked for.
-    pub(crate) shutdown_request: tokio::sync::watch::Sender<Option<bool>>,
-}
-
-impl Default for ScriptWatch {
-    fn default() -> Self {
-        ScriptWatch {
-            batches: AtomicUsize::new(0),
-            started: AtomicU64::new(0),
-            epoch: std::time::Instant::now(),
-            wrote: AtomicBool::new(false),
-            kill: AtomicBool::new(false),
-            threshold_ms: AtomicU64::new(5000),
-            done: tokio::sync::Notify::new(),
-            next_client_id: AtomicU64::new(1),
-            shutdown: AtomicBool::new(false),
-            interrupted: AtomicBool::new(false),
-            shutdown_request: tokio::sync::watch::Sender::new(None),
-        }
-    }
-}
-
-impl ScriptWatch {
-    fn micros(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_micros())
-            .unwrap_or(u64::MAX)
-            .max(1)
-    }
-
-    /// A script starts (called under the lock).
-    pub(crate) fn begin(&self) {
-        self.wrote.store(false, Ordering::SeqCst);
-        // A script starting during shutdown is stopped at once.
-        self.kill
-            .store(self.shutdown.load(Ordering::SeqCst), Ordering::SeqCst);
-        self.started.store(self.micros(), Ordering::SeqCst);
-    }
-
-    /// The script ended.
-    pub(crate) fn end(&self) {
-        self.started.store(0, Ordering::SeqCst);
-    }
-
-    /// A script has run past the threshold: other clients get BUSY.
-    pub(crate) fn busy(&self) -> bool {
-        let started = self.started.load(Ordering::SeqCst);
-        started != 0
-            && self.micros().saturating_sub(started)
-                >= self.threshold_ms.load(Ordering::Relaxed).saturating_mul(1000)
-    }
-
-    pub(crate) fn running(&self) -> bool {
-        self.started.load(Ordering::SeqCst) != 0
-    }
-}
+use crate::state::db::{Clock, Db};
+use crate::state::{Ctx, DATABASES, ScriptWatch, ServerConfig, Session, State, Waiter};
 
 /// SHUTDOWN's request to stop, as seen by whoever runs the server (the `redkit-server` binary, [`crate::TcpServer`]).
 #[derive(Debug, Clone)]
@@ -193,25 +42,6 @@ pub(crate) enum Contended {
     Busy,
 }
 
-/// A client blocked by BLPOP & co: what to retry, and where to send the reply.
-pub(crate) struct Waiter {
-    pub(crate) client: u64,
-    pub(crate) db: usize,
-    pub(crate) protocol: RespVersion,
-    pub(crate) keys: Vec<Bytes>,
-    /// The command to retry, in its non-blocking form (it answers `None` while nothing is available).
-    pub(crate) retry: crate::commands::blocking::Retry,
-    pub(crate) reply: tokio::sync::oneshot::Sender<Value>,
-}
-
-/// What a blocking command asks of its connection.
-#[derive(Debug, Clone)]
-pub(crate) struct Block {
-    pub(crate) keys: Vec<Bytes>,
-    pub(crate) timeout: Option<std::time::Duration>,
-    pub(crate) retry: crate::commands::blocking::Retry,
-}
-
 /// The outcome of a command: a reply now, or a wait.
 #[derive(Debug)]
 pub enum Executed {
@@ -220,74 +50,6 @@ pub enum Executed {
     /// The command blocks: its reply arrives on this channel, or, after the timeout (if any), the client gets a
     /// null reply — call [`Server::unblock`] then.
     Blocked(tokio::sync::oneshot::Receiver<Value>, Option<std::time::Duration>),
-}
-
-/// One connection's state.
-#[derive(Debug)]
-pub struct Session {
-    pub(crate) id: u64,
-    pub(crate) db: usize,
-    pub(crate) protocol: RespVersion,
-    pub(crate) name: Option<Bytes>,
-    pub(crate) authenticated: bool,
-    /// Queued commands inside MULTI, and whether one was rejected.
-    pub(crate) multi: Option<(Vec<Vec<Bytes>>, bool)>,
-    /// WATCHed keys: (db, key, version, db epoch).
-    pub(crate) watched: Vec<(usize, Bytes, u64, u64)>,
-    /// Set by QUIT: close after replying.
-    pub(crate) closing: bool,
-    /// Set by a blocking command that found nothing to pop (outside MULTI).
-    pub(crate) block: Option<Block>,
-    /// Set while EXEC runs queued commands: blocking commands then answer at once.
-    pub(crate) in_exec: bool,
-    /// Replies to send instead of the command's return value (SUBSCRIBE answers once per channel).
-    pub(crate) replies: Option<Vec<Value>>,
-    /// Where messages for this session's subscriptions go; `None` for in-process sessions.
-    pub(crate) mailbox: Option<tokio::sync::mpsc::UnboundedSender<Value>>,
-    /// Subscribed channels, patterns and shard channels.
-    pub(crate) subscriptions: crate::commands::pubsub::Subscriptions,
-    /// Set by CLIENT CACHING: the flag it set survives the next command.
-    pub(crate) caching_set: bool,
-    /// The last command run (CLIENT LIST's `cmd`).
-    pub(crate) last_cmd: &'static str,
-    /// The client record, until the session's first command registers it (a new connection does not wait for
-    /// the server lock, which a long script may hold).
-    pub(crate) unregistered: Option<crate::commands::clients::ClientRecord>,
-}
-
-impl Session {
-    /// A session not registered as a client: for serving a blocked client's retry, and as a stand-in while a
-    /// connection's own session is away on a blocking thread.
-    pub(crate) fn detached(id: u64, db: usize, protocol: RespVersion, authenticated: bool) -> Session {
-        Session {
-            id,
-            db,
-            protocol,
-            name: None,
-            authenticated,
-            multi: None,
-            watched: Vec::new(),
-            closing: false,
-            block: None,
-            in_exec: false,
-            replies: None,
-            mailbox: None,
-            subscriptions: Default::default(),
-            caching_set: false,
-            last_cmd: "NULL",
-            unregistered: None,
-        }
-    }
-
-    /// The protocol this session speaks.
-    pub fn protocol(&self) -> RespVersion {
-        self.protocol
-    }
-
-    /// `true` once QUIT asked to close the connection.
-    pub fn is_closing(&self) -> bool {
-        self.closing
-    }
 }
 
 /// The embedded server: shared state behind one lock. Cheap to clone.
@@ -336,20 +98,6 @@ impl std::fmt::Debug for Server {
 impl Default for Server {
     fn default() -> Self {
         Server::new(ServerConfig::default())
-    }
-}
-
-/// What a command handler works with.
-pub(crate) struct Ctx<'a> {
-    pub(crate) state: &'a mut State,
-    pub(crate) session: &'a mut Session,
-    pub(crate) now: i64,
-}
-
-impl Ctx<'_> {
-    pub(crate) fn db(&mut self) -> &mut Db {
-        let i = self.session.db;
-        &mut self.state.dbs[i]
     }
 }
 
@@ -454,7 +202,7 @@ impl Server {
     fn open_session(&self, addr: String, laddr: String) -> (Session, tokio::sync::oneshot::Receiver<()>) {
         let id = self.watch.next_client_id.fetch_add(1, Ordering::Relaxed);
         let (kill, killed) = tokio::sync::oneshot::channel();
-        let mut record = crate::commands::clients::ClientRecord::new(addr, laddr, self.clock.now_ms());
+        let mut record = crate::state::clients::ClientRecord::new(addr, laddr, self.clock.now_ms());
         record.kill = Some(kill);
         let mut session = Session::detached(id, 0, RespVersion::Resp2, false);
         session.unregistered = Some(record);
@@ -722,7 +470,14 @@ impl Server {
     pub(crate) fn contents(
         &self,
         now: i64,
-    ) -> Vec<Vec<(Bytes, crate::db::Data, Option<i64>, crate::db::StrEnc)>> {
+    ) -> Vec<
+        Vec<(
+            Bytes,
+            crate::state::db::Data,
+            Option<i64>,
+            crate::state::db::StrEnc,
+        )>,
+    > {
         self.lock()
             .dbs
             .iter()

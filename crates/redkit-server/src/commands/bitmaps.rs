@@ -8,8 +8,8 @@ use redkit_resp::Value;
 
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
-use crate::db::{Data, StrEnc};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::db::{Data, StrEnc};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

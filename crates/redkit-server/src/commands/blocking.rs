@@ -12,7 +12,8 @@ use redkit_resp::Value;
 
 use super::registry::Decl;
 use super::{Reply, err, is, parse_i64, syntax_error};
-use crate::server::{Block, Ctx};
+use crate::state::blocked::Retry;
+use crate::state::{Block, Ctx};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -25,37 +26,6 @@ pub(super) static COMMANDS: &[Decl] = &[
     Decl::new("bzpopmax", bzpopmax),
     Decl::new("bzmpop", bzmpop),
 ];
-
-/// The non-blocking form of a blocked command.
-#[derive(Debug, Clone)]
-pub(crate) enum Retry {
-    Pop {
-        keys: Vec<Bytes>,
-        left: bool,
-    },
-    Move {
-        src: Bytes,
-        dst: Bytes,
-        from_left: bool,
-        to_left: bool,
-    },
-    MPop {
-        keys: Vec<Bytes>,
-        left: bool,
-        count: usize,
-    },
-    ZPop {
-        keys: Vec<Bytes>,
-        max: bool,
-    },
-    ZMPop {
-        keys: Vec<Bytes>,
-        max: bool,
-        count: usize,
-    },
-    XRead(super::streams::BlockedRead),
-    XReadGroup(super::groups::GroupRead),
-}
 
 impl Retry {
     /// Try once; `Ok(None)` while nothing is available.

@@ -5,7 +5,7 @@ use redkit_resp::{RespVersion, Value};
 
 use super::registry::Decl;
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
-use crate::server::{Ctx, DATABASES};
+use crate::state::{Ctx, DATABASES};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

@@ -16,7 +16,8 @@ use redkit_resp::Value;
 use super::registry::Decl;
 use super::scripting::{Body, engine, run_body, split_keys};
 use super::{Reply, err, int, is, ok};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::scripts::{Function, Library};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -35,19 +36,6 @@ const FLAGS: [&str; 5] = [
 ];
 
 const NAME_RULE: &str = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
-
-/// A registered function.
-pub(crate) struct Function {
-    callback: mlua::Function,
-    flags: Vec<String>,
-    description: Option<Bytes>,
-}
-
-/// A loaded library: its code and its functions.
-pub(crate) struct Library {
-    code: Bytes,
-    functions: BTreeMap<String, Function>,
-}
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -437,7 +425,7 @@ pub(crate) fn function(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only_command: bool) -> Reply {
     let (keys, argv) = split_keys(&args[2..])?;
     let name = String::from_utf8_lossy(&args[1]).into_owned();
-    let pick = |scripts: &super::scripting::Scripts| {
+    let pick = |scripts: &crate::state::scripts::Scripts| {
         let f = scripts
             .libraries
             .values()

@@ -12,8 +12,8 @@ use redkit_resp::Value;
 
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error};
-use crate::db::{Data, ZSet};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::db::{Data, ZSet};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

@@ -3,15 +3,15 @@
 //! A group has a last-delivered id, a logical read counter (for `lag`, computed as Redis 7.0 does), a pending
 //! entries list (id → consumer, delivery time, delivery count) and its consumers with their own pending ids.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::registry::Decl;
-use super::streams::{StreamId, entry_value, parse_bound, parse_id, read_reply, stream_mut, stream_of};
+use super::streams::{entry_value, parse_bound, parse_id, read_reply, stream_mut, stream_of};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
-use crate::server::{Block, Ctx};
+use crate::state::blocked::{GroupRead, Retry};
+use crate::state::stream::{Consumer, Group, Pending, StreamId};
+use crate::state::{Block, Ctx};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -23,31 +23,6 @@ pub(super) static COMMANDS: &[Decl] = &[
     Decl::new("xautoclaim", xautoclaim),
     Decl::new("xinfo", xinfo),
 ];
-
-/// One pending (delivered, unacknowledged) entry.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Pending {
-    consumer: Bytes,
-    delivered_ms: i64,
-    count: u64,
-}
-
-/// A consumer of a group.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Consumer {
-    seen_ms: i64,
-    pending: BTreeSet<StreamId>,
-}
-
-/// A consumer group.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Group {
-    last_id: StreamId,
-    /// Logical reads; `None` when unknown (Redis's `SCG_INVALID_ENTRIES_READ`).
-    entries_read: Option<u64>,
-    pel: BTreeMap<StreamId, Pending>,
-    consumers: BTreeMap<Bytes, Consumer>,
-}
 
 fn key_error() -> Value {
     err(
@@ -166,17 +141,6 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         g.entries_read = entries_read.flatten();
         ok()
     }
-}
-
-/// XREADGROUP's arguments.
-#[derive(Debug, Clone)]
-pub(crate) struct GroupRead {
-    group: Bytes,
-    consumer: Bytes,
-    count: Option<usize>,
-    noack: bool,
-    keys: Vec<Bytes>,
-    ids: Vec<Option<StreamId>>,
 }
 
 impl GroupRead {
@@ -365,7 +329,7 @@ pub(crate) fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ctx.session.block = Some(Block {
             keys: keys.to_vec(),
             timeout: (ms > 0).then(|| std::time::Duration::from_millis(ms)),
-            retry: super::blocking::Retry::XReadGroup(read),
+            retry: Retry::XReadGroup(read),
         });
     }
     Ok(Value::Null)
@@ -696,7 +660,7 @@ fn pairs(items: Vec<(&'static str, Value)>) -> Value {
 
 /// The fields XINFO STREAM starts with, plain or FULL. The radix tree's shape is Redis's own: reported as one key
 /// and node per 100-entry node.
-fn stream_header(s: &super::streams::Stream) -> Vec<(&'static str, Value)> {
+fn stream_header(s: &crate::state::stream::Stream) -> Vec<(&'static str, Value)> {
     let nodes = s.len().div_ceil(100).max(1);
     vec![
         ("length", int(s.len())),
@@ -711,7 +675,7 @@ fn stream_header(s: &super::streams::Stream) -> Vec<(&'static str, Value)> {
 
 /// XINFO STREAM … FULL: the stream with its entries and every group's pending entries and consumers, each list cut
 /// at `count` (0: no limit).
-fn stream_full(s: &super::streams::Stream, count: usize) -> Value {
+fn stream_full(s: &crate::state::stream::Stream, count: usize) -> Value {
     let limit = if count == 0 { usize::MAX } else { count };
     let entries = s
         .from(StreamId::default(), Some(limit))
@@ -777,7 +741,7 @@ fn stream_full(s: &super::streams::Stream, count: usize) -> Value {
     pairs(fields)
 }
 
-fn lag(s: &super::streams::Stream, g: &Group) -> Value {
+fn lag(s: &crate::state::stream::Stream, g: &Group) -> Value {
     if s.entries_added() == 0 {
         return int(0);
     }

@@ -5,8 +5,8 @@ use redkit_resp::Value;
 
 use super::registry::Decl;
 use super::{Reply, bulk, err, format_float, int, is, ok, parse_f64, parse_i64, read, syntax_error};
-use crate::db::Data;
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

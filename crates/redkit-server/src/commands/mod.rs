@@ -6,8 +6,8 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use crate::db::{Data, Entry};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::db::{Data, Entry};
 
 mod bitmaps;
 pub(crate) mod blocking;
@@ -264,8 +264,8 @@ pub(crate) fn collection_mut<'a, T>(
                 return Err(wrongtype());
             }
             // Once in its large encoding, a collection stays there (as in Redis) even if it shrinks again.
-            if entry.enc != crate::db::StrEnc::Big && server::is_big(&entry.data) {
-                entry.enc = crate::db::StrEnc::Big;
+            if entry.enc != crate::state::db::StrEnc::Big && server::is_big(&entry.data) {
+                entry.enc = crate::state::db::StrEnc::Big;
                 db.stored_form_changed(key);
             }
         }

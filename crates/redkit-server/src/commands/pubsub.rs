@@ -12,7 +12,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::registry::Decl;
 use super::{Reply, err, int, is};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::pubsub::Subscribers;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -26,58 +27,6 @@ pub(super) static COMMANDS: &[Decl] = &[
     Decl::new("spublish", spublish),
     Decl::new("pubsub", pubsub),
 ];
-
-/// What one session subscribes to.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Subscriptions {
-    channels: BTreeSet<Bytes>,
-    patterns: BTreeSet<Bytes>,
-    shard: BTreeSet<Bytes>,
-}
-
-impl Subscriptions {
-    /// Every subscription (what puts a RESP2 connection in subscribed mode).
-    pub(crate) fn count(&self) -> usize {
-        self.channels.len() + self.patterns.len() + self.shard.len()
-    }
-
-    /// Channels, patterns and shard channels, counted apart (CLIENT LIST's `sub`, `psub`, `ssub`).
-    pub(crate) fn counts(&self) -> [usize; 3] {
-        [self.channels.len(), self.patterns.len(), self.shard.len()]
-    }
-}
-
-type Subscribers = HashMap<Bytes, HashMap<u64, UnboundedSender<Value>>>;
-
-/// Who subscribes to what, server-wide.
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
-    channels: Subscribers,
-    patterns: Subscribers,
-    shard: Subscribers,
-}
-
-impl Registry {
-    /// Channels with at least one subscriber.
-    pub(crate) fn channel_count(&self) -> usize {
-        self.channels.len()
-    }
-
-    /// Patterns with at least one subscriber.
-    pub(crate) fn pattern_count(&self) -> usize {
-        self.patterns.len()
-    }
-
-    /// Drop every subscription of a client.
-    pub(crate) fn forget(&mut self, client: u64) {
-        for map in [&mut self.channels, &mut self.patterns, &mut self.shard] {
-            for subs in map.values_mut() {
-                subs.remove(&client);
-            }
-            map.retain(|_, subs| !subs.is_empty());
-        }
-    }
-}
 
 #[derive(Clone, Copy)]
 enum Kind {

@@ -6,7 +6,6 @@
 //! present for the whole scan is returned exactly once, and one removed meanwhile is not returned after its removal
 //! — Redis's guarantees, without its possible duplicates.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,8 +14,9 @@ use redkit_resp::Value;
 use super::registry::Decl;
 use super::zsets::g17;
 use super::{Reply, err, glob_match, scan_options, wrongtype};
-use crate::db::Data;
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::cursors::Cursor;
+use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -24,52 +24,6 @@ pub(super) static COMMANDS: &[Decl] = &[
     Decl::new("hscan", hscan),
     Decl::new("zscan", zscan),
 ];
-
-/// Most open cursors kept; the oldest are dropped beyond this (a dropped cursor ends its scan early).
-const MAX_CURSORS: usize = 1024;
-/// Most member names all open cursors' snapshots hold together (each is a shared handle, ~32 bytes): past it the
-/// oldest cursors are dropped, so scans of large collections cannot make the server hold copy after copy.
-const MAX_HELD_MEMBERS: usize = 8 << 20;
-
-/// Open element cursors.
-#[derive(Debug, Default)]
-pub(crate) struct Cursors {
-    open: HashMap<u64, Cursor>,
-    next: u64,
-    /// Member names held by the distinct snapshots of the open cursors.
-    held: usize,
-}
-
-impl Cursors {
-    fn insert(&mut self, id: u64, cursor: Cursor) {
-        if Arc::strong_count(&cursor.members) == 1 {
-            self.held += cursor.members.len();
-        }
-        self.open.insert(id, cursor);
-        while (self.open.len() > MAX_CURSORS || self.held > MAX_HELD_MEMBERS) && self.open.len() > 1 {
-            let Some(oldest) = self.open.keys().min().copied() else {
-                break;
-            };
-            self.remove(oldest);
-        }
-    }
-
-    fn remove(&mut self, id: u64) {
-        if let Some(c) = self.open.remove(&id)
-            && Arc::strong_count(&c.members) == 1
-        {
-            self.held = self.held.saturating_sub(c.members.len());
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Cursor {
-    db: usize,
-    key: Bytes,
-    members: Arc<Vec<Bytes>>,
-    pos: usize,
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {

@@ -45,7 +45,8 @@ use redkit_resp::{Limits, RespVersion, Value};
 
 use super::registry::Decl;
 use super::{Reply, err, int, is, ok, parse_i64};
-use crate::server::{Ctx, ScriptWatch};
+use crate::state::scripts::Scripts;
+use crate::state::{Ctx, ScriptWatch};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -56,14 +57,6 @@ pub(super) static COMMANDS: &[Decl] = &[
     Decl::new("script", script),
 ];
 
-/// The scripting engine: one Lua state, the script cache by SHA1, and the function libraries.
-pub(crate) struct Scripts {
-    pub(super) lua: Lua,
-    cache: HashMap<String, Bytes>,
-    /// FUNCTION LOAD's libraries, by name.
-    pub(super) libraries: std::collections::BTreeMap<String, super::functions::Library>,
-}
-
 /// What a script run executes, and how its errors name it.
 pub(super) enum Body<'a> {
     /// EVAL: a chunk compiled now, given KEYS and ARGV as globals; errors end `script: <sha>, on @user_script:N.`
@@ -71,14 +64,6 @@ pub(super) enum Body<'a> {
     /// FCALL: a registered function, called with the keys and the arguments; errors end
     /// `script: <name>, on @user_function:N.`
     Function { name: &'a str, callback: mlua::Function },
-}
-
-impl std::fmt::Debug for Scripts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scripts")
-            .field("cached", &self.cache.len())
-            .finish_non_exhaustive()
-    }
 }
 
 impl Scripts {
@@ -521,7 +506,7 @@ impl std::error::Error for Killed {}
 /// BUSY and discards the transaction, so no transaction ever runs half.
 pub(crate) fn while_busy(
     watch: &ScriptWatch,
-    session: &mut crate::server::Session,
+    session: &mut crate::state::Session,
     args: &[Bytes],
 ) -> Option<Value> {
     let name = args.first()?;
@@ -749,7 +734,8 @@ mod tests {
     use bytes::Bytes;
     use redkit_resp::Value;
 
-    use crate::server::{Server, ServerConfig};
+    use crate::server::Server;
+    use crate::state::ServerConfig;
 
     fn eval(server: &Server, script: &str) -> Value {
         let mut session = server.session();

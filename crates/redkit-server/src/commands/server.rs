@@ -6,7 +6,8 @@ use redkit_resp::command::{CommandFlags, CommandInfo};
 
 use super::registry::Decl;
 use super::{Reply, int, is, ok, syntax_error};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::slowlog::SlowEntry;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -56,44 +57,6 @@ pub(crate) fn time(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         Value::bulk((us / 1_000_000).to_string()),
         Value::bulk((us % 1_000_000).to_string()),
     ]))
-}
-
-/// The run-time settings CONFIG GET/SET work on.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    /// Microseconds; negative disables the slow log, 0 logs everything.
-    pub(crate) slowlog_log_slower_than: i64,
-    pub(crate) slowlog_max_len: usize,
-    /// `busy-reply-threshold` (`lua-time-limit`): milliseconds a script runs before others get BUSY.
-    pub(crate) busy_reply_threshold: i64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            slowlog_log_slower_than: 10_000,
-            slowlog_max_len: 128,
-            busy_reply_threshold: 5000,
-        }
-    }
-}
-
-/// One SLOWLOG entry.
-#[derive(Debug)]
-struct SlowEntry {
-    id: u64,
-    time_s: i64,
-    micros: i64,
-    args: Vec<Bytes>,
-    addr: String,
-    name: Bytes,
-}
-
-/// The slow log: the most recent commands that took at least `slowlog-log-slower-than`, newest first.
-#[derive(Debug, Default)]
-pub(crate) struct Slowlog {
-    entries: std::collections::VecDeque<SlowEntry>,
-    next_id: u64,
 }
 
 /// Redis keeps at most 32 arguments of 128 bytes each per entry.
@@ -168,14 +131,14 @@ pub(crate) fn after_command(
 }
 
 /// An estimate of the memory a value takes, in the spirit of MEMORY USAGE: key, value and per-entry overhead.
-fn usage(key: &[u8], data: &crate::db::Data) -> usize {
+fn usage(key: &[u8], data: &crate::state::db::Data) -> usize {
     let payload = match data {
-        crate::db::Data::Str(s) => s.len(),
-        crate::db::Data::List(l) => l.iter().map(|v| v.len() + 16).sum(),
-        crate::db::Data::Set(s) => s.iter().map(|v| v.len() + 24).sum(),
-        crate::db::Data::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 32).sum(),
-        crate::db::Data::ZSet(z) => z.scores.keys().map(|m| m.len() + 48).sum(),
-        crate::db::Data::Stream(s) => s.payload(),
+        crate::state::db::Data::Str(s) => s.len(),
+        crate::state::db::Data::List(l) => l.iter().map(|v| v.len() + 16).sum(),
+        crate::state::db::Data::Set(s) => s.iter().map(|v| v.len() + 24).sum(),
+        crate::state::db::Data::Hash(h) => h.iter().map(|(k, v)| k.len() + v.len() + 32).sum(),
+        crate::state::db::Data::ZSet(z) => z.scores.keys().map(|m| m.len() + 48).sum(),
+        crate::state::db::Data::Stream(s) => s.payload(),
     };
     key.len() + payload + 48
 }
@@ -852,8 +815,8 @@ pub(crate) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 /// What OBJECT ENCODING reports for an entry: its contents' encoding, adjusted by how it was written.
-pub(crate) fn entry_encoding(entry: &crate::db::Entry) -> &'static str {
-    use crate::db::{Data, StrEnc};
+pub(crate) fn entry_encoding(entry: &crate::state::db::Entry) -> &'static str {
+    use crate::state::db::{Data, StrEnc};
     match (&entry.data, entry.enc) {
         (Data::Str(_), StrEnc::Raw) => "raw",
         (Data::Str(s), StrEnc::NoInt) if s.len() <= 44 => "embstr",
@@ -865,8 +828,8 @@ pub(crate) fn entry_encoding(entry: &crate::db::Entry) -> &'static str {
 }
 
 /// `true` when a collection's contents need the large encoding (cheap checks first).
-pub(crate) fn is_big(data: &crate::db::Data) -> bool {
-    use crate::db::Data;
+pub(crate) fn is_big(data: &crate::state::db::Data) -> bool {
+    use crate::state::db::Data;
     match data {
         Data::Set(s) => s.len() > 512 || s.iter().any(|m| super::parse_i64(m).is_err()),
         Data::Hash(h) => h.len() > 128 || h.iter().any(|(k, v)| k.len() > 64 || v.len() > 64),
@@ -877,20 +840,20 @@ pub(crate) fn is_big(data: &crate::db::Data) -> bool {
 
 /// The encoding Redis 7.0 would use for a value, by its default thresholds (128 entries, 64-byte values; 44-byte
 /// embedded strings; 512-entry intsets).
-pub(crate) fn encoding(data: &crate::db::Data) -> &'static str {
+pub(crate) fn encoding(data: &crate::state::db::Data) -> &'static str {
     let small = |len: usize, max_value: usize| len <= 128 && max_value <= 64;
     match data {
-        crate::db::Data::Str(s) if s.len() <= 20 && super::parse_i64(s).is_ok() => "int",
-        crate::db::Data::Str(s) if s.len() <= 44 => "embstr",
-        crate::db::Data::Str(_) => "raw",
+        crate::state::db::Data::Str(s) if s.len() <= 20 && super::parse_i64(s).is_ok() => "int",
+        crate::state::db::Data::Str(s) if s.len() <= 44 => "embstr",
+        crate::state::db::Data::Str(_) => "raw",
         // Redis 7.0: lists are always quicklists; sets are intsets or hash tables (listpack lists and sets came
         // with 7.2).
-        crate::db::Data::List(_) => "quicklist",
-        crate::db::Data::Set(s) if s.len() <= 512 && s.iter().all(|m| super::parse_i64(m).is_ok()) => {
+        crate::state::db::Data::List(_) => "quicklist",
+        crate::state::db::Data::Set(s) if s.len() <= 512 && s.iter().all(|m| super::parse_i64(m).is_ok()) => {
             "intset"
         }
-        crate::db::Data::Set(_) => "hashtable",
-        crate::db::Data::Hash(h)
+        crate::state::db::Data::Set(_) => "hashtable",
+        crate::state::db::Data::Hash(h)
             if small(
                 h.len(),
                 h.iter().map(|(k, v)| k.len().max(v.len())).max().unwrap_or(0),
@@ -898,11 +861,13 @@ pub(crate) fn encoding(data: &crate::db::Data) -> &'static str {
         {
             "listpack"
         }
-        crate::db::Data::Hash(_) => "hashtable",
-        crate::db::Data::ZSet(z) if small(z.len(), z.scores.keys().map(|m| m.len()).max().unwrap_or(0)) => {
+        crate::state::db::Data::Hash(_) => "hashtable",
+        crate::state::db::Data::ZSet(z)
+            if small(z.len(), z.scores.keys().map(|m| m.len()).max().unwrap_or(0)) =>
+        {
             "listpack"
         }
-        crate::db::Data::ZSet(_) => "skiplist",
-        crate::db::Data::Stream(_) => "stream",
+        crate::state::db::Data::ZSet(_) => "skiplist",
+        crate::state::db::Data::Stream(_) => "stream",
     }
 }

@@ -13,8 +13,8 @@ use redkit_resp::Value;
 
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
-use crate::db::Data;
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[Decl::new("sort", sort), Decl::new("sort_ro", sort_ro)];
@@ -106,9 +106,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     // Redis 7.0 converts a sorted set it sorts to its skiplist encoding (for good: OBJECT ENCODING shows it).
     if let Some(entry) = ctx.db().get_mut(&args[1], now)
         && matches!(entry.data, Data::ZSet(_))
-        && entry.enc != crate::db::StrEnc::Big
+        && entry.enc != crate::state::db::StrEnc::Big
     {
-        entry.enc = crate::db::StrEnc::Big;
+        entry.enc = crate::state::db::StrEnc::Big;
         ctx.db().stored_form_changed(&args[1]);
     }
     let source = match ctx.db().get(&args[1], now).map(|e| &e.data) {

@@ -8,8 +8,8 @@ use super::{
     Reply, bulk, err, format_float, int, is, not_integer, ok, parse_f64, parse_i64, read, syntax_error,
     wrongtype,
 };
-use crate::db::{Data, Entry, StrEnc};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::db::{Data, Entry, StrEnc};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

@@ -16,29 +16,8 @@ use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use super::{CommandSpec, Reply, err, int, is, ok, parse_i64, syntax_error};
-use crate::server::{Ctx, State};
-
-/// One client's tracking options.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TrackingMode {
-    pub(crate) redirect: Option<u64>,
-    pub(crate) bcast: bool,
-    pub(crate) prefixes: Vec<Bytes>,
-    pub(crate) optin: bool,
-    pub(crate) optout: bool,
-    pub(crate) noloop: bool,
-    /// CLIENT CACHING yes/no, for the next command only.
-    pub(crate) caching: Option<bool>,
-}
-
-/// The server-wide tracking state.
-#[derive(Debug, Default)]
-pub(crate) struct Tracking {
-    /// Default mode: key → clients that read it.
-    table: HashMap<Bytes, HashSet<u64>>,
-    /// Clients with tracking on.
-    pub(crate) clients: usize,
-}
+use crate::state::tracking::TrackingMode;
+use crate::state::{Ctx, State};
 
 const INVALIDATE_CHANNEL: &str = "__redis__:invalidate";
 

@@ -5,7 +5,8 @@ use redkit_resp::Value;
 
 use super::registry::Decl;
 use super::{Reply, err, ok};
-use crate::server::{Ctx, dispatch};
+use crate::server::dispatch;
+use crate::state::Ctx;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -34,7 +35,7 @@ pub(crate) fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 
 /// Forget `session`'s WATCHed keys, releasing each from its database's version table (unless the database has
 /// started a new epoch since, which dropped the table).
-pub(crate) fn release_watches(state: &mut crate::server::State, session: &mut crate::server::Session) {
+pub(crate) fn release_watches(state: &mut crate::state::State, session: &mut crate::state::Session) {
     for (db, key, _, epoch) in session.watched.drain(..) {
         if let Some(d) = state.dbs.get_mut(db)
             && d.epoch == epoch

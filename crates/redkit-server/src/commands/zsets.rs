@@ -9,8 +9,8 @@ use redkit_resp::{RespVersion, Value};
 
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error, wrongtype};
-use crate::db::{Data, Entry, ZSet};
-use crate::server::Ctx;
+use crate::state::Ctx;
+use crate::state::db::{Data, Entry, ZSet};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

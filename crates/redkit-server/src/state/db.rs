@@ -150,7 +150,7 @@ pub(crate) enum Data {
     Hash(indexmap::IndexMap<Bytes, Bytes>),
     /// Boxed: a sorted set is twice the size of the other variants, and most keys are not sorted sets.
     ZSet(Box<ZSet>),
-    Stream(Box<crate::commands::streams::Stream>),
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Data {
