@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use redkit_server::{TcpServer, Server};
+use redkit_server::{Server, TcpServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// `data`'s first three bytes are cut points (as fractions of the rest's length); the chunks of the rest.

@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use redkit::{Cmd, Executor, Pipeline, Value};
+use redkit::prelude::{ConnectionCommands, KeyCommands, ScriptingCommands, SetCommands, StringCommands};
+use redkit::{Executor, ExpireCondition, ScanOptions, ScanPage, SetOptions, TypedPipeline, Value};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -194,11 +195,7 @@ impl<E: Executor + 'static> Cache<E> {
     }
 
     async fn lookup<T: DeserializeOwned>(&self, key: &str) -> Result<Found<T>> {
-        let bytes: Option<Bytes> = self
-            .inner
-            .redis
-            .query(Cmd::new("GET").arg(self.redis_key(key)))
-            .await?;
+        let bytes: Option<Bytes> = self.inner.redis.get(self.redis_key(key)).await?;
         let Some(bytes) = bytes else {
             return Ok(Found::Missing);
         };
@@ -243,23 +240,26 @@ impl<E: Executor + 'static> Cache<E> {
 
     async fn store_envelope(&self, key: &str, bytes: Vec<u8>, hard_ms: u64, tags: &[&str]) -> Result<()> {
         let redis_key = self.redis_key(key);
-        let set = Cmd::new("SET").arg(&redis_key).arg(bytes).arg("PX").arg(hard_ms);
+        // Whole milliseconds: `SET key value PX hard_ms`, `PEXPIRE tag hard_ms NX|GT`.
+        let hard = Duration::from_millis(hard_ms);
+        let set = SetOptions::new().ttl(hard);
         if tags.is_empty() {
-            self.inner.redis.execute(set).await?;
+            self.inner.redis.set_with(&redis_key, bytes, set).await?;
             return Ok(());
         }
-        let mut p = Pipeline::new();
-        p.add(Cmd::new("MULTI"));
-        p.add(set);
+        // MULTI and EXEC are queued as commands of a plain pipeline (not `TypedPipeline::atomic`), so every
+        // reply comes back as is and a failed transaction is reported below, as such.
+        let p = TypedPipeline::new();
+        p.multi().set_with(&redis_key, bytes, set);
         for tag in tags {
             let tag_key = self.tag_key(tag);
-            p.add(Cmd::new("SADD").arg(&tag_key).arg(&redis_key));
-            // A new tag set gets the member's TTL; an existing one is only ever extended.
-            p.add(Cmd::new("PEXPIRE").arg(&tag_key).arg(hard_ms).arg("NX"));
-            p.add(Cmd::new("PEXPIRE").arg(&tag_key).arg(hard_ms).arg("GT"));
+            p.sadd(&tag_key, &redis_key)
+                // A new tag set gets the member's TTL; an existing one is only ever extended.
+                .pexpire(&tag_key, hard, ExpireCondition::Nx)
+                .pexpire(&tag_key, hard, ExpireCondition::Gt);
         }
-        p.add(Cmd::new("EXEC"));
-        let replies = self.inner.redis.execute_pipeline(p).await?;
+        p.exec();
+        let replies = p.execute(&self.inner.redis).await?;
         match replies.last() {
             Some(Value::Array(results)) if !results.iter().any(|r| matches!(r, Value::Error(_))) => Ok(()),
             other => Err(Error::Invalid(format!(
@@ -392,24 +392,19 @@ impl<E: Executor + 'static> Cache<E> {
     {
         let lock_key = self.lock_key(key);
         let token = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
-        let won: Option<Bytes> = self
+        // `SET lock token NX PX lease_ms`.
+        let lease = Duration::from_millis(millis(lock.lease).max(1));
+        let won = self
             .inner
             .redis
-            .query(
-                Cmd::new("SET")
-                    .arg(&lock_key)
-                    .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis(lock.lease).max(1)),
-            )
+            .set_with(&lock_key, &token, SetOptions::new().nx().ttl(lease))
             .await?;
-        if won.is_some() {
+        if won {
             let result = self.load_and_store(key, ttl, loader).await;
             let released = self
                 .inner
                 .redis
-                .execute(Cmd::new("EVAL").arg(RELEASE).arg(1).arg(&lock_key).arg(&token))
+                .eval::<Value>(RELEASE, &[&lock_key], &token)
                 .await;
             if let Err(e) = released {
                 // The lease ends it anyway.
@@ -499,12 +494,15 @@ impl<E: Executor + 'static> Cache<E> {
     /// Give a cached value a new TTL; `false` if it is not cached.
     pub async fn touch(&self, key: &str, ttl: Duration) -> Result<bool> {
         let (hard, _) = self.ttl_plan(ttl)?;
-        let n: i64 = self
+        Ok(self
             .inner
             .redis
-            .query(Cmd::new("PEXPIRE").arg(self.redis_key(key)).arg(hard))
-            .await?;
-        Ok(n > 0)
+            .pexpire(
+                self.redis_key(key),
+                Duration::from_millis(hard),
+                ExpireCondition::Always,
+            )
+            .await?)
     }
 
     /// Write-through: `store` first; only if it succeeds is the cache updated. A failed store leaves the cache as
@@ -525,11 +523,7 @@ impl<E: Executor + 'static> Cache<E> {
 
     /// Remove a key from the cache; `true` if it was cached.
     pub async fn invalidate(&self, key: &str) -> Result<bool> {
-        let n: i64 = self
-            .inner
-            .redis
-            .query(Cmd::new("UNLINK").arg(self.redis_key(key)))
-            .await?;
+        let n = self.inner.redis.unlink(self.redis_key(key)).await?;
         Ok(n > 0)
     }
 
@@ -537,12 +531,10 @@ impl<E: Executor + 'static> Cache<E> {
     /// are unlinked — no scan. Returns how many keys were removed.
     pub async fn invalidate_tag(&self, tag: &str) -> Result<u64> {
         let tag_key = self.tag_key(tag);
-        let mut p = Pipeline::new();
-        p.add(Cmd::new("MULTI"));
-        p.add(Cmd::new("SMEMBERS").arg(&tag_key));
-        p.add(Cmd::new("DEL").arg(&tag_key));
-        p.add(Cmd::new("EXEC"));
-        let replies = self.inner.redis.execute_pipeline(p).await?;
+        // A plain pipeline from MULTI to EXEC: the replies are read below as they come.
+        let p = TypedPipeline::new();
+        p.multi().smembers::<Bytes>(&tag_key).del(&tag_key).exec();
+        let replies = p.execute(&self.inner.redis).await?;
         let members: Vec<Bytes> = match replies.last() {
             Some(Value::Array(results)) => match results.first() {
                 Some(Value::Array(m) | Value::Set(m)) => m
@@ -566,11 +558,7 @@ impl<E: Executor + 'static> Cache<E> {
         };
         let mut removed = 0u64;
         for chunk in members.chunks(500) {
-            let mut unlink = Cmd::new("UNLINK");
-            for k in chunk {
-                unlink = unlink.arg(k.clone());
-            }
-            let n: i64 = self.inner.redis.query(unlink).await?;
+            let n = self.inner.redis.unlink(chunk).await?;
             removed += u64::try_from(n).unwrap_or(0);
         }
         Ok(removed)
@@ -586,28 +574,18 @@ impl<E: Executor + 'static> Cache<E> {
             }
             prefix.push(c);
         }
-        let full = format!("{prefix}:{pattern}");
+        let options = ScanOptions::new()
+            .pattern(format!("{prefix}:{pattern}"))
+            .count(500);
         let mut cursor = 0u64;
         let mut removed = 0u64;
         loop {
-            let (next, keys): (u64, Vec<Bytes>) = self
-                .inner
-                .redis
-                .query(
-                    Cmd::new("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&full)
-                        .arg("COUNT")
-                        .arg(500),
-                )
-                .await?;
+            let ScanPage {
+                cursor: next,
+                items: keys,
+            } = self.inner.redis.scan::<Bytes>(cursor, options.clone()).await?;
             if !keys.is_empty() {
-                let mut unlink = Cmd::new("UNLINK");
-                for k in keys {
-                    unlink = unlink.arg(k);
-                }
-                let n: i64 = self.inner.redis.query(unlink).await?;
+                let n = self.inner.redis.unlink(keys).await?;
                 removed += u64::try_from(n).unwrap_or(0);
             }
             if next == 0 {

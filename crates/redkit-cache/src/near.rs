@@ -15,7 +15,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use redkit::{Client, Cmd, Executor, FromValue, Value};
+use redkit::prelude::{ConnectionCommands, StringCommands};
+use redkit::{Client, FromValue, Value};
 
 use crate::error::Result;
 
@@ -213,14 +214,15 @@ impl<T: FromValue + Clone + Send + Sync + 'static> NearCache<T> {
         if *on == Some(current) {
             return Ok(current);
         }
-        let mut cmd = Cmd::new("CLIENT").arg("TRACKING").arg("ON");
-        if let TrackingMode::Broadcast(prefixes) = &self.config.mode {
-            cmd = cmd.arg("BCAST");
-            for p in prefixes {
-                cmd = cmd.arg("PREFIX").arg(p);
-            }
-        }
-        self.client.execute(cmd).await?;
+        // `CLIENT TRACKING ON`, then `BCAST PREFIX p…` in broadcast mode.
+        let options = match &self.config.mode {
+            TrackingMode::Default => None,
+            TrackingMode::Broadcast(prefixes) => Some((
+                "BCAST",
+                prefixes.iter().map(|p| ("PREFIX", p)).collect::<Vec<_>>(),
+            )),
+        };
+        self.client.client_tracking(true, options).await?;
         // Anything cached before this point belongs to an older connection.
         self.shared.flush();
         *on = Some(current);
@@ -245,7 +247,7 @@ impl<T: FromValue + Clone + Send + Sync + 'static> NearCache<T> {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key.to_owned(), seq);
         self.shared.remote_reads.fetch_add(1, Ordering::Relaxed);
-        let value: Option<T> = match self.client.query(Cmd::new("GET").arg(key)).await {
+        let value: Option<T> = match self.client.get(key).await {
             Ok(v) => v,
             Err(e) => {
                 self.forget_pending(key, seq);

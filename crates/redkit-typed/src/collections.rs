@@ -3,7 +3,8 @@
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use redkit::{Cmd, Executor};
+use redkit::prelude::{KeyCommands, ListCommands, SetCommands, SortedSetCommands};
+use redkit::{Executor, ZAddOptions, ZRangeOptions};
 
 use crate::codec::{Codec, Json};
 use crate::error::Result;
@@ -47,7 +48,7 @@ macro_rules! collection {
 
             /// Remove the whole collection; `true` if it existed.
             pub async fn del<E: Executor>(&self, redis: &E) -> Result<bool> {
-                let n: i64 = redis.query(Cmd::new("DEL").arg(&self.name)).await?;
+                let n = redis.del(&self.name).await?;
                 Ok(n > 0)
             }
         }
@@ -71,40 +72,38 @@ impl<T, C: Codec<T>> TypedList<T, C> {
     /// Append `value`; the new length.
     pub async fn push_back<E: Executor>(&self, redis: &E, value: &T) -> Result<usize> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let n: i64 = redis.query(Cmd::new("RPUSH").arg(&self.name).arg(bytes)).await?;
+        let n = redis.rpush(&self.name, bytes).await?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// Prepend `value`; the new length.
     pub async fn push_front<E: Executor>(&self, redis: &E, value: &T) -> Result<usize> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let n: i64 = redis.query(Cmd::new("LPUSH").arg(&self.name).arg(bytes)).await?;
+        let n = redis.lpush(&self.name, bytes).await?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// Remove and return the first value.
     pub async fn pop_front<E: Executor>(&self, redis: &E) -> Result<Option<T>> {
-        let b: Option<Bytes> = redis.query(Cmd::new("LPOP").arg(&self.name)).await?;
+        let b: Option<Bytes> = redis.lpop(&self.name).await?;
         b.map(|b| decode::<T, C>(&self.name, &b)).transpose()
     }
 
     /// Remove and return the last value.
     pub async fn pop_back<E: Executor>(&self, redis: &E) -> Result<Option<T>> {
-        let b: Option<Bytes> = redis.query(Cmd::new("RPOP").arg(&self.name)).await?;
+        let b: Option<Bytes> = redis.rpop(&self.name).await?;
         b.map(|b| decode::<T, C>(&self.name, &b)).transpose()
     }
 
     /// The values from `start` to `stop` inclusive (negative counts from the end), as LRANGE.
     pub async fn range<E: Executor>(&self, redis: &E, start: i64, stop: i64) -> Result<Vec<T>> {
-        let items: Vec<Bytes> = redis
-            .query(Cmd::new("LRANGE").arg(&self.name).arg(start).arg(stop))
-            .await?;
+        let items: Vec<Bytes> = redis.lrange(&self.name, start, stop).await?;
         decode_all::<T, C>(&self.name, items)
     }
 
     /// The number of values.
     pub async fn len<E: Executor>(&self, redis: &E) -> Result<usize> {
-        let n: i64 = redis.query(Cmd::new("LLEN").arg(&self.name)).await?;
+        let n = redis.llen(&self.name).await?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 }
@@ -113,35 +112,32 @@ impl<T, C: Codec<T>> TypedSet<T, C> {
     /// Add `value`; `true` if it was not there.
     pub async fn add<E: Executor>(&self, redis: &E, value: &T) -> Result<bool> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let n: i64 = redis.query(Cmd::new("SADD").arg(&self.name).arg(bytes)).await?;
+        let n = redis.sadd(&self.name, bytes).await?;
         Ok(n > 0)
     }
 
     /// Remove `value`; `true` if it was there.
     pub async fn remove<E: Executor>(&self, redis: &E, value: &T) -> Result<bool> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let n: i64 = redis.query(Cmd::new("SREM").arg(&self.name).arg(bytes)).await?;
+        let n = redis.srem(&self.name, bytes).await?;
         Ok(n > 0)
     }
 
     /// `true` if `value` is a member.
     pub async fn contains<E: Executor>(&self, redis: &E, value: &T) -> Result<bool> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let n: i64 = redis
-            .query(Cmd::new("SISMEMBER").arg(&self.name).arg(bytes))
-            .await?;
-        Ok(n > 0)
+        Ok(redis.sismember(&self.name, bytes).await?)
     }
 
     /// Every member (in no particular order).
     pub async fn members<E: Executor>(&self, redis: &E) -> Result<Vec<T>> {
-        let items: Vec<Bytes> = redis.query(Cmd::new("SMEMBERS").arg(&self.name)).await?;
+        let items: Vec<Bytes> = redis.smembers(&self.name).await?;
         decode_all::<T, C>(&self.name, items)
     }
 
     /// The number of members.
     pub async fn len<E: Executor>(&self, redis: &E) -> Result<usize> {
-        let n: i64 = redis.query(Cmd::new("SCARD").arg(&self.name)).await?;
+        let n = redis.scard(&self.name).await?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 }
@@ -150,29 +146,27 @@ impl<T, C: Codec<T>> TypedSortedSet<T, C> {
     /// Add `value` with `score`, or update its score; `true` if it is new.
     pub async fn add<E: Executor>(&self, redis: &E, value: &T, score: f64) -> Result<bool> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let n: i64 = redis
-            .query(Cmd::new("ZADD").arg(&self.name).arg(score).arg(bytes))
-            .await?;
+        let n = redis.zadd(&self.name, ZAddOptions::new(), (score, bytes)).await?;
         Ok(n > 0)
     }
 
     /// `value`'s score, or `None`.
     pub async fn score<E: Executor>(&self, redis: &E, value: &T) -> Result<Option<f64>> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        Ok(redis.query(Cmd::new("ZSCORE").arg(&self.name).arg(bytes)).await?)
+        Ok(redis.zscore(&self.name, bytes).await?)
     }
 
     /// `value`'s rank, lowest score first.
     pub async fn rank<E: Executor>(&self, redis: &E, value: &T) -> Result<Option<usize>> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let r: Option<i64> = redis.query(Cmd::new("ZRANK").arg(&self.name).arg(bytes)).await?;
+        let r = redis.zrank(&self.name, bytes).await?;
         Ok(r.and_then(|r| usize::try_from(r).ok()))
     }
 
     /// Remove `value`; `true` if it was there.
     pub async fn remove<E: Executor>(&self, redis: &E, value: &T) -> Result<bool> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let n: i64 = redis.query(Cmd::new("ZREM").arg(&self.name).arg(bytes)).await?;
+        let n = redis.zrem(&self.name, bytes).await?;
         Ok(n > 0)
     }
 
@@ -184,13 +178,7 @@ impl<T, C: Codec<T>> TypedSortedSet<T, C> {
         stop: i64,
     ) -> Result<Vec<(T, f64)>> {
         let items: Vec<(Bytes, f64)> = redis
-            .query(
-                Cmd::new("ZRANGE")
-                    .arg(&self.name)
-                    .arg(start)
-                    .arg(stop)
-                    .arg("WITHSCORES"),
-            )
+            .zrange_with_scores(&self.name, ZRangeOptions::rank(start, stop))
             .await?;
         items
             .into_iter()
@@ -200,7 +188,7 @@ impl<T, C: Codec<T>> TypedSortedSet<T, C> {
 
     /// The number of members.
     pub async fn len<E: Executor>(&self, redis: &E) -> Result<usize> {
-        let n: i64 = redis.query(Cmd::new("ZCARD").arg(&self.name)).await?;
+        let n = redis.zcard(&self.name).await?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 }

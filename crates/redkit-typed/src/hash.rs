@@ -3,7 +3,8 @@
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use redkit::{Cmd, Executor, Pipeline, Value};
+use redkit::prelude::{ConnectionCommands, HashCommands, KeyCommands};
+use redkit::{Executor, TypedPipeline, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -44,18 +45,15 @@ impl<S: Serialize + DeserializeOwned> TypedHash<S> {
     /// linger, and no reader sees half a struct).
     pub async fn set<E: Executor>(&self, redis: &E, value: &S) -> Result<()> {
         let fields = to_fields(&self.name, value)?;
-        let mut pipeline = Pipeline::new();
-        pipeline.add(Cmd::new("MULTI"));
-        pipeline.add(Cmd::new("DEL").arg(&self.name));
+        // MULTI and EXEC are queued as commands of a plain pipeline (not `TypedPipeline::atomic`), so every
+        // reply comes back as is and a failed transaction is reported below, as such.
+        let pipeline = TypedPipeline::new();
+        pipeline.multi().del(&self.name);
         if !fields.is_empty() {
-            let mut hset = Cmd::new("HSET").arg(&self.name);
-            for (field, bytes) in fields {
-                hset = hset.arg(field).arg(bytes);
-            }
-            pipeline.add(hset);
+            pipeline.hset(&self.name, fields);
         }
-        pipeline.add(Cmd::new("EXEC"));
-        let replies = redis.execute_pipeline(pipeline).await?;
+        pipeline.exec();
+        let replies = pipeline.execute(redis).await?;
         match replies.last() {
             Some(Value::Array(results)) => {
                 if let Some(Value::Error(e)) = results.iter().find(|r| matches!(r, Value::Error(_))) {
@@ -76,7 +74,7 @@ impl<S: Serialize + DeserializeOwned> TypedHash<S> {
 
     /// The struct, or `None` when the hash does not exist.
     pub async fn get<E: Executor>(&self, redis: &E) -> Result<Option<S>> {
-        let pairs: Vec<(Bytes, Bytes)> = redis.query(Cmd::new("HGETALL").arg(&self.name)).await?;
+        let pairs: Vec<(Bytes, Bytes)> = redis.hgetall(&self.name).await?;
         if pairs.is_empty() {
             return Ok(None);
         }
@@ -92,7 +90,7 @@ impl<S: Serialize + DeserializeOwned> TypedHash<S> {
         redis: &E,
         field: &str,
     ) -> Result<Option<V>> {
-        let bytes: Option<Bytes> = redis.query(Cmd::new("HGET").arg(&self.name).arg(field)).await?;
+        let bytes: Option<Bytes> = redis.hget(&self.name, field).await?;
         bytes
             .map(|b| {
                 serde_json::from_slice(&b).map_err(|e| Error::Decode {
@@ -116,22 +114,18 @@ impl<S: Serialize + DeserializeOwned> TypedHash<S> {
             codec: "json fields",
             source: crate::codec::CodecError(e.to_string()),
         })?;
-        redis
-            .execute(Cmd::new("HSET").arg(&self.name).arg(field).arg(bytes))
-            .await?;
+        redis.hset(&self.name, (field, bytes)).await?;
         Ok(())
     }
 
     /// Add `by` to an integer field (HINCRBY); the new value.
     pub async fn incr_field<E: Executor>(&self, redis: &E, field: &str, by: i64) -> Result<i64> {
-        Ok(redis
-            .query(Cmd::new("HINCRBY").arg(&self.name).arg(field).arg(by))
-            .await?)
+        Ok(redis.hincr_by(&self.name, field, by).await?)
     }
 
     /// Remove the hash; `true` if it existed.
     pub async fn del<E: Executor>(&self, redis: &E) -> Result<bool> {
-        let n: i64 = redis.query(Cmd::new("DEL").arg(&self.name)).await?;
+        let n = redis.del(&self.name).await?;
         Ok(n > 0)
     }
 }

@@ -4,7 +4,8 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use bytes::Bytes;
-use redkit::{Cmd, Executor, Ttl};
+use redkit::prelude::{HashCommands, KeyCommands, StringCommands};
+use redkit::{Executor, ExpireCondition, SetOptions, Ttl};
 
 use crate::codec::{Codec, Int, Json};
 use crate::error::{Error, Result};
@@ -72,16 +73,17 @@ impl<T, C: Codec<T>> TypedKey<T, C> {
     /// Store `value` (any expiry is dropped, as SET does).
     pub async fn set<E: Executor>(&self, redis: &E, value: &T) -> Result<()> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        redis.execute(Cmd::new("SET").arg(&self.name).arg(bytes)).await?;
+        redis.set(&self.name, bytes).await?;
         Ok(())
     }
 
     /// Store `value` to expire after `ttl` (at least 1 ms).
     pub async fn set_ex<E: Executor>(&self, redis: &E, value: &T, ttl: Duration) -> Result<()> {
-        let ms = ttl_millis(ttl)?;
+        // Whole milliseconds, as validated: `SET … PX ms`.
+        let ttl = Duration::from_millis(ttl_millis(ttl)?);
         let bytes = encode::<T, C>(&self.name, value)?;
         redis
-            .execute(Cmd::new("SET").arg(&self.name).arg(bytes).arg("PX").arg(ms))
+            .set_with(&self.name, bytes, SetOptions::new().ttl(ttl))
             .await?;
         Ok(())
     }
@@ -89,46 +91,43 @@ impl<T, C: Codec<T>> TypedKey<T, C> {
     /// Store `value` only if the key does not exist; `true` if it was stored.
     pub async fn set_nx<E: Executor>(&self, redis: &E, value: &T) -> Result<bool> {
         let bytes = encode::<T, C>(&self.name, value)?;
-        let stored: Option<Bytes> = redis
-            .query(Cmd::new("SET").arg(&self.name).arg(bytes).arg("NX"))
-            .await?;
-        Ok(stored.is_some())
+        Ok(redis.set_with(&self.name, bytes, SetOptions::new().nx()).await?)
     }
 
     /// The value, or `None` when the key does not exist. A value that does not decode is [`Error::Decode`].
     pub async fn get<E: Executor>(&self, redis: &E) -> Result<Option<T>> {
-        let bytes: Option<Bytes> = redis.query(Cmd::new("GET").arg(&self.name)).await?;
+        let bytes: Option<Bytes> = redis.get(&self.name).await?;
         bytes.map(|b| decode::<T, C>(&self.name, &b)).transpose()
     }
 
     /// The value, removing the key.
     pub async fn get_del<E: Executor>(&self, redis: &E) -> Result<Option<T>> {
-        let bytes: Option<Bytes> = redis.query(Cmd::new("GETDEL").arg(&self.name)).await?;
+        let bytes: Option<Bytes> = redis.getdel(&self.name).await?;
         bytes.map(|b| decode::<T, C>(&self.name, &b)).transpose()
     }
 
     /// Remove the key; `true` if it existed.
     pub async fn del<E: Executor>(&self, redis: &E) -> Result<bool> {
-        let n: i64 = redis.query(Cmd::new("DEL").arg(&self.name)).await?;
+        let n = redis.del(&self.name).await?;
         Ok(n > 0)
     }
 
     /// `true` if the key exists.
     pub async fn exists<E: Executor>(&self, redis: &E) -> Result<bool> {
-        let n: i64 = redis.query(Cmd::new("EXISTS").arg(&self.name)).await?;
+        let n = redis.exists(&self.name).await?;
         Ok(n > 0)
     }
 
     /// How long the key lives: missing, no expiry, or a duration.
     pub async fn ttl<E: Executor>(&self, redis: &E) -> Result<Ttl> {
-        Ok(redis.query(Cmd::new("PTTL").arg(&self.name)).await?)
+        Ok(redis.pttl(&self.name).await?)
     }
 
     /// Expire the key after `ttl` (at least 1 ms); `false` if it does not exist.
     pub async fn expire<E: Executor>(&self, redis: &E, ttl: Duration) -> Result<bool> {
-        let ms = ttl_millis(ttl)?;
-        let n: i64 = redis.query(Cmd::new("PEXPIRE").arg(&self.name).arg(ms)).await?;
-        Ok(n > 0)
+        // Whole milliseconds, as validated: `PEXPIRE key ms`.
+        let ttl = Duration::from_millis(ttl_millis(ttl)?);
+        Ok(redis.pexpire(&self.name, ttl, ExpireCondition::Always).await?)
     }
 }
 
@@ -137,7 +136,7 @@ macro_rules! counters {
         impl TypedKey<$t, Int> {
             /// Add `by` atomically (INCRBY); the new value.
             pub async fn incr_by<E: Executor>(&self, redis: &E, by: i64) -> Result<$t> {
-                let n: i64 = redis.query(Cmd::new("INCRBY").arg(&self.name).arg(by)).await?;
+                let n = redis.incr_by(&self.name, by).await?;
                 <$t>::try_from(n).map_err(|_| Error::Decode {
                     key: self.name.clone(),
                     codec: "int",
@@ -185,33 +184,24 @@ impl<T, C: Codec<T>> TypedHashField<T, C> {
     /// Store `value` in the field.
     pub async fn set<E: Executor>(&self, redis: &E, value: &T) -> Result<()> {
         let bytes = encode::<T, C>(&self.what(), value)?;
-        redis
-            .execute(Cmd::new("HSET").arg(&self.key).arg(&self.field).arg(bytes))
-            .await?;
+        redis.hset(&self.key, (&self.field, bytes)).await?;
         Ok(())
     }
 
     /// The field's value, or `None`.
     pub async fn get<E: Executor>(&self, redis: &E) -> Result<Option<T>> {
-        let bytes: Option<Bytes> = redis
-            .query(Cmd::new("HGET").arg(&self.key).arg(&self.field))
-            .await?;
+        let bytes: Option<Bytes> = redis.hget(&self.key, &self.field).await?;
         bytes.map(|b| decode::<T, C>(&self.what(), &b)).transpose()
     }
 
     /// Remove the field; `true` if it existed.
     pub async fn del<E: Executor>(&self, redis: &E) -> Result<bool> {
-        let n: i64 = redis
-            .query(Cmd::new("HDEL").arg(&self.key).arg(&self.field))
-            .await?;
+        let n = redis.hdel(&self.key, &self.field).await?;
         Ok(n > 0)
     }
 
     /// `true` if the field exists.
     pub async fn exists<E: Executor>(&self, redis: &E) -> Result<bool> {
-        let n: i64 = redis
-            .query(Cmd::new("HEXISTS").arg(&self.key).arg(&self.field))
-            .await?;
-        Ok(n > 0)
+        Ok(redis.hexists(&self.key, &self.field).await?)
     }
 }

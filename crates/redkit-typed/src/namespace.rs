@@ -1,7 +1,8 @@
 //! [`Namespace`]: a key prefix that hands out typed keys and can clear itself.
 
 use bytes::Bytes;
-use redkit::{Cmd, Executor};
+use redkit::prelude::KeyCommands;
+use redkit::{Executor, ScanOptions, ScanPage};
 
 use crate::codec::{Codec, Json};
 use crate::collections::{TypedList, TypedSet, TypedSortedSet};
@@ -11,7 +12,7 @@ use crate::key::{TypedHashField, TypedKey};
 use crate::stream::TypedStream;
 
 /// How many keys each SCAN step asks for, and each UNLINK removes, when a namespace clears itself.
-const CLEAR_BATCH: usize = 500;
+const CLEAR_BATCH: u64 = 500;
 
 /// Keys under `prefix:` — `Namespace::new("app").child("users").key::<User>("42")` is the key `app:users:42`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,26 +114,18 @@ impl Namespace {
     /// batches — never KEYS, which blocks the server. Keys written meanwhile may survive; the count of keys
     /// removed is returned.
     pub async fn clear<E: Executor>(&self, redis: &E) -> Result<u64> {
-        let pattern = format!("{}:*", glob_escape(&self.prefix));
+        let options = ScanOptions::new()
+            .pattern(format!("{}:*", glob_escape(&self.prefix)))
+            .count(CLEAR_BATCH);
         let mut cursor = 0u64;
         let mut removed = 0u64;
         loop {
-            let (next, keys): (u64, Vec<Bytes>) = redis
-                .query(
-                    Cmd::new("SCAN")
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(&pattern)
-                        .arg("COUNT")
-                        .arg(CLEAR_BATCH),
-                )
-                .await?;
+            let ScanPage {
+                cursor: next,
+                items: keys,
+            } = redis.scan::<Bytes>(cursor, options.clone()).await?;
             if !keys.is_empty() {
-                let mut unlink = Cmd::new("UNLINK");
-                for k in keys {
-                    unlink = unlink.arg(k);
-                }
-                let n: i64 = redis.query(unlink).await?;
+                let n = redis.unlink(keys).await?;
                 removed += u64::try_from(n).unwrap_or(0);
             }
             if next == 0 {

@@ -3,7 +3,8 @@
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use redkit::{Cmd, Executor};
+use redkit::prelude::StreamCommands;
+use redkit::{ConversionError, Executor, Value, XAddOptions};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -42,11 +43,15 @@ impl<S: Serialize + DeserializeOwned> TypedStream<S> {
     /// Append `entry` with a server-chosen id; the id.
     pub async fn add<E: Executor>(&self, redis: &E, entry: &S) -> Result<String> {
         let fields = to_fields(&self.name, entry)?;
-        let mut cmd = Cmd::new("XADD").arg(&self.name).arg("*");
-        for (field, bytes) in fields {
-            cmd = cmd.arg(field).arg(bytes);
+        match redis.xadd(&self.name, XAddOptions::new(), fields).await? {
+            Some(id) => Ok(id.to_string()),
+            // Only NOMKSTREAM, which is not sent, makes XADD answer null: fail as reading the id as a string does.
+            None => Err(
+                redkit::Error::from(ConversionError::unexpected("a string", &Value::Null))
+                    .with_command("XADD")
+                    .into(),
+            ),
         }
-        Ok(redis.query(cmd).await?)
     }
 
     /// Entries with ids from `start` to `end` (inclusive; `-` and `+` for the ends), at most `count`.
@@ -57,11 +62,10 @@ impl<S: Serialize + DeserializeOwned> TypedStream<S> {
         end: &str,
         count: Option<usize>,
     ) -> Result<Vec<(String, S)>> {
-        let mut cmd = Cmd::new("XRANGE").arg(&self.name).arg(start).arg(end);
-        if let Some(n) = count {
-            cmd = cmd.arg("COUNT").arg(n);
-        }
-        let entries: Vec<(String, Vec<(Bytes, Bytes)>)> = redis.query(cmd).await?;
+        let count = count.map(|n| u64::try_from(n).unwrap_or(u64::MAX));
+        // Field names as bytes (not a `StreamEntry`'s `String`s), so names that are not UTF-8 read lossily.
+        let entries: Vec<(String, Vec<(Bytes, Bytes)>)> =
+            redis.xrange_as(&self.name, start, end, count).await?;
         entries
             .into_iter()
             .map(|(id, fields)| {
@@ -76,7 +80,7 @@ impl<S: Serialize + DeserializeOwned> TypedStream<S> {
 
     /// The number of entries.
     pub async fn len<E: Executor>(&self, redis: &E) -> Result<usize> {
-        let n: i64 = redis.query(Cmd::new("XLEN").arg(&self.name)).await?;
+        let n = redis.xlen(&self.name).await?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 }

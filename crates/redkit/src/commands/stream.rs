@@ -22,6 +22,26 @@ commands! {
         fn xrange<V>(key: impl ToArg, start: impl ToArg, end: impl ToArg, count: Option<u64>) -> Vec<StreamEntry<V>> {
             Cmd::new("XRANGE").arg(key).arg(start).arg(end).arg(count.map(|c| ("COUNT", c)))
         }
+        /// XRANGE with each entry read as `E` instead of a [`StreamEntry`]: `(String, Vec<(Bytes, Bytes)>)` keeps
+        /// field names that are not UTF-8 (a [`StreamEntry`]'s are `String`s), `Value` keeps the reply as is.
+        ///
+        /// ```
+        /// use bytes::Bytes;
+        /// use redkit::XAddOptions;
+        /// use redkit::prelude::*;
+        ///
+        /// # #[tokio::main(flavor = "current_thread")]
+        /// # async fn main() -> redkit::Result<()> {
+        /// let redis = redkit_server::Mock::new(); // or a redkit::Client, a pool…
+        /// redis.xadd_id("s", XAddOptions::new(), "1-1", [(&b"\xffname"[..], "ada")]).await?;
+        /// let entries: Vec<(String, Vec<(Bytes, Bytes)>)> = redis.xrange_as("s", "-", "+", None).await?;
+        /// let fields = vec![(Bytes::from_static(b"\xffname"), Bytes::from_static(b"ada"))];
+        /// assert_eq!(entries, [("1-1".to_owned(), fields)]);
+        /// # Ok(()) }
+        /// ```
+        fn xrange_as<E>(key: impl ToArg, start: impl ToArg, end: impl ToArg, count: Option<u64>) -> Vec<E> {
+            Cmd::new("XRANGE").arg(key).arg(start).arg(end).arg(count.map(|c| ("COUNT", c)))
+        }
         /// XREVRANGE: entries from `end` down to `start`.
         fn xrevrange<V>(key: impl ToArg, end: impl ToArg, start: impl ToArg, count: Option<u64>) -> Vec<StreamEntry<V>> {
             Cmd::new("XREVRANGE").arg(key).arg(end).arg(start).arg(count.map(|c| ("COUNT", c)))

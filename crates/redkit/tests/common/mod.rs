@@ -62,7 +62,9 @@ pub(crate) async fn backends(real_only: bool) -> Vec<Backend> {
         out.push(Backend::Real(server));
     }
     if !real_only {
-        out.push(Backend::Embedded(redkit_server::TcpServer::start().await.unwrap()));
+        out.push(Backend::Embedded(
+            redkit_server::TcpServer::start().await.unwrap(),
+        ));
     }
     out
 }
