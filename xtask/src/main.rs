@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `cargo xtask ci`: formatting, lints, the whole test suite and the docs, as CI runs them.
+//! - `cargo xtask ci`: formatting, module import cycles, lints, the whole test suite and the docs, as CI runs them.
+//! - `cargo xtask modules [--verbose] <crate-dir>...`: check that the modules of each crate import each other
+//!   without cycles (see `modules.rs`); reads source text only.
 //! - `cargo xtask bench [NAME…] [--runs N]`: run benchmarks (all when no name is given) and write a markdown table
 //!   of medians to `target/bench/NAME.md`.
 //! - `cargo xtask fuzz-diff [--cases N]`: a longer run of the differential property test (random command
@@ -13,6 +15,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime};
+
+mod modules;
 
 /// Benchmarks of the bench-only package, each a bench target in `bench/benches/`.
 const BENCHES: &[&str] = &["resp", "client", "log", "server", "pool", "observe", "cache"];
@@ -32,9 +36,13 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("crash") => crash(&args[1..]),
         Some("fuzz-diff") => fuzz_diff(&args[1..]),
+        Some("modules") => modules::main(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N] | cargo xtask crash [--server] [--cycles N]"
+            );
+            eprintln!(
+                "       cargo xtask fuzz-diff [--cases N] | cargo xtask modules [--verbose] <crate-dir>..."
             );
             eprintln!("benchmarks: {}", BENCHES.join(", "));
             return ExitCode::from(2);
@@ -81,6 +89,19 @@ fn run(step: &str, cmd: &mut Command) -> Result {
     }
 }
 
+/// Run a step in this process, reported like [`run`] reports a command.
+fn step(name: &str, what: &str, f: impl FnOnce() -> Result) -> Result {
+    eprintln!("\n==> {name}: {what}");
+    let started = Instant::now();
+    let result = f();
+    eprintln!(
+        "==> {name}: {} in {:.1}s",
+        if result.is_ok() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    result.map_err(|e| format!("{name} failed: {e}"))
+}
+
 fn has_nextest() -> bool {
     cargo()
         .args(["nextest", "--version"])
@@ -93,6 +114,11 @@ fn ci() -> Result {
     let started = Instant::now();
     let all = ["--workspace", "--exclude", BENCH_ONLY];
     run("fmt", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    step(
+        "modules",
+        "no import cycles between the modules of each crate under crates/",
+        || modules::ci(&workspace_root()),
+    )?;
     run(
         "clippy",
         cargo()

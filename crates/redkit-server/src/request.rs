@@ -159,7 +159,9 @@ impl RequestParser {
             let lower = &mut lower[..name_end - name_start];
             lower.copy_from_slice(&buf[name_start..name_end]);
             lower.make_ascii_lowercase();
-            crate::commands::lookup_with_storage(lower).is_none_or(|(_, stores)| stores)
+            crate::commands::families::registry()
+                .lookup(lower)
+                .is_none_or(|spec| spec.stores_args)
         };
         let (frame, base) = if stores {
             let frame = Bytes::copy_from_slice(&buf[name_start..pos]);

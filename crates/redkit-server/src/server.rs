@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
-use crate::commands::{self, CommandSpec};
+use crate::commands::Ctx;
 use crate::state::db::{Clock, Db};
-use crate::state::{Ctx, DATABASES, ScriptWatch, ServerConfig, Session, State, Waiter};
+use crate::state::{DATABASES, ScriptWatch, ServerConfig, Session, State, Waiter};
 
 /// SHUTDOWN's request to stop, as seen by whoever runs the server (the `redkit-server` binary, [`crate::TcpServer`]).
 #[derive(Debug, Clone)]
@@ -605,8 +605,13 @@ fn run_one(
     if session.unregistered.is_some() {
         register(state, session);
     }
-    let mut ctx = Ctx { state, session, now };
-    let reply = dispatch(&mut ctx, args);
+    let mut ctx = Ctx {
+        state,
+        session,
+        now,
+        registry: crate::commands::families::registry(),
+    };
+    let reply = crate::commands::dispatch::dispatch(&mut ctx, args);
     let ended = crate::commands::server::after_command(&mut ctx, args, started);
     let outcome = match ctx.session.block.take() {
         None => Executed::Reply(reply),
@@ -656,6 +661,7 @@ fn serve_blocked(state: &mut State) {
             state,
             session: &mut session,
             now,
+            registry: crate::commands::families::registry(),
         };
         match retry.run(&mut ctx) {
             Some(value) => {
@@ -668,98 +674,4 @@ fn serve_blocked(state: &mut State) {
             None => i += 1,
         }
     }
-}
-
-/// Redis's error for an unknown command, quoting up to the first arguments.
-fn unknown_command(args: &[Bytes]) -> Value {
-    let name = String::from_utf8_lossy(&args[0]);
-    let mut text = format!("ERR unknown command '{name}', with args beginning with: ");
-    for a in args.iter().skip(1).take(127) {
-        text.push_str(&format!("'{}' ", String::from_utf8_lossy(&a[..a.len().min(128)])));
-    }
-    Value::error(text)
-}
-
-pub(crate) fn arity_error(spec: &CommandSpec) -> Value {
-    Value::error(format!(
-        "ERR wrong number of arguments for '{}' command",
-        spec.name
-    ))
-}
-
-fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
-    spec.accepts_arity(argc)
-}
-
-/// `POST` or `Host:` as a command: an HTTP request sent to the server, most likely by a web page attacking it
-/// through the browser (cross-protocol scripting). As Redis does: log it and close the connection, answering
-/// nothing.
-fn security_warning(ctx: &mut Ctx<'_>) -> Value {
-    tracing::warn!(
-        "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
-    );
-    ctx.session.closing = true;
-    ctx.session.replies = Some(Vec::new());
-    Value::Null
-}
-
-pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
-    let Some(first) = args.first() else {
-        return Value::error("ERR empty command");
-    };
-    // Lower-case the name on the stack (command names are short).
-    let mut buf = [0u8; 32];
-    let spec = if first.len() <= buf.len() {
-        let lower = &mut buf[..first.len()];
-        lower.copy_from_slice(first);
-        lower.make_ascii_lowercase();
-        commands::lookup(lower)
-    } else {
-        None
-    };
-    let Some(spec) = spec else {
-        if first.eq_ignore_ascii_case(b"post") || first.eq_ignore_ascii_case(b"host:") {
-            return security_warning(ctx);
-        }
-        if let Some((_, rejected)) = ctx.session.multi.as_mut() {
-            *rejected = true;
-        }
-        return unknown_command(args);
-    };
-    if !arity_ok(spec, args.len()) {
-        if let Some((_, rejected)) = ctx.session.multi.as_mut() {
-            *rejected = true;
-        }
-        return arity_error(spec);
-    }
-    if !ctx.session.authenticated && !spec.no_auth {
-        return Value::error("NOAUTH Authentication required.");
-    }
-    if ctx.session.protocol == RespVersion::Resp2
-        && ctx.session.subscriptions.count() > 0
-        && !spec.in_subscribed_mode
-    {
-        return Value::error(format!(
-            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-            spec.name
-        ));
-    }
-    if let Some((queue, _)) = ctx.session.multi.as_mut()
-        && !spec.not_queued
-    {
-        queue.push(args.to_vec());
-        return Value::simple("QUEUED");
-    }
-    if let Some(refused) = ctx.state.persist.as_ref().and_then(|p| p.write_error.as_deref())
-        && crate::commands::is_write(spec)
-    {
-        return Value::error(format!("MISCONF Errors writing to the AOF file: {refused}"));
-    }
-    ctx.state.commands_processed += 1;
-    ctx.session.last_cmd = spec.name;
-    let reply = (spec.apply)(ctx, args).unwrap_or_else(|e| e);
-    if ctx.state.tracking.clients > 0 {
-        crate::commands::tracking::after_command(ctx, spec, args);
-    }
-    reply
 }

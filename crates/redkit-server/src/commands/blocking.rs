@@ -10,10 +10,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, is, parse_i64, syntax_error};
+use crate::state::Block;
 use crate::state::blocked::Retry;
-use crate::state::{Block, Ctx};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

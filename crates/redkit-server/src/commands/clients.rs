@@ -7,12 +7,13 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use super::connection::subcommand_error;
+use super::Ctx;
 use super::registry::Decl;
+use super::subcommand_error;
 use super::tracking;
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
+use crate::state::State;
 use crate::state::clients::ClientRecord;
-use crate::state::{Ctx, State};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[Decl::new("client", client)];

@@ -3,9 +3,10 @@
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
-use crate::state::{Ctx, DATABASES};
+use crate::state::DATABASES;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -171,20 +172,4 @@ pub(crate) fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     s.subscriptions = Default::default();
     ctx.state.pubsub.forget(ctx.session.id);
     Ok(Value::simple("RESET"))
-}
-
-/// The error for a subcommand: wrong arity if `known`, else unknown.
-pub(crate) fn subcommand_error(command: &str, sub: &[u8], known: bool) -> Value {
-    let sub = String::from_utf8_lossy(sub);
-    if known {
-        err(&format!(
-            "ERR wrong number of arguments for '{command}|{}' command",
-            sub.to_ascii_lowercase()
-        ))
-    } else {
-        err(&format!(
-            "ERR unknown subcommand '{sub}'. Try {} HELP.",
-            command.to_ascii_uppercase()
-        ))
-    }
 }

@@ -13,10 +13,10 @@ use bytes::Bytes;
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::scripting::{Body, engine, run_body, split_keys};
 use super::{Reply, err, int, is, ok};
-use crate::state::Ctx;
 use crate::state::scripts::{Function, Library};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
@@ -418,7 +418,7 @@ pub(crate) fn function(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ]
         .iter()
         .any(|k| is(sub, k));
-        Err(super::connection::subcommand_error("function", sub, known))
+        Err(super::subcommand_error("function", sub, known))
     }
 }
 

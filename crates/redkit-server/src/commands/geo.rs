@@ -10,9 +10,9 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error};
-use crate::state::Ctx;
 use crate::state::db::{Data, ZSet};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).

@@ -6,12 +6,13 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::streams::{entry_value, parse_bound, parse_id, read_reply, stream_mut, stream_of};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
+use crate::state::Block;
 use crate::state::blocked::{GroupRead, Retry};
 use crate::state::stream::{Consumer, Group, Pending, StreamId};
-use crate::state::{Block, Ctx};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -64,7 +65,7 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         || (is(sub, "DESTROY") && n == 4)
         || ((is(sub, "CREATECONSUMER") || is(sub, "DELCONSUMER")) && n == 5);
     if !known || !arity_ok {
-        return Err(super::connection::subcommand_error("xgroup", sub, known));
+        return Err(super::subcommand_error("xgroup", sub, known));
     }
     let (key, group) = (&args[2], &args[3]);
     let now = ctx.now;
@@ -764,7 +765,7 @@ pub(crate) fn xinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         || (is(sub, "GROUPS") && args.len() == 3)
         || (is(sub, "CONSUMERS") && args.len() == 4);
     if !known || !arity_ok {
-        return Err(super::connection::subcommand_error("xinfo", sub, known));
+        return Err(super::subcommand_error("xinfo", sub, known));
     }
     // XINFO STREAM key [FULL [COUNT n]]: COUNT defaults to 10; 0 (or less) means everything.
     let full = if is(sub, "STREAM") && args.len() > 3 {

@@ -3,9 +3,9 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, bulk, err, format_float, int, is, ok, parse_f64, parse_i64, read, syntax_error};
-use crate::state::Ctx;
 use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).

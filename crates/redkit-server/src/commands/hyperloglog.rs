@@ -9,9 +9,9 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, ok};
-use crate::state::Ctx;
 use crate::state::db::{Data, StrEnc};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).

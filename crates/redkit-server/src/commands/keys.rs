@@ -3,9 +3,10 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, glob_match, int, is, ok, parse_i64, scan_options, syntax_error};
-use crate::state::{Ctx, DATABASES};
+use crate::state::DATABASES;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

@@ -5,10 +5,10 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, bulk, err, int, is, ok, parse_i64, read, syntax_error, wrongtype};
 use crate::commands::strings::clamp_range;
-use crate::state::Ctx;
 use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).

@@ -6,13 +6,14 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use crate::state::Ctx;
 use crate::state::db::{Data, Entry};
 
 mod bitmaps;
 pub(crate) mod blocking;
 pub(crate) mod clients;
 mod connection;
+pub(crate) mod dispatch;
+pub(crate) mod families;
 mod functions;
 mod geo;
 mod groups;
@@ -33,38 +34,7 @@ pub(crate) mod tracking;
 pub(crate) mod transactions;
 mod zsets;
 
-/// A handler's result: the reply, or an error reply (`Err` so `?` works in handlers).
-pub(crate) type Reply = Result<Value, Value>;
-
-/// A command handler.
-pub(crate) type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Reply;
-
-/// Every family's commands, in registration order (COMMAND lists them in this order).
-pub(crate) static FAMILIES: &[&[registry::Decl]] = &[
-    strings::COMMANDS,
-    streams::COMMANDS,
-    groups::COMMANDS,
-    scripting::COMMANDS,
-    functions::COMMANDS,
-    sort::COMMANDS,
-    geo::COMMANDS,
-    hyperloglog::COMMANDS,
-    bitmaps::COMMANDS,
-    keys::COMMANDS,
-    lists::COMMANDS,
-    blocking::COMMANDS,
-    sets::COMMANDS,
-    scan::COMMANDS,
-    hashes::COMMANDS,
-    zsets::COMMANDS,
-    transactions::COMMANDS,
-    connection::COMMANDS,
-    pubsub::COMMANDS,
-    clients::COMMANDS,
-    server::COMMANDS,
-];
-
-pub(crate) use registry::{CommandSpec, count, is_write, lookup, lookup_with_storage, table};
+pub(crate) use registry::{CommandSpec, Ctx, Reply};
 
 /// The most elements a negative SRANDMEMBER/HRANDFIELD/ZRANDMEMBER count may ask for (a reply with repetitions,
 /// built in memory): Redis has no bound and tries to build any reply — redis-server 7.0.15 dies on
@@ -83,47 +53,6 @@ pub(crate) fn repeat_count(n: i64, with_values: bool) -> Result<usize, Value> {
         return Err(err("ERR value is out of range"));
     }
     Ok(n.unsigned_abs() as usize)
-}
-
-/// The key arguments of a command (`args[0]` is its name), for CLIENT TRACKING and COMMAND GETKEYS.
-pub(crate) fn command_keys(spec: &CommandSpec, args: &[Bytes]) -> Vec<Bytes> {
-    let numkeys = |at: usize| -> Vec<Bytes> {
-        let n = args
-            .get(at)
-            .and_then(|n| std::str::from_utf8(n).ok())
-            .and_then(|n| n.parse::<usize>().ok())
-            .unwrap_or(0);
-        at.checked_add(1 + n.min(args.len()))
-            .and_then(|end| args.get(at + 1..end))
-            .filter(|keys| keys.len() == n)
-            .unwrap_or(&[])
-            .to_vec()
-    };
-    match spec.name {
-        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => numkeys(1),
-        "blmpop" | "bzmpop" => numkeys(2),
-        "zunionstore" | "zinterstore" | "zdiffstore" => {
-            let mut keys = args.get(1..2).unwrap_or(&[]).to_vec();
-            keys.extend(numkeys(2));
-            keys
-        }
-        _ => {
-            let keys = spec.info.keys;
-            let (first, last, step) = (keys.first, keys.last, keys.step);
-            if first <= 0 || step <= 0 || args.len() <= first as usize {
-                return Vec::new();
-            }
-            let last = if last < 0 {
-                args.len().saturating_sub(last.unsigned_abs() as usize)
-            } else {
-                (last as usize).min(args.len() - 1)
-            };
-            (first as usize..=last)
-                .step_by(step as usize)
-                .filter_map(|i| args.get(i).cloned())
-                .collect()
-        }
-    }
 }
 
 // ---- shared helpers ----
@@ -264,7 +193,7 @@ pub(crate) fn collection_mut<'a, T>(
                 return Err(wrongtype());
             }
             // Once in its large encoding, a collection stays there (as in Redis) even if it shrinks again.
-            if entry.enc != crate::state::db::StrEnc::Big && server::is_big(&entry.data) {
+            if entry.enc != crate::state::db::StrEnc::Big && is_big(&entry.data) {
                 entry.enc = crate::state::db::StrEnc::Big;
                 db.stored_form_changed(key);
             }
@@ -344,6 +273,79 @@ pub(crate) fn intercard_args(args: &[Bytes]) -> Result<(usize, usize), Value> {
         _ => return Err(syntax_error()),
     };
     Ok((n, limit))
+}
+
+/// `true` when a collection's contents need the large encoding (cheap checks first).
+pub(crate) fn is_big(data: &crate::state::db::Data) -> bool {
+    use crate::state::db::Data;
+    match data {
+        Data::Set(s) => s.len() > 512 || s.iter().any(|m| parse_i64(m).is_err()),
+        Data::Hash(h) => h.len() > 128 || h.iter().any(|(k, v)| k.len() > 64 || v.len() > 64),
+        Data::ZSet(z) => z.len() > 128 || z.scores.keys().any(|m| m.len() > 64),
+        Data::Str(_) | Data::List(_) | Data::Stream(_) => false,
+    }
+}
+
+/// The encoding Redis 7.0 would use for a value, by its default thresholds (128 entries, 64-byte values; 44-byte
+/// embedded strings; 512-entry intsets).
+pub(crate) fn encoding(data: &crate::state::db::Data) -> &'static str {
+    let small = |len: usize, max_value: usize| len <= 128 && max_value <= 64;
+    match data {
+        crate::state::db::Data::Str(s) if s.len() <= 20 && parse_i64(s).is_ok() => "int",
+        crate::state::db::Data::Str(s) if s.len() <= 44 => "embstr",
+        crate::state::db::Data::Str(_) => "raw",
+        // Redis 7.0: lists are always quicklists; sets are intsets or hash tables (listpack lists and sets came
+        // with 7.2).
+        crate::state::db::Data::List(_) => "quicklist",
+        crate::state::db::Data::Set(s) if s.len() <= 512 && s.iter().all(|m| parse_i64(m).is_ok()) => {
+            "intset"
+        }
+        crate::state::db::Data::Set(_) => "hashtable",
+        crate::state::db::Data::Hash(h)
+            if small(
+                h.len(),
+                h.iter().map(|(k, v)| k.len().max(v.len())).max().unwrap_or(0),
+            ) =>
+        {
+            "listpack"
+        }
+        crate::state::db::Data::Hash(_) => "hashtable",
+        crate::state::db::Data::ZSet(z)
+            if small(z.len(), z.scores.keys().map(|m| m.len()).max().unwrap_or(0)) =>
+        {
+            "listpack"
+        }
+        crate::state::db::Data::ZSet(_) => "skiplist",
+        crate::state::db::Data::Stream(_) => "stream",
+    }
+}
+
+/// The error for a subcommand: wrong arity if `known`, else unknown.
+pub(crate) fn subcommand_error(command: &str, sub: &[u8], known: bool) -> Value {
+    let sub = String::from_utf8_lossy(sub);
+    if known {
+        err(&format!(
+            "ERR wrong number of arguments for '{command}|{}' command",
+            sub.to_ascii_lowercase()
+        ))
+    } else {
+        err(&format!(
+            "ERR unknown subcommand '{sub}'. Try {} HELP.",
+            command.to_ascii_uppercase()
+        ))
+    }
+}
+/// What OBJECT ENCODING reports for an entry: its contents' encoding, adjusted by how it was written.
+pub(crate) fn entry_encoding(entry: &crate::state::db::Entry) -> &'static str {
+    use crate::state::db::{Data, StrEnc};
+    match (&entry.data, entry.enc) {
+        (Data::Str(_), StrEnc::Raw) => "raw",
+        (Data::Str(s), StrEnc::NoInt) if s.len() <= 44 => "embstr",
+        (Data::Str(_), StrEnc::NoInt) => "raw",
+        (Data::Set(_) | Data::Hash(_), StrEnc::Big) => "hashtable",
+        (Data::ZSet(_), StrEnc::Big) => "skiplist",
+        (data, _) => encoding(data),
+    }
 }
 
 #[cfg(test)]

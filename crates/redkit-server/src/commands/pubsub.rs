@@ -10,9 +10,9 @@ use bytes::Bytes;
 use redkit_resp::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, is};
-use crate::state::Ctx;
 use crate::state::pubsub::Subscribers;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
@@ -209,6 +209,6 @@ pub(crate) fn pubsub(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Ok(int(registry.patterns.len()))
     } else {
         let known = ["CHANNELS", "SHARDCHANNELS", "NUMPAT"].iter().any(|k| is(sub, k));
-        Err(super::connection::subcommand_error("pubsub", sub, known))
+        Err(super::subcommand_error("pubsub", sub, known))
     }
 }

@@ -1,16 +1,40 @@
-//! The registry: each family file declares its commands ([`Decl`]: a name and a handler, and the two behaviours
-//! that are the server's own), and the registry joins them with the command table (`redkit_resp::command`) once,
-//! at start-up, into [`CommandSpec`]s. Arity, flags, key positions, ACL categories and docs are the table's; no
-//! list of command facts is kept here.
+//! The registry: what a handler is ([`Handler`], working on a [`Ctx`]), how each family file declares its commands
+//! ([`Decl`]: a name and a handler, plus the two behaviours that are the server's own), and the [`Registry`] that
+//! joins the declarations with the command table (`redkit_resp::command`) into [`CommandSpec`]s. Arity, flags, key
+//! positions, ACL categories and docs are the table's; no list of command facts is kept here.
 //!
-//! A declared name the table does not know is left out of the registry (and fails the `every_declaration_is_known`
-//! test), so a typo cannot reach a user.
+//! These types refer to one another (a handler takes a `Ctx`, a `Ctx` carries the registry, the registry holds
+//! handlers), so they share this module; it imports nothing else of the command layer. The registry itself is
+//! built once from every family's declarations by `families.rs`, and reaches handlers through [`Ctx::registry`].
 
-use std::sync::OnceLock;
-
+use bytes::Bytes;
+use redkit_resp::Value;
 use redkit_resp::command::{CommandFlags, CommandInfo, command_info};
 
-use super::{FAMILIES, Handler};
+use crate::state::{Db, Session, State};
+
+/// A handler's result: the reply, or an error reply (`Err` so `?` works in handlers).
+pub(crate) type Reply = Result<Value, Value>;
+
+/// A command handler.
+pub(crate) type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> Reply;
+
+/// What a command handler works with: the server state, its session, the time, and the commands it may look up
+/// or run (COMMAND, EXEC, `redis.call`).
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a mut State,
+    pub(crate) session: &'a mut Session,
+    pub(crate) now: i64,
+    pub(crate) registry: &'static Registry,
+}
+
+impl Ctx<'_> {
+    /// The session's database.
+    pub(crate) fn db(&mut self) -> &mut Db {
+        let i = self.session.db;
+        &mut self.state.dbs[i]
+    }
+}
 
 /// A command as its family file declares it.
 pub(crate) struct Decl {
@@ -68,22 +92,71 @@ impl CommandSpec {
     pub(crate) fn accepts_arity(&self, argc: usize) -> bool {
         self.info.accepts_arity(argc)
     }
+
+    /// `true` for commands Redis flags `write` (refused while the append-only store cannot be written).
+    pub(crate) fn is_write(&self) -> bool {
+        self.info.flags.contains(CommandFlags::WRITE)
+    }
+
+    /// The key arguments of a command (`args[0]` is its name), for CLIENT TRACKING and COMMAND GETKEYS.
+    pub(crate) fn keys(&self, args: &[Bytes]) -> Vec<Bytes> {
+        let spec = self;
+        let numkeys = |at: usize| -> Vec<Bytes> {
+            let n = args
+                .get(at)
+                .and_then(|n| std::str::from_utf8(n).ok())
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0);
+            at.checked_add(1 + n.min(args.len()))
+                .and_then(|end| args.get(at + 1..end))
+                .filter(|keys| keys.len() == n)
+                .unwrap_or(&[])
+                .to_vec()
+        };
+        match spec.name {
+            "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => numkeys(1),
+            "blmpop" | "bzmpop" => numkeys(2),
+            "zunionstore" | "zinterstore" | "zdiffstore" => {
+                let mut keys = args.get(1..2).unwrap_or(&[]).to_vec();
+                keys.extend(numkeys(2));
+                keys
+            }
+            _ => {
+                let keys = spec.info.keys;
+                let (first, last, step) = (keys.first, keys.last, keys.step);
+                if first <= 0 || step <= 0 || args.len() <= first as usize {
+                    return Vec::new();
+                }
+                let last = if last < 0 {
+                    args.len().saturating_sub(last.unsigned_abs() as usize)
+                } else {
+                    (last as usize).min(args.len() - 1)
+                };
+                (first as usize..=last)
+                    .step_by(step as usize)
+                    .filter_map(|i| args.get(i).cloned())
+                    .collect()
+            }
+        }
+    }
 }
 
-struct Registry {
+/// Every command the server implements, by name.
+pub(crate) struct Registry {
     commands: Vec<CommandSpec>,
     /// Looked up once per command: a fast hash of a short name beats SipHash (and the table's binary search) here.
     index: rustc_hash::FxHashMap<&'static [u8], usize>,
 }
 
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        let commands: Vec<CommandSpec> = FAMILIES
+impl Registry {
+    /// Join the families' declarations with the command table. A declared name the table does not know is left
+    /// out (and fails the `every_declaration_is_known` test of `families.rs`), so a typo cannot reach a user.
+    pub(crate) fn new(families: &[&[Decl]]) -> Registry {
+        let commands: Vec<CommandSpec> = families
             .iter()
             .flat_map(|family| family.iter())
             .filter_map(|decl| {
-                let info = command_info(decl.name.as_bytes())?;
+                let info = command_info(decl.name.as_bytes()).filter(|info| info.name == decl.name)?;
                 Some(CommandSpec {
                     name: info.name,
                     info,
@@ -101,62 +174,31 @@ fn registry() -> &'static Registry {
             .map(|(i, c)| (c.name.as_bytes(), i))
             .collect();
         Registry { commands, index }
-    })
-}
+    }
 
-/// `true` for commands Redis flags `write` (refused while the append-only store cannot be written).
-pub(crate) fn is_write(spec: &CommandSpec) -> bool {
-    spec.info.flags.contains(CommandFlags::WRITE)
-}
+    /// The spec of a command by lower-case name.
+    pub(crate) fn lookup(&self, name: &[u8]) -> Option<&CommandSpec> {
+        self.index.get(name).and_then(|&i| self.commands.get(i))
+    }
 
-/// The spec of a command by lower-case name.
-pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    let registry = registry();
-    registry.index.get(name).and_then(|&i| registry.commands.get(i))
-}
+    /// How many commands the server knows.
+    pub(crate) fn count(&self) -> usize {
+        self.commands.len()
+    }
 
-/// The spec of a command by lower-case name, and whether it may store its arguments
-/// ([`CommandSpec::stores_args`]).
-pub(crate) fn lookup_with_storage(name: &[u8]) -> Option<(&'static CommandSpec, bool)> {
-    lookup(name).map(|spec| (spec, spec.stores_args))
-}
+    /// Every command, in registration order.
+    pub(crate) fn commands(&self) -> &[CommandSpec] {
+        &self.commands
+    }
 
-/// How many commands the server knows.
-pub(crate) fn count() -> usize {
-    registry().commands.len()
-}
-
-/// Every command, in registration order.
-pub(crate) fn table() -> &'static [CommandSpec] {
-    &registry().commands
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_declaration_is_known() {
-        let mut seen = std::collections::HashSet::new();
-        for decl in FAMILIES.iter().flat_map(|f| f.iter()) {
-            assert!(
-                command_info(decl.name.as_bytes()).is_some(),
-                "{} is not in the command table",
-                decl.name
-            );
-            assert!(
-                command_info(decl.name.as_bytes()).is_some_and(|i| i.name == decl.name),
-                "{}",
-                decl.name
-            );
-            assert!(seen.insert(decl.name), "{} is declared twice", decl.name);
-        }
-        assert_eq!(count(), seen.len());
-        assert!(lookup(b"get").is_some_and(|c| !c.stores_args && c.accepts_arity(2)));
-        assert!(lookup(b"auth").is_some_and(|c| c.no_auth));
-        assert!(
-            lookup(b"GET").is_none(),
-            "the registry is keyed by lower-case names"
-        );
+    /// The declared names, for the start-up check.
+    #[cfg(test)]
+    pub(crate) fn declared(families: &[&[Decl]]) -> impl Iterator<Item = &'static str> {
+        families
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|d| d.name)
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 }

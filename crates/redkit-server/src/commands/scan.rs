@@ -11,10 +11,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::zsets::g17;
 use super::{Reply, err, glob_match, scan_options, wrongtype};
-use crate::state::Ctx;
 use crate::state::cursors::Cursor;
 use crate::state::db::Data;
 
@@ -88,7 +88,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
         return Err(wrongtype());
     }
     let mut items = Vec::new();
-    if matches!(super::server::entry_encoding(entry), "intset" | "listpack") {
+    if matches!(super::entry_encoding(entry), "intset" | "listpack") {
         // Compact encodings come back whole, in their stored order (sorted sets by score).
         match data {
             Data::ZSet(z) => {

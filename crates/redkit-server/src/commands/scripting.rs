@@ -43,10 +43,11 @@ use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use redkit_resp::command::CommandFlags;
 use redkit_resp::{Limits, RespVersion, Value};
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, is, ok, parse_i64};
+use crate::state::ScriptWatch;
 use crate::state::scripts::Scripts;
-use crate::state::{Ctx, ScriptWatch};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -299,7 +300,7 @@ fn call_from_script(ctx: &mut Ctx<'_>, args: MultiValue, read_only: bool) -> Res
         return Err("ERR Please specify at least one argument for this redis lib call".into());
     };
     let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-    let Some(spec) = super::lookup(lower.as_bytes()) else {
+    let Some(spec) = ctx.registry.lookup(lower.as_bytes()) else {
         return Err("ERR Unknown Redis command called from script".into());
     };
     let flags = spec.info.flags;
@@ -317,7 +318,7 @@ fn call_from_script(ctx: &mut Ctx<'_>, args: MultiValue, read_only: bool) -> Res
             .wrote
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
-    let reply = crate::server::dispatch(ctx, &cmd);
+    let reply = super::dispatch::dispatch(ctx, &cmd);
     match reply {
         Value::Error(e) => Err(String::from_utf8_lossy(&e).into_owned()),
         other => Ok(other),
@@ -724,7 +725,7 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Err(err("NOTBUSY No scripts in execution right now."))
     } else {
         let known = ["LOAD", "EXISTS", "FLUSH", "KILL"].iter().any(|k| is(sub, k));
-        Err(super::connection::subcommand_error("script", sub, known))
+        Err(super::subcommand_error("script", sub, known))
     }
 }
 

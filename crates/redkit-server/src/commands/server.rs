@@ -4,9 +4,9 @@ use bytes::Bytes;
 use redkit_resp::Value;
 use redkit_resp::command::{CommandFlags, CommandInfo};
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, int, is, ok, syntax_error};
-use crate::state::Ctx;
 use crate::state::slowlog::SlowEntry;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
@@ -105,7 +105,9 @@ pub(crate) fn after_command(
     if micros < threshold {
         return Some(ended);
     }
-    let skip = super::lookup(ctx.session.last_cmd.as_bytes())
+    let skip = ctx
+        .registry
+        .lookup(ctx.session.last_cmd.as_bytes())
         .is_none_or(|c| c.info.flags.contains(CommandFlags::SKIP_SLOWLOG));
     if skip {
         return Some(ended);
@@ -370,7 +372,7 @@ type LimitChange = Box<dyn FnOnce(&crate::limits::Limits)>;
 
 fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if args.len() < 4 || !args.len().is_multiple_of(2) {
-        return Err(super::connection::subcommand_error("config", &args[1], true));
+        return Err(super::subcommand_error("config", &args[1], true));
     }
     let known = config_values(ctx);
     let failed = |name: &str, why: &str| {
@@ -540,7 +542,7 @@ pub(crate) fn config(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Err(super::err("ERR The server is running without a config file"))
     } else {
         let known = ["GET", "SET", "RESETSTAT", "REWRITE"].iter().any(|k| is(sub, k));
-        Err(super::connection::subcommand_error("config", sub, known))
+        Err(super::subcommand_error("config", sub, known))
     }
 }
 
@@ -573,11 +575,12 @@ fn command_docs_entry(meta: &CommandInfo) -> Value {
     ])
 }
 
-pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let all = || super::table().iter().map(|c| (c.name, c.info));
+pub(crate) fn command(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let registry = ctx.registry;
+    let all = || registry.commands().iter().map(|c| (c.name, c.info));
     let lookup = |name: &Bytes| {
         let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        super::lookup(lower.as_bytes()).map(|c| (c.name, c.info))
+        registry.lookup(lower.as_bytes()).map(|c| (c.name, c.info))
     };
     let Some(sub) = args.get(1) else {
         return Ok(Value::Array(
@@ -585,7 +588,7 @@ pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ));
     };
     if is(sub, "COUNT") && args.len() == 2 {
-        Ok(int(super::count()))
+        Ok(int(registry.count()))
     } else if is(sub, "INFO") {
         if args.len() == 2 {
             return Ok(Value::Array(
@@ -631,13 +634,13 @@ pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Ok(Value::Array(names.into_iter().map(Value::bulk).collect()))
     } else if is(sub, "GETKEYS") && args.len() >= 4 {
         let spec = lookup(&args[2])
-            .and_then(|(n, _)| super::lookup(n.as_bytes()))
+            .and_then(|(n, _)| registry.lookup(n.as_bytes()))
             .ok_or_else(|| super::err("ERR Invalid command specified"))?;
         let argc = args.len() - 2;
         if !spec.accepts_arity(argc) {
-            return Err(super::connection::subcommand_error("command", &args[1], true));
+            return Err(super::subcommand_error("command", &args[1], true));
         }
-        let keys = super::command_keys(spec, &args[2..]);
+        let keys = spec.keys(&args[2..]);
         if keys.is_empty() {
             return Err(super::err("ERR The command has no key arguments"));
         }
@@ -648,7 +651,7 @@ pub(crate) fn command(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         let known = ["COUNT", "INFO", "DOCS", "LIST", "GETKEYS"]
             .iter()
             .any(|k| is(sub, k));
-        Err(super::connection::subcommand_error("command", sub, known))
+        Err(super::subcommand_error("command", sub, known))
     }
 }
 
@@ -767,7 +770,7 @@ pub(crate) fn slowlog(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ok()
     } else {
         let known = ["GET", "LEN", "RESET"].iter().any(|k| is(sub, k));
-        Err(super::connection::subcommand_error("slowlog", sub, known))
+        Err(super::subcommand_error("slowlog", sub, known))
     }
 }
 
@@ -781,7 +784,7 @@ pub(crate) fn memory(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             .map_or(Value::Null, |e| int(usage(&args[2], &e.data))))
     } else {
         let known = is(sub, "USAGE");
-        Err(super::connection::subcommand_error("memory", sub, known))
+        Err(super::subcommand_error("memory", sub, known))
     }
 }
 
@@ -792,7 +795,7 @@ pub(crate) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         .iter()
         .any(|k| is(sub, k));
     if !known || args.len() != 3 {
-        return Err(super::connection::subcommand_error("object", sub, known));
+        return Err(super::subcommand_error("object", sub, known));
     }
     if is(sub, "FREQ") {
         if !ctx.db().contains(&args[2], now) {
@@ -811,63 +814,5 @@ pub(crate) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if is(sub, "REFCOUNT") {
         return Ok(int(1));
     }
-    Ok(Value::bulk(entry_encoding(entry)))
-}
-
-/// What OBJECT ENCODING reports for an entry: its contents' encoding, adjusted by how it was written.
-pub(crate) fn entry_encoding(entry: &crate::state::db::Entry) -> &'static str {
-    use crate::state::db::{Data, StrEnc};
-    match (&entry.data, entry.enc) {
-        (Data::Str(_), StrEnc::Raw) => "raw",
-        (Data::Str(s), StrEnc::NoInt) if s.len() <= 44 => "embstr",
-        (Data::Str(_), StrEnc::NoInt) => "raw",
-        (Data::Set(_) | Data::Hash(_), StrEnc::Big) => "hashtable",
-        (Data::ZSet(_), StrEnc::Big) => "skiplist",
-        (data, _) => encoding(data),
-    }
-}
-
-/// `true` when a collection's contents need the large encoding (cheap checks first).
-pub(crate) fn is_big(data: &crate::state::db::Data) -> bool {
-    use crate::state::db::Data;
-    match data {
-        Data::Set(s) => s.len() > 512 || s.iter().any(|m| super::parse_i64(m).is_err()),
-        Data::Hash(h) => h.len() > 128 || h.iter().any(|(k, v)| k.len() > 64 || v.len() > 64),
-        Data::ZSet(z) => z.len() > 128 || z.scores.keys().any(|m| m.len() > 64),
-        Data::Str(_) | Data::List(_) | Data::Stream(_) => false,
-    }
-}
-
-/// The encoding Redis 7.0 would use for a value, by its default thresholds (128 entries, 64-byte values; 44-byte
-/// embedded strings; 512-entry intsets).
-pub(crate) fn encoding(data: &crate::state::db::Data) -> &'static str {
-    let small = |len: usize, max_value: usize| len <= 128 && max_value <= 64;
-    match data {
-        crate::state::db::Data::Str(s) if s.len() <= 20 && super::parse_i64(s).is_ok() => "int",
-        crate::state::db::Data::Str(s) if s.len() <= 44 => "embstr",
-        crate::state::db::Data::Str(_) => "raw",
-        // Redis 7.0: lists are always quicklists; sets are intsets or hash tables (listpack lists and sets came
-        // with 7.2).
-        crate::state::db::Data::List(_) => "quicklist",
-        crate::state::db::Data::Set(s) if s.len() <= 512 && s.iter().all(|m| super::parse_i64(m).is_ok()) => {
-            "intset"
-        }
-        crate::state::db::Data::Set(_) => "hashtable",
-        crate::state::db::Data::Hash(h)
-            if small(
-                h.len(),
-                h.iter().map(|(k, v)| k.len().max(v.len())).max().unwrap_or(0),
-            ) =>
-        {
-            "listpack"
-        }
-        crate::state::db::Data::Hash(_) => "hashtable",
-        crate::state::db::Data::ZSet(z)
-            if small(z.len(), z.scores.keys().map(|m| m.len()).max().unwrap_or(0)) =>
-        {
-            "listpack"
-        }
-        crate::state::db::Data::ZSet(_) => "skiplist",
-        crate::state::db::Data::Stream(_) => "stream",
-    }
+    Ok(Value::bulk(super::entry_encoding(entry)))
 }

@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, parse_i64, read, syntax_error};
-use crate::state::Ctx;
 use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
@@ -114,7 +114,7 @@ pub(crate) fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let intset = ctx
         .db()
         .get(&args[1], now)
-        .is_some_and(|e| super::server::entry_encoding(e) == "intset");
+        .is_some_and(|e| super::entry_encoding(e) == "intset");
     Ok(match set_of(ctx, &args[1])? {
         Some(set) if intset => members(ordered_members(set)),
         Some(set) => members(set.iter().cloned().collect::<Vec<_>>()),

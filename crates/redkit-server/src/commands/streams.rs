@@ -7,12 +7,13 @@
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
+use crate::state::Block;
 use crate::state::blocked::{BlockedRead, Retry};
 use crate::state::db::Data;
 use crate::state::stream::{Entry, NODE_ENTRIES, Strategy, Stream, StreamId, Trim};
-use crate::state::{Block, Ctx};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

@@ -3,12 +3,12 @@
 use bytes::{Bytes, BytesMut};
 use redkit_resp::Value;
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{
     Reply, bulk, err, format_float, int, is, not_integer, ok, parse_f64, parse_i64, read, syntax_error,
     wrongtype,
 };
-use crate::state::Ctx;
 use crate::state::db::{Data, Entry, StrEnc};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).

@@ -15,9 +15,10 @@ use std::collections::{HashMap, HashSet};
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
+use super::Ctx;
 use super::{CommandSpec, Reply, err, int, is, ok, parse_i64, syntax_error};
+use crate::state::State;
 use crate::state::tracking::TrackingMode;
-use crate::state::{Ctx, State};
 
 const INVALIDATE_CHANNEL: &str = "__redis__:invalidate";
 
@@ -268,7 +269,7 @@ pub(crate) fn after_command(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes
     if !track || !readonly {
         return;
     }
-    for key in super::command_keys(spec, args) {
+    for key in spec.keys(args) {
         let table = &mut ctx.state.tracking.table;
         match table.get_mut(&key) {
             Some(readers) => {

@@ -3,10 +3,10 @@
 use bytes::Bytes;
 use redkit_resp::Value;
 
+use super::Ctx;
+use super::dispatch::dispatch;
 use super::registry::Decl;
 use super::{Reply, err, ok};
-use crate::server::dispatch;
-use crate::state::Ctx;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
+use super::Ctx;
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error, wrongtype};
-use crate::state::Ctx;
 use crate::state::db::{Data, Entry, ZSet};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).

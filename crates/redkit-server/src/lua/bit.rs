@@ -2,7 +2,7 @@
 
 use mlua::{Lua, Table, Value as LuaValue};
 
-use super::{LibResult, Raise, results, to_number, type_error};
+use super::support::{LibResult, Raise, results, to_number, type_error};
 
 /// LuaBitOp's `barg`: the number's low 32 bits after rounding (the 2^52+2^51 trick); a non-number is a type
 /// error, except that a value reading as 0 must really be a number.
@@ -44,7 +44,7 @@ fn shift(op: Op) -> impl Fn(&Lua, Vec<LuaValue>) -> LibResult + Send + 'static {
 
 /// The `bit` table.
 pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
-    let functions: Vec<(&'static str, super::LibFn)> = vec![
+    let functions: Vec<(&'static str, super::support::LibFn)> = vec![
         ("tobit", Box::new(|lua, args| ret(barg(lua, &args, 1)?))),
         ("bnot", Box::new(|lua, args| ret(!barg(lua, &args, 1)?))),
         ("band", Box::new(fold(|a, b| a & b))),
@@ -83,7 +83,7 @@ pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
             }),
         ),
     ];
-    super::library(lua, functions)
+    super::support::library(lua, functions)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use mlua::{LightUserData, Lua, Table, Value as LuaValue};
 
-use super::{
+use super::support::{
     LibFn, LibResult, NESTING_CAP, Raise, arg_error, check_bytes, check_integer, results, type_error,
 };
 
@@ -185,7 +185,7 @@ fn instance(lua: &Lua) -> mlua::Result<Table> {
             Box::new(|lua, _| results(vec![LuaValue::Table(instance(lua)?)])),
         ),
     ];
-    let t = super::library(lua, functions)?;
+    let t = super::support::library(lua, functions)?;
     t.raw_set("null", null())?;
     Ok(t)
 }

@@ -6,7 +6,7 @@
 
 use mlua::{Lua, Table, Value as LuaValue};
 
-use super::{
+use super::support::{
     LibFn, LibResult, NESTING_CAP, Raise, arg_error, c_i64, check_bytes, check_integer, opt_integer, results,
 };
 
@@ -110,7 +110,7 @@ fn is_array(t: &Table) -> mlua::Result<bool> {
 /// Bounds on one `cmsgpack.pack` call, which runs outside the Lua allocator's limit and out of reach of the
 /// instruction hook (SCRIPT KILL cannot stop it): the output's length, and the values visited — a table holding
 /// itself 64 times would otherwise expand to 64^16 nodes (Redis packs it until the end of time).
-const MAX_PACKED: usize = super::MEMORY_LIMIT;
+const MAX_PACKED: usize = super::support::MEMORY_LIMIT;
 const MAX_PACKED_VALUES: usize = 1 << 22;
 
 /// What one pack may still spend.
@@ -405,7 +405,7 @@ pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
             }),
         ),
     ];
-    let t = super::library(lua, functions)?;
+    let t = super::support::library(lua, functions)?;
     t.raw_set("_NAME", "cmsgpack")?;
     t.raw_set("_VERSION", "lua-cmsgpack 0.4.0")?;
     t.raw_set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;

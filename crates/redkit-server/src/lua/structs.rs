@@ -3,7 +3,9 @@
 
 use mlua::{Lua, Table, Value as LuaValue};
 
-use super::{LibResult, Raise, arg_error, check_bytes, check_number, opt_integer, results, to_number};
+use super::support::{
+    LibResult, Raise, arg_error, check_bytes, check_number, opt_integer, results, to_number,
+};
 
 const MAXINTSIZE: usize = 32;
 const MAXALIGN: usize = 8;
@@ -141,7 +143,7 @@ fn pack(lua: &Lua, args: Vec<LuaValue>) -> LibResult {
                 let n = check_number(lua, &args, arg)?;
                 arg += 1;
                 let mut value: u64 = if n < 0.0 {
-                    super::c_i64(n) as u64
+                    super::support::c_i64(n) as u64
                 } else if n >= 18_446_744_073_709_551_616.0 || n.is_nan() {
                     0
                 } else {
@@ -234,7 +236,7 @@ fn unpack(lua: &Lua, args: Vec<LuaValue>) -> LibResult {
         if short(size, pos) {
             return Err(arg_error(lua, 2, "data string too short"));
         }
-        if out.len() > super::NESTING_CAP {
+        if out.len() > super::support::NESTING_CAP {
             return Err(Raise::At("stack overflow (too many results)".into()));
         }
         match opt {
@@ -317,10 +319,10 @@ fn size(lua: &Lua, args: Vec<LuaValue>) -> LibResult {
 
 /// The `struct` table.
 pub(super) fn library(lua: &Lua) -> mlua::Result<Table> {
-    super::library(
+    super::support::library(
         lua,
         vec![
-            ("pack", Box::new(pack) as super::LibFn),
+            ("pack", Box::new(pack) as super::support::LibFn),
             ("unpack", Box::new(unpack)),
             ("size", Box::new(size)),
         ],

@@ -66,17 +66,3 @@ pub(crate) struct State {
     /// The limits connections enforce (CONFIG SET changes them).
     pub(crate) limits: Arc<crate::limits::Limits>,
 }
-
-/// What a command handler works with.
-pub(crate) struct Ctx<'a> {
-    pub(crate) state: &'a mut State,
-    pub(crate) session: &'a mut Session,
-    pub(crate) now: i64,
-}
-
-impl Ctx<'_> {
-    pub(crate) fn db(&mut self) -> &mut Db {
-        let i = self.session.db;
-        &mut self.state.dbs[i]
-    }
-}
