@@ -1,4 +1,4 @@
-//! What a command does to the connection it runs on: [`connection_effect`] and [`ConnectionEffect`].
+//! What a command does to the connection it runs on: [`connection_effect`](super::connection_effect) and [`ConnectionEffect`].
 //!
 //! This module is the one place in redkit that knows which commands change a connection's session state or its
 //! reply stream, and how. Everything that cares reads it:
@@ -57,7 +57,7 @@ pub enum Subscription {
 /// How a command changes the connection it runs on: its session state (database, user, transaction, watched
 /// keys, name, tracking) or its reply stream (one reply per command, in order, in the negotiated protocol).
 ///
-/// See the [command table's docs](super) for where it is kept, and [`connection_effect`] for the lookup; [`connection_effect`] classifies a command.
+/// See the [command table's docs](super) for where it is kept, and [`connection_effect`](super::connection_effect) for the lookup; [`connection_effect`](super::connection_effect) classifies a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConnectionEffect {
@@ -210,33 +210,6 @@ impl fmt::Display for ConnectionEffect {
     }
 }
 
-/// How the command `name` with arguments `args` (the name excluded) changes its connection; `None` for the
-/// commands that leave it as it was (GET, SET, CLIENT ID, …). Case-insensitive; the effect is the command
-/// table's ([`CommandInfo::connection_effect`](super::CommandInfo::connection_effect)), and only the arguments
-/// that decide it are read (a container's subcommand, SELECT's index).
-///
-/// [`Cmd::connection_effect`](crate::Cmd::connection_effect) calls it on a built command.
-pub fn connection_effect<'a, I>(name: &[u8], args: I) -> Option<ConnectionEffect>
-where
-    I: IntoIterator<Item = &'a [u8]>,
-{
-    let mut args = args.into_iter();
-    let info = super::command_info(name)?;
-    let info = if info.subcommands.is_empty() {
-        info
-    } else {
-        info.subcommand(args.next()?)?
-    };
-    match info.connection_effect? {
-        ConnectionEffect::Select(_) => Some(ConnectionEffect::Select(
-            args.next()
-                .and_then(|a| std::str::from_utf8(a).ok())
-                .and_then(|s| s.parse().ok()),
-        )),
-        effect => Some(effect),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -244,6 +217,7 @@ mod tests {
     use super::ConnectionEffect::*;
     use super::*;
     use crate::Cmd;
+    use crate::command::connection_effect;
 
     fn effect(words: &[&str]) -> Option<ConnectionEffect> {
         Cmd::new(words[0]).args_from(&words[1..]).connection_effect()
