@@ -11,6 +11,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::side;
 use super::registry::Decl;
 use super::{Reply, err, is, parse_i64, syntax_error};
 use crate::state::Block;
@@ -155,16 +156,6 @@ fn block_or_reply(ctx: &mut Ctx<'_>, retry: Retry, wait: Option<Duration>) -> Re
         });
     }
     Ok(Value::Null)
-}
-
-fn side(arg: &[u8]) -> Result<bool, Value> {
-    if is(arg, "LEFT") {
-        Ok(true)
-    } else if is(arg, "RIGHT") {
-        Ok(false)
-    } else {
-        Err(syntax_error())
-    }
 }
 
 pub(crate) fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

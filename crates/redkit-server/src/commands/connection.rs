@@ -4,9 +4,9 @@ use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use super::Ctx;
+use super::args::db_index;
 use super::registry::Decl;
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
-use crate::state::DATABASES;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -36,14 +36,6 @@ pub(crate) fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 
 pub(crate) fn echo(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(Value::BulkString(args[1].clone()))
-}
-
-fn db_index(arg: &[u8]) -> Result<usize, Value> {
-    let n = parse_i64(arg)?;
-    usize::try_from(n)
-        .ok()
-        .filter(|n| *n < DATABASES)
-        .ok_or_else(|| err("ERR DB index is out of range"))
 }
 
 pub(crate) fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

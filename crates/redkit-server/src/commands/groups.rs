@@ -7,6 +7,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::streams;
 use super::registry::Decl;
 use super::streams::{entry_value, parse_bound, parse_id, read_reply, stream_mut, stream_of};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
@@ -287,16 +288,13 @@ pub(crate) fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             return Err(syntax_error());
         }
     }
-    let rest = &args[i.min(args.len())..];
-    if rest.is_empty() || !rest.len().is_multiple_of(2) {
-        return Err(err(
-            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
-        ));
-    }
+    let (keys, id_args) = streams(
+        &args[i.min(args.len())..],
+        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+    )?;
     let (Some(group), Some(consumer)) = (group, consumer) else {
         return Err(err("ERR Missing GROUP option for XREADGROUP"));
     };
-    let (keys, id_args) = rest.split_at(rest.len() / 2);
     let mut ids = Vec::with_capacity(keys.len());
     for (key, id) in keys.iter().zip(id_args) {
         let has_group = stream_of(ctx, key)?.is_some_and(|s| s.groups.contains_key(&group));

@@ -4,9 +4,9 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::{Args, Conditions, db_index};
 use super::registry::Decl;
 use super::{Reply, err, glob_match, int, is, ok, parse_i64, scan_options, syntax_error};
-use crate::state::DATABASES;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -98,23 +98,17 @@ pub(crate) fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 /// EXPIRE and friends: `unit_ms` per unit, relative or absolute, with NX/XX/GT/LT.
 fn set_expire(ctx: &mut Ctx<'_>, args: &[Bytes], unit_ms: i64, absolute: bool) -> Reply {
     let n = parse_i64(&args[2])?;
-    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
-    for a in &args[3..] {
-        if is(a, "NX") {
-            nx = true;
-        } else if is(a, "XX") {
-            xx = true;
-        } else if is(a, "GT") {
-            gt = true;
-        } else if is(a, "LT") {
-            lt = true;
-        } else {
+    let mut options = Args::at(args, 3);
+    let mut conditions = Conditions::default();
+    while let Some(word) = options.peek() {
+        if !conditions.eat(&mut options) {
             return Err(err(&format!(
                 "ERR Unsupported option {}",
-                String::from_utf8_lossy(a)
+                String::from_utf8_lossy(word)
             )));
         }
     }
+    let Conditions { nx, xx, gt, lt } = conditions;
     if nx && (xx || gt || lt) {
         return Err(err(
             "ERR NX and XX, GT or LT options at the same time are not compatible",
@@ -209,14 +203,6 @@ pub(crate) fn rename(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 
 pub(crate) fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     do_rename(ctx, args, true)
-}
-
-fn db_index(arg: &[u8]) -> Result<usize, Value> {
-    let n = parse_i64(arg)?;
-    usize::try_from(n)
-        .ok()
-        .filter(|n| *n < DATABASES)
-        .ok_or_else(|| err("ERR DB index is out of range"))
 }
 
 pub(crate) fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

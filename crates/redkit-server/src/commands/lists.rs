@@ -6,6 +6,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::side;
 use super::registry::Decl;
 use super::{Reply, bulk, err, int, is, ok, parse_i64, read, syntax_error, wrongtype};
 use crate::commands::strings::clamp_range;
@@ -325,16 +326,6 @@ pub(crate) fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Some(_) => Value::Array(hits.into_iter().map(int).collect()),
         None => hits.first().map_or(Value::Null, |i| int(*i)),
     })
-}
-
-fn side(arg: &[u8]) -> Result<bool, Value> {
-    if is(arg, "LEFT") {
-        Ok(true)
-    } else if is(arg, "RIGHT") {
-        Ok(false)
-    } else {
-        Err(syntax_error())
-    }
 }
 
 pub(crate) fn do_move(ctx: &mut Ctx<'_>, src: &Bytes, dst: &Bytes, from_left: bool, to_left: bool) -> Reply {

@@ -8,6 +8,7 @@ use redkit_resp::Value;
 
 use crate::state::db::{Data, Entry};
 
+pub(crate) mod args;
 mod bitmaps;
 pub(crate) mod blocking;
 pub(crate) mod clients;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use super::Ctx;
+use super::args::streams;
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
 use crate::state::Block;
@@ -410,13 +411,10 @@ pub(crate) fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             return Err(syntax_error());
         }
     }
-    let rest = &args[i.min(args.len())..];
-    if rest.is_empty() || !rest.len().is_multiple_of(2) {
-        return Err(err(
-            "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
-        ));
-    }
-    let (keys, id_args) = rest.split_at(rest.len() / 2);
+    let (keys, id_args) = streams(
+        &args[i.min(args.len())..],
+        "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+    )?;
     let mut ids = Vec::with_capacity(keys.len());
     for (key, id) in keys.iter().zip(id_args) {
         // Each key's type is checked before its id is read, as Redis.

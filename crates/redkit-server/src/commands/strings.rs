@@ -4,6 +4,7 @@ use bytes::{Bytes, BytesMut};
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
 use super::{
     Reply, bulk, err, format_float, int, is, not_integer, ok, parse_f64, parse_i64, read, syntax_error,
@@ -69,43 +70,76 @@ fn expire_at(ctx: &Ctx<'_>, arg: &[u8], unit_ms: i64, absolute: bool, command: &
     }
 }
 
-pub(crate) fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (key, value) = (&args[1], &args[2]);
-    let (mut nx, mut xx, mut get, mut keepttl) = (false, false, false, false);
-    let mut expiry: Option<i64> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let a = &args[i];
-        let next = args.get(i + 1);
-        if is(a, "NX") && !xx {
-            nx = true;
-        } else if is(a, "XX") && !nx {
-            xx = true;
-        } else if is(a, "GET") {
-            get = true;
-        } else if is(a, "KEEPTTL") && expiry.is_none() {
-            keepttl = true;
-        } else if let (Some(unit), Some(v)) = (
-            [
-                ("EX", 1000, false),
-                ("PX", 1, false),
-                ("EXAT", 1000, true),
-                ("PXAT", 1, true),
-            ]
-            .iter()
-            .find(|(n, _, _)| is(a, n)),
-            next,
-        ) {
-            if expiry.is_some() || keepttl {
+/// SET's arguments, parsed before anything is applied.
+struct SetArgs<'a> {
+    key: &'a Bytes,
+    value: &'a Bytes,
+    /// NX: only when the key is missing; XX: only when it exists.
+    nx: bool,
+    xx: bool,
+    /// GET: answer the old value.
+    get: bool,
+    /// KEEPTTL: keep the key's expiry.
+    keepttl: bool,
+    /// EX/PX/EXAT/PXAT, as an absolute deadline in milliseconds.
+    expiry: Option<i64>,
+}
+
+/// SET's expiry options: name, milliseconds per unit, absolute.
+const SET_EXPIRY: [(&str, i64, bool); 4] = [
+    ("EX", 1000, false),
+    ("PX", 1, false),
+    ("EXAT", 1000, true),
+    ("PXAT", 1, true),
+];
+
+impl<'a> SetArgs<'a> {
+    /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]`, with Redis's tolerance for repeats (NX NX)
+    /// and its syntax error for conflicts (NX XX, EX with KEEPTTL, two expiries).
+    fn parse(ctx: &Ctx<'_>, argv: &'a [Bytes]) -> Result<SetArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let mut set = SetArgs {
+            key: args.next_bytes()?,
+            value: args.next_bytes()?,
+            nx: false,
+            xx: false,
+            get: false,
+            keepttl: false,
+            expiry: None,
+        };
+        while let Some(word) = args.next() {
+            if is(word, "NX") && !set.xx {
+                set.nx = true;
+            } else if is(word, "XX") && !set.nx {
+                set.xx = true;
+            } else if is(word, "GET") {
+                set.get = true;
+            } else if is(word, "KEEPTTL") && set.expiry.is_none() {
+                set.keepttl = true;
+            } else if let Some(&(_, unit_ms, absolute)) = SET_EXPIRY.iter().find(|(name, ..)| is(word, name))
+                && let Some(time) = args.next()
+                && set.expiry.is_none()
+                && !set.keepttl
+            {
+                set.expiry = Some(expire_at(ctx, time, unit_ms, absolute, "set")?);
+            } else {
                 return Err(syntax_error());
             }
-            expiry = Some(expire_at(ctx, v, unit.1, unit.2, "set")?);
-            i += 1;
-        } else {
-            return Err(syntax_error());
         }
-        i += 1;
+        Ok(set)
     }
+}
+
+pub(crate) fn set(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let SetArgs {
+        key,
+        value,
+        nx,
+        xx,
+        get,
+        keepttl,
+        expiry,
+    } = SetArgs::parse(ctx, args)?;
     let now = ctx.now;
     let existing = ctx.db().get(key, now).cloned();
     let old = match &existing {
@@ -187,27 +221,21 @@ pub(crate) fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    // GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST]: at most one change.
     let mut change: Option<Option<i64>> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let a = &args[i];
-        if is(a, "PERSIST") && change.is_none() {
+    let mut options = Args::at(args, 2);
+    while let Some(word) = options.next() {
+        if is(word, "PERSIST") && change.is_none() {
             change = Some(None);
-            i += 1;
             continue;
         }
-        let unit = [
-            ("EX", 1000, false),
-            ("PX", 1, false),
-            ("EXAT", 1000, true),
-            ("PXAT", 1, true),
-        ]
-        .into_iter()
-        .find(|(n, _, _)| is(a, n));
-        match (unit, args.get(i + 1), change) {
-            (Some((_, unit_ms, absolute)), Some(v), None) => {
-                change = Some(Some(expire_at(ctx, v, unit_ms, absolute, "getex")?));
-                i += 2;
+        match (
+            SET_EXPIRY.iter().find(|(name, ..)| is(word, name)),
+            options.next(),
+            change,
+        ) {
+            (Some(&(_, unit_ms, absolute)), Some(time), None) => {
+                change = Some(Some(expire_at(ctx, time, unit_ms, absolute, "getex")?));
             }
             _ => return Err(syntax_error()),
         }

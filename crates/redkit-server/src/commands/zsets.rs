@@ -8,6 +8,7 @@ use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use super::Ctx;
+use super::args::{Args, Conditions};
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error, wrongtype};
 use crate::state::db::{Data, Entry, ZSet};
@@ -130,28 +131,22 @@ fn not_float() -> Value {
 }
 
 pub(crate) fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) = (false, false, false, false, false, false);
-    let mut i = 2;
-    while i < args.len() {
-        let a = &args[i];
-        if is(a, "NX") {
-            nx = true;
-        } else if is(a, "XX") {
-            xx = true;
-        } else if is(a, "GT") {
-            gt = true;
-        } else if is(a, "LT") {
-            lt = true;
-        } else if is(a, "CH") {
+    let mut options = Args::at(args, 2);
+    let (mut conditions, mut ch, mut incr) = (Conditions::default(), false, false);
+    loop {
+        if conditions.eat(&mut options) {
+            continue;
+        }
+        if options.eat("CH") {
             ch = true;
-        } else if is(a, "INCR") {
+        } else if options.eat("INCR") {
             incr = true;
         } else {
             break;
         }
-        i += 1;
     }
-    let pairs = &args[i..];
+    let Conditions { nx, xx, gt, lt } = conditions;
+    let pairs = options.rest();
     if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return Err(syntax_error());
     }
