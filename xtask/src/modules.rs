@@ -53,21 +53,6 @@ use std::path::{Path, PathBuf};
 
 use crate::Result;
 
-/// Crates whose cycles `cargo xtask ci` reports without failing. TEMPORARY: the goal is an empty list.
-///
-/// Remove an entry once `cargo xtask modules <crate>` passes for it; `ci` prints a reminder when an entry has no
-/// cycles left. Every crate not listed here must be free of cycles.
-const CYCLES_ALLOWED: &[&str] = &[
-    // Its cycles are being removed.
-    "crates/redkit-server",
-    // Found when this check was added: parent and child modules that use each other (`store/mod.rs` and its
-    // children; `command/mod.rs`, `command/effect.rs` and `command/table.rs`) and `conn` ⇄ `manager`. Listed so
-    // that the new step does not break CI; remove each entry when its cycle is gone, or to make it fail CI now.
-    "crates/redkit-log",
-    "crates/redkit-pool",
-    "crates/redkit-resp",
-];
-
 /// How deep re-exports and globs are followed before giving up (a guard against `use` loops).
 const MAX_DEPTH: usize = 16;
 
@@ -133,7 +118,7 @@ pub(crate) fn main(args: &[String]) -> Result {
     }
 }
 
-/// The `cargo xtask ci` step: every crate under `crates/` must be free of cycles, but for [`CYCLES_ALLOWED`].
+/// The `cargo xtask ci` step: every crate under `crates/` must be free of cycles.
 pub(crate) fn ci(root: &Path) -> Result {
     let crates_dir = root.join("crates");
     let entries =
@@ -151,14 +136,8 @@ pub(crate) fn ci(root: &Path) -> Result {
     for name in &names {
         let report = check(&root.join(name), name)?;
         print!("{}", report.render(false));
-        let allowed = CYCLES_ALLOWED.contains(&name.as_str());
-        match (report.has_cycles(), allowed) {
-            (true, true) => println!("  (not failing: {name} is in CYCLES_ALLOWED in xtask/src/modules.rs)"),
-            (true, false) => failed.push(name.clone()),
-            (false, true) => println!(
-                "  ({name} has no cycles any more: remove it from CYCLES_ALLOWED in xtask/src/modules.rs)"
-            ),
-            (false, false) => {}
+        if report.has_cycles() {
+            failed.push(name.clone());
         }
     }
     if failed.is_empty() {

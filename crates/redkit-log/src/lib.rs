@@ -9,14 +9,18 @@
 //! - `lib.rs`: these docs (the file format, the recovery rules, the durability modes) and the public re-exports.
 //! - `error.rs`: [`Error`] and [`Result`].
 //! - `format.rs`: the bytes on disk — records, hint files, the manifest, file names — as pure functions, no I/O.
-//! - `store/mod.rs`: [`Store`] — opening, [`get`](Store::get), [`stats`](Store::stats); [`Options`],
-//!   [`Durability`] and fault injection ([`FaultHook`]); the state every part shares, and its lock order.
+//! - `store/mod.rs`: [`Store`] — opening, [`get`](Store::get), [`stats`](Store::stats); the re-exports, and
+//!   the lock order.
+//! - `store/options.rs`: [`Options`], [`Durability`] and fault injection ([`FaultHook`]); [`Stats`] and
+//!   [`RecoveryReport`].
+//! - `store/shared.rs`: the state every part shares — the `Store` struct, its inner state, the append position,
+//!   segments — and the lock and segment helpers.
 //! - `store/writer.rs`: appending — [`put`](Store::put), [`delete`](Store::delete), [`WriteBatch`], rolling to a
 //!   new segment, group commit (the durability wait of `Always`), [`flush`](Store::flush).
 //! - `store/flusher.rs`: the background fsync thread of `EverySec`, and the final sync when the last clone of a
 //!   store is dropped.
 //! - `store/recovery.rs`: rebuilding the index on open, one function per step (read the manifest, list the
-//!   directory, replay the segments, classify damage, truncate, open the active segment); [`RecoveryReport`].
+//!   directory, replay the segments, classify damage, truncate, open the active segment).
 //! - `store/compaction.rs`: [`Store::compact`] and its automatic trigger, hint and manifest writing;
 //!   [`CompactionStats`].
 //! - `store/iter.rs`: ordered reads — [`Iter`], [`Store::iter`], [`Store::scan_prefix`],

@@ -1,5 +1,6 @@
-//! [`PooledConn`]: a connection plus what it knows of its own session state, and [`PooledConnection`], the
-//! exclusive handle [`Pool::get`](crate::Pool::get) returns.
+//! [`PooledConn`]: a connection plus what it knows of its own session state (`SessionState`) — what the
+//! [`Manager`](crate::Manager) makes, judges and recycles. The exclusive handle [`Pool::get`](crate::Pool::get)
+//! returns, [`PooledConnection`](crate::PooledConnection), is in `pool.rs`.
 //!
 //! A pooled connection watches the commands sent through it for the ones that change the server-side session —
 //! MULTI, WATCH, SELECT, SUBSCRIBE, CLIENT TRACKING, AUTH, HELLO, CLIENT SETNAME, CLIENT REPLY, MONITOR, RESET,
@@ -10,11 +11,8 @@
 
 use std::time::Duration;
 
-use deadpool::managed::Object;
-use redkit::{Cmd, Connection, Executor, Pipeline, Result, Value};
+use redkit::{Cmd, Connection, Pipeline, Result, Value};
 use tokio::sync::Mutex;
-
-use crate::manager::Manager;
 
 /// What a connection's session looks like, as far as the commands sent through it tell.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -106,24 +104,6 @@ impl PooledConn {
                     after: limit,
                 })),
         }
-    }
-}
-
-/// An exclusive pooled connection, for stateful sequences (WATCH/MULTI/EXEC, SELECT, blocking commands). Use it
-/// through [`Commands`](redkit::Commands) like any executor; dropping it returns the connection to the pool, which
-/// cleans or closes it before anyone else gets it.
-#[derive(Debug)]
-pub struct PooledConnection {
-    pub(crate) obj: Object<Manager>,
-}
-
-impl Executor for PooledConnection {
-    async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        self.obj.send(&cmd).await
-    }
-
-    async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
-        self.obj.send_pipeline(&pipeline).await
     }
 }
 

@@ -48,8 +48,8 @@ mod manager;
 mod pool;
 mod stats;
 
-pub use conn::{PooledConn, PooledConnection};
+pub use conn::PooledConn;
 pub use error::PoolError;
 pub use manager::Manager;
-pub use pool::{Pool, PoolConfig};
+pub use pool::{Pool, PoolConfig, PooledConnection};
 pub use stats::Status;

@@ -1,4 +1,5 @@
-//! [`Pool`]: the pool, its settings ([`PoolConfig`]) and its maintenance task.
+//! [`Pool`]: the pool, its settings ([`PoolConfig`]), its maintenance task, and [`PooledConnection`], the
+//! exclusive handle [`Pool::get`] returns (a checked-out [`PooledConn`](crate::PooledConn)).
 //!
 //! The pool is deadpool's, with a redkit [`Manager`]; around it this module adds what deadpool leaves to its
 //! users: min idle (pre-warmed at start, topped up afterwards), an idle reaper and maximum lifetime, acquire
@@ -7,10 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use deadpool::managed::{PoolError as DeadpoolError, TimeoutType};
+use deadpool::managed::{Object, PoolError as DeadpoolError, TimeoutType};
 use redkit::{Cmd, Config, Executor, Pipeline, Result, Value};
 
-use crate::conn::PooledConnection;
 use crate::error::PoolError;
 use crate::manager::Manager;
 use crate::stats::{Stats, Status};
@@ -217,5 +217,23 @@ impl Executor for Pool {
     async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
         let conn = self.get().await?;
         conn.execute_pipeline(pipeline).await
+    }
+}
+
+/// An exclusive pooled connection, for stateful sequences (WATCH/MULTI/EXEC, SELECT, blocking commands). Use it
+/// through [`Commands`](redkit::Commands) like any executor; dropping it returns the connection to the pool, which
+/// cleans or closes it before anyone else gets it.
+#[derive(Debug)]
+pub struct PooledConnection {
+    obj: Object<Manager>,
+}
+
+impl Executor for PooledConnection {
+    async fn execute(&self, cmd: Cmd) -> Result<Value> {
+        self.obj.send(&cmd).await
+    }
+
+    async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
+        self.obj.send_pipeline(&pipeline).await
     }
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::{Loc, Segment, Store, lock, open_segment, read, read_value, sync_dir, write};
+use super::shared::{Loc, Segment, Store, lock, open_segment, read, read_value, sync_dir, write};
 use crate::error::{Error, Result};
 use crate::format::{self, FileKind, Hint, Manifest, encode_record, file_name};
 

@@ -1,18 +1,18 @@
 //! The background flusher of [`Durability::EverySec`]: a thread that fsyncs the active segment once a second when
 //! something was written since the last sync. Its handle, held by every [`Store`](super::Store) clone, stops it
-//! when the last clone goes, and then syncs whatever is left (in every durability mode).
+//! when the last clone goes, and then syncs whatever is left (in every durability mode). The handle's type,
+//! `FlusherHandle`, is declared in `shared.rs` (a `Store` holds it); what it does — `start` and its `Drop` — is
+//! here.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{Durability, Inner, lock};
+use super::options::Durability;
+use super::shared::{FlusherHandle, Inner, lock};
 use crate::error::{Error, Result};
 
-/// Stops the flusher thread (if any) and syncs the active segment when dropped.
-pub(super) struct FlusherHandle(Mutex<Option<JoinHandle<()>>>, Arc<Inner>);
-
+/// Stop the flusher thread (if any) and sync the active segment.
 impl Drop for FlusherHandle {
     fn drop(&mut self) {
         *lock(&self.1.stop) = true;

@@ -1,7 +1,7 @@
 //! Ordered reads: [`Iter`] over `(key, value)` pairs ([`Store::iter`], [`Store::scan_prefix`]) and
 //! [`Store::keys_with_prefix`].
 
-use super::{Store, read};
+use super::shared::{Store, read};
 use crate::error::Result;
 
 /// Iterator over `(key, value)` pairs; see [`Store::iter`].

@@ -8,8 +8,8 @@
 //!    (`read_hints`) when that checks out, else by reading it whole and replaying its complete batches
 //!    (`scan_segment`, `replay_records`).
 //! 4. Damage a scan stopped at: `classify_damage` decides whether it is a torn tail (rule 4, `runs_to_end`), a
-//!    repair or an error (rule 5) and records it in the [`RecoveryReport`]; `truncate` cuts the segment back to the
-//!    start of the damaged batch.
+//!    repair or an error (rule 5) and records it in the [`RecoveryReport`] (declared in `options.rs`);
+//!    `truncate` cuts the segment back to the start of the damaged batch.
 //! 5. `build_index`: each key's newest record, tombstones left out.
 //! 6. `open_writer`: where appends continue — the last append segment if it has room, else a new one.
 
@@ -20,21 +20,10 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::writer::Writer;
-use super::{Loc, Options, Segment, State, open_segment, sync_dir};
+use super::options::{Options, RecoveryReport};
+use super::shared::{Loc, Segment, State, Writer, open_segment, sync_dir};
 use crate::error::{Error, Result};
 use crate::format::{self, FileKind, Hint, Manifest, Parsed, parse_file_name, parse_record};
-
-/// What recovery had to do on open.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecoveryReport {
-    /// Torn tails cut off the active segment: `(file, offset, bytes removed)`.
-    pub truncated: Vec<(PathBuf, u64, u64)>,
-    /// With [`Options::repair`]: damage found and dropped, `(file, offset, bytes dropped)`.
-    pub repaired: Vec<(PathBuf, u64, u64)>,
-    /// Segments whose index came from a hint file rather than a scan.
-    pub from_hints: u64,
-}
 
 /// What recovery rebuilt: the shared state, the append position, and what it had to do.
 pub(super) struct Recovered {

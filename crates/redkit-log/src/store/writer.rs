@@ -1,12 +1,14 @@
 //! Appending: [`Store::put`], [`Store::delete`], [`WriteBatch`]es, rolling to a new segment, and group commit —
-//! the durability wait of [`Durability::Always`], where concurrent writers share one fsync.
+//! the durability wait of [`Durability::Always`], where concurrent writers share one fsync. The state they work
+//! on (`Writer`, the append position, and `SyncState`, the group-commit progress) is declared in `shared.rs`.
 
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
-use super::{Durability, Fault, FaultPoint, Loc, Segment, Store, lock, open_segment, read, sync_dir, write};
+use super::options::{Durability, Fault, FaultPoint};
+use super::shared::{Loc, Segment, Store, Writer, lock, open_segment, read, sync_dir, write};
 use crate::error::{Error, Result};
 use crate::format::{self, BATCH_CONTINUES, FileKind, TOMBSTONE, encode_record};
 
@@ -39,38 +41,6 @@ impl WriteBatch {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
-}
-
-/// The append position, behind the writer lock: one appender at a time.
-pub(super) struct Writer {
-    pub(super) active: Arc<Segment>,
-    pub(super) offset: u64,
-    pub(super) next_seq: u64,
-    pub(super) next_id: u64,
-    /// Writes appended so far (tickets for group commit).
-    pub(super) written: u64,
-}
-
-impl Writer {
-    /// The id the next new segment gets; the store refuses to go on once ids run out (a directory holding a file
-    /// named with the largest id), rather than wrapping around onto an existing segment.
-    pub(super) fn segment_id(&self, dir: &std::path::Path) -> Result<u64> {
-        if self.next_id == u64::MAX {
-            return Err(Error::Corruption {
-                segment: dir.to_path_buf(),
-                offset: 0,
-                reason: "segment ids are exhausted".into(),
-            });
-        }
-        Ok(self.next_id)
-    }
-}
-
-/// Group-commit progress: the tickets known durable, and whether some writer is fsyncing for the others.
-#[derive(Default)]
-pub(super) struct SyncState {
-    pub(super) synced: u64,
-    pub(super) syncing: bool,
 }
 
 impl Store {
