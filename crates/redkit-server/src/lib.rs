@@ -78,6 +78,7 @@
 //! `10.6 + 200`, this server `205.6`).
 
 mod commands;
+mod driver;
 mod glob;
 mod limits;
 mod lua;
@@ -87,13 +88,13 @@ mod request;
 mod server;
 mod state;
 
-use std::sync::Mutex;
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 use redkit_resp::{Cmd, Executor, Pipeline, RespVersion, Result, Value, reply_result};
 
 pub use net::TcpServer;
-pub use persist::{AppendFsync, LoadReport, PersistError, Persistence};
+pub use persist::{AppendFsync, LoadReport, PersistError, Persistence, WriteError};
 pub use server::{Executed, Server, ShutdownSignal};
 pub use state::config::ServerConfig;
 pub use state::db::Clock;
@@ -104,7 +105,7 @@ pub use state::session::Session;
 #[derive(Debug)]
 pub struct Mock {
     server: Server,
-    session: Mutex<Session>,
+    session: tokio::sync::Mutex<Session>,
 }
 
 impl Default for Mock {
@@ -139,7 +140,7 @@ impl Mock {
         session.authenticated = true;
         Mock {
             server,
-            session: Mutex::new(session),
+            session: tokio::sync::Mutex::new(session),
         }
     }
 
@@ -153,54 +154,49 @@ impl Mock {
         &self.server
     }
 
-    fn run(&self, cmd: &Cmd) -> Value {
-        let args: Vec<Bytes> = cmd.args().map(Bytes::copy_from_slice).collect();
-        let mut session = self
-            .session
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.server.execute(&mut session, &args)
-    }
-
-    /// Run a command, waiting (without holding the session lock) when it blocks.
-    async fn run_blocking(&self, cmd: &Cmd) -> Value {
-        let args: Vec<Bytes> = cmd.args().map(Bytes::copy_from_slice).collect();
-        let outcome = {
-            let mut session = self
-                .session
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            self.server.execute_or_block(&mut session, &args)
-        };
-        match outcome {
-            Executed::Reply(v) => v,
-            Executed::Blocked(mut rx, timeout) => {
-                let waited = match timeout {
-                    Some(t) => tokio::time::timeout(t, &mut rx).await.ok().and_then(Result::ok),
-                    None => (&mut rx).await.ok(),
-                };
-                match waited {
-                    Some(v) => self.server.handed_over(v).await,
-                    None => {
-                        let session = self
-                            .session
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        self.server.unblock(&session);
-                        rx.try_recv().unwrap_or(Value::Null)
-                    }
-                }
+    /// Run commands through the session driver, as a connection runs a pipeline: in batches under the server
+    /// lock, every reply after its writes are durable, a blocking command waited out without holding the session
+    /// (so other tasks sharing this mock go on meanwhile).
+    async fn run(&self, cmds: &[Cmd]) -> Vec<Value> {
+        let mut queue: VecDeque<Vec<Bytes>> = cmds
+            .iter()
+            .map(|cmd| cmd.args().map(Bytes::copy_from_slice).collect())
+            .collect();
+        let mut replies = Vec::with_capacity(queue.len());
+        while !queue.is_empty() {
+            let mut session = self.session.lock().await;
+            let outcome = driver::run_batch(&self.server, &mut session, &mut queue, &mut replies).await;
+            // QUIT cannot close an in-process session: the commands after it run.
+            session.closing = false;
+            let Some(Executed::Blocked(rx, timeout)) = outcome else {
+                continue;
+            };
+            drop(session);
+            let mut wait = Some((
+                rx,
+                timeout.and_then(|t| tokio::time::Instant::now().checked_add(t)),
+            ));
+            let waited = driver::wait_blocked(&mut wait).await;
+            if let Some(wait) = wait {
+                let session = self.session.lock().await;
+                replies.push(driver::blocked_reply(&self.server, &session, waited, wait).await);
             }
         }
+        replies
     }
 }
 
 impl Executor for Mock {
     async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        reply_result(&cmd, self.run_blocking(&cmd).await)
+        let reply = self
+            .run(std::slice::from_ref(&cmd))
+            .await
+            .pop()
+            .unwrap_or(Value::Null);
+        reply_result(&cmd, reply)
     }
 
     async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
-        Ok(pipeline.cmds().iter().map(|c| self.run(c)).collect())
+        Ok(self.run(pipeline.cmds()).await)
     }
 }

@@ -12,16 +12,17 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use redkit_resp::{Value, encode_value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::driver::{Blocked, blocked_reply, run_batch, wait_blocked};
 use crate::limits::{Class, Limits};
 use crate::request::{Request, RequestParser};
-use crate::server::{Contended, Executed, Server};
+use crate::server::{Executed, Server};
 use crate::state::{ServerConfig, Session};
 
 /// The embedded server listening on a TCP port. Dropping it stops the server and closes its connections.
@@ -282,23 +283,6 @@ impl Ends<'_> {
     }
 }
 
-/// A blocked command's wait: its reply channel, and when it times out (`None`: never).
-type Blocked = (tokio::sync::oneshot::Receiver<Value>, Option<Instant>);
-
-/// Wait for a blocked command's reply; `None` when it timed out. Pending forever without one.
-async fn wait_blocked(blocked: &mut Option<Blocked>) -> Option<Value> {
-    let Some((rx, deadline)) = blocked.as_mut() else {
-        return std::future::pending().await;
-    };
-    match deadline {
-        Some(at) => tokio::select! {
-            r = rx => r.ok(),
-            () = tokio::time::sleep_until(*at) => None,
-        },
-        None => rx.await.ok(),
-    }
-}
-
 /// Write what `writer` takes of `output` without waiting: `None` if it would block (the waker is registered, so
 /// the loop's select picks it up), `Some(Ok(()))` once some bytes went out.
 async fn write_now<W: AsyncWrite + Unpin>(
@@ -475,19 +459,10 @@ impl Connection<'_> {
                     }
                 }
                 waited = wait_blocked(&mut blocked), if blocked.is_some() => {
-                    let reply = match waited {
-                        Some(v) => self.server.handed_over(v).await,
-                        None => {
-                            let session = &*self.session;
-                            self.server.with_state(|s| crate::server::unblock_in(s, session)).await;
-                            // Served just before the unblock? Then that reply stands.
-                            match blocked.as_mut().map(|(rx, _)| rx.try_recv()) {
-                                Some(Ok(v)) => self.server.handed_over(v).await,
-                                _ => Value::Null,
-                            }
-                        }
+                    let reply = match blocked.take() {
+                        Some(wait) => blocked_reply(self.server, self.session, waited, wait).await,
+                        None => Value::Null,
                     };
-                    blocked = None;
                     last_seen = Instant::now();
                     encode_value(&reply, self.session.protocol(), &mut output);
                 }
@@ -528,100 +503,6 @@ impl Connection<'_> {
         }
         limit.exceeded(pending, *over_soft_since)
     }
-}
-
-/// Run queued commands. A batch holding a script runs on a blocking thread, so that this one goes on serving the
-/// other connections — waiting for the script, or past its time limit answering them `BUSY` and SCRIPT KILL —
-/// instead of blocking on the server lock the script holds.
-async fn run_batch(
-    server: &Server,
-    session: &mut Session,
-    queue: &mut VecDeque<Vec<Bytes>>,
-    replies: &mut Vec<Value>,
-) -> Option<Executed> {
-    if queue.iter().any(|args| runs_script(args, session)) {
-        let stand_in = Session::detached(session.id, session.db, session.protocol(), session.authenticated);
-        let mut owned = std::mem::replace(session, stand_in);
-        let (mut q, mut r) = (std::mem::take(queue), std::mem::take(replies));
-        let on_thread = server.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            let outcome = on_thread.execute_script_batch(&mut owned, &mut q, &mut r);
-            (owned, q, r, outcome)
-        })
-        .await;
-        return match joined {
-            Ok((owned, q, r, outcome)) => {
-                (*session, *queue, *replies) = (owned, q, r);
-                outcome
-            }
-            Err(e) => {
-                if e.is_panic() {
-                    server.limits().count_panic();
-                }
-                tracing::error!(error = %e, "a script batch failed; closing its connection");
-                session.closing = true;
-                None
-            }
-        };
-    }
-    let first = replies.len();
-    loop {
-        match server.try_execute_batch(session, queue, replies) {
-            Ok((outcome, durable)) => {
-                // `appendfsync always`: nothing of the batch is answered before its fsync.
-                if let Some(durable) = durable
-                    && let Err(refused) = durable.wait().await
-                {
-                    for reply in &mut replies[first..] {
-                        *reply = refused.clone();
-                    }
-                }
-                return outcome;
-            }
-            Err(Contended::Wait) => server.script_ended(Duration::from_millis(5)).await,
-            Err(Contended::Busy) => {
-                let answer = queue.front().and_then(|args| {
-                    crate::commands::scripting::while_busy(server.script_watch(), session, args)
-                });
-                match answer {
-                    Some(reply) => {
-                        queue.pop_front();
-                        // As under the lock: a command may answer several times, or (SHUTDOWN) not at all.
-                        match session.replies.take() {
-                            Some(many) => replies.extend(many),
-                            None => replies.push(reply),
-                        }
-                        if queue.is_empty() || session.closing {
-                            return None;
-                        }
-                    }
-                    None => server.script_ended(Duration::from_millis(5)).await,
-                }
-            }
-        }
-    }
-}
-
-/// `true` for a command that runs a script (directly, or as EXEC of a transaction holding one).
-fn runs_script(args: &[Bytes], session: &Session) -> bool {
-    // Every batch passes here: most commands are ruled out by their first letter (EVAL…, EXEC, FCALL…).
-    let Some(name) = args
-        .first()
-        .filter(|n| matches!(n.first(), Some(b'e' | b'E' | b'f' | b'F')))
-    else {
-        return false;
-    };
-    let script = |name: &[u8]| {
-        ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
-            .iter()
-            .any(|s| name.eq_ignore_ascii_case(s.as_bytes()))
-    };
-    script(name)
-        || (name.eq_ignore_ascii_case(b"EXEC")
-            && session
-                .multi
-                .as_ref()
-                .is_some_and(|(queued, _)| queued.iter().any(|c| c.first().is_some_and(|n| script(n)))))
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ impl Durable {
     }
 }
 
-fn misconf(e: &str) -> Value {
+fn misconf(e: &crate::WriteError) -> Value {
     Value::error(format!("MISCONF Errors writing to the AOF file: {e}"))
 }
 
@@ -341,7 +341,7 @@ impl Server {
     /// Shut down within `limit`: stop a running script ([`Server::begin_shutdown`]), then, with `save`, write
     /// what is pending to the data directory and fsync it. Returns `Ok(false)` when the lock could not be had
     /// within `limit` (nothing was saved beyond what earlier batches wrote).
-    pub fn shutdown(&self, save: bool, limit: std::time::Duration) -> Result<bool, String> {
+    pub fn shutdown(&self, save: bool, limit: std::time::Duration) -> Result<bool, crate::WriteError> {
         self.begin_shutdown();
         let deadline = std::time::Instant::now() + limit.min(std::time::Duration::from_secs(3600));
         loop {
@@ -491,7 +491,7 @@ impl Server {
     }
 
     /// Write pending changes to the data directory and fsync it (as on shutdown). Without persistence, nothing.
-    pub fn flush_to_disk(&self) -> Result<(), String> {
+    pub fn flush_to_disk(&self) -> Result<(), crate::WriteError> {
         let mut state = self.lock();
         let state = &mut *state;
         match &mut state.persist {
@@ -502,7 +502,7 @@ impl Server {
 }
 
 /// The end of a shutdown under the lock: save (with `save`) unless a killed script left its batch half done.
-fn shutdown_in(state: &mut State, save: bool) -> Result<(), String> {
+fn shutdown_in(state: &mut State, save: bool) -> Result<(), crate::WriteError> {
     let state = &mut *state;
     match &mut state.persist {
         Some(p) if save && !state.watch.interrupted.load(Ordering::SeqCst) => {

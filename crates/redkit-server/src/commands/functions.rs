@@ -22,8 +22,8 @@ use crate::state::scripts::{Function, Library};
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
     Decl::new("function", function),
-    Decl::new("fcall", fcall),
-    Decl::new("fcall_ro", fcall_ro),
+    Decl::new("fcall", fcall).runs_script(),
+    Decl::new("fcall_ro", fcall_ro).runs_script(),
 ];
 
 /// The flags `redis.register_function` accepts.

@@ -42,6 +42,7 @@ pub(crate) struct Decl {
     apply: Handler,
     immediate: bool,
     in_subscribed_mode: bool,
+    runs_script: bool,
 }
 
 impl Decl {
@@ -52,6 +53,7 @@ impl Decl {
             apply,
             immediate: false,
             in_subscribed_mode: false,
+            runs_script: false,
         }
     }
 
@@ -65,6 +67,13 @@ impl Decl {
     /// Allowed in RESP2 subscribed mode (PING, the (UN)SUBSCRIBE family, QUIT, RESET).
     pub(crate) const fn in_subscribed_mode(mut self) -> Decl {
         self.in_subscribed_mode = true;
+        self
+    }
+
+    /// Runs a script (EVAL, FCALL and their variants): its batch goes to a blocking thread, so the connection's
+    /// task does not hold the runtime while the script holds the server lock.
+    pub(crate) const fn runs_script(mut self) -> Decl {
+        self.runs_script = true;
         self
     }
 }
@@ -82,6 +91,8 @@ pub(crate) struct CommandSpec {
     pub(crate) not_queued: bool,
     /// Allowed in RESP2 subscribed mode.
     pub(crate) in_subscribed_mode: bool,
+    /// Runs a script ([`Decl::runs_script`]).
+    pub(crate) runs_script: bool,
     /// May keep its arguments (anything but a read-only command: writes, but also WATCH, SUBSCRIBE, CLIENT
     /// SETNAME…): a connection gives such a command a copy of its arguments rather than slices of its read buffer.
     pub(crate) stores_args: bool,
@@ -164,6 +175,7 @@ impl Registry {
                     no_auth: info.flags.contains(CommandFlags::NO_AUTH),
                     not_queued: decl.immediate,
                     in_subscribed_mode: decl.in_subscribed_mode,
+                    runs_script: decl.runs_script,
                     stores_args: !info.flags.contains(CommandFlags::READONLY),
                 })
             })

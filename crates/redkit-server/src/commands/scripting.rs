@@ -51,10 +51,10 @@ use crate::state::scripts::Scripts;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
-    Decl::new("eval", eval),
-    Decl::new("eval_ro", eval_ro),
-    Decl::new("evalsha", evalsha),
-    Decl::new("evalsha_ro", evalsha_ro),
+    Decl::new("eval", eval).runs_script(),
+    Decl::new("eval_ro", eval_ro).runs_script(),
+    Decl::new("evalsha", evalsha).runs_script(),
+    Decl::new("evalsha_ro", evalsha_ro).runs_script(),
     Decl::new("script", script),
 ];
 

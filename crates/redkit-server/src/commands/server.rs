@@ -707,7 +707,8 @@ pub(crate) fn save(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     let now = ctx.now;
     let state = &mut *ctx.state;
     if let Some(p) = &mut state.persist {
-        p.save(&mut state.dbs, now).map_err(|e| super::err(&e))?;
+        p.save(&mut state.dbs, now)
+            .map_err(|e| super::err(&e.to_string()))?;
     }
     ok()
 }
@@ -720,14 +721,14 @@ pub(crate) fn bgsave(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let state = &mut *ctx.state;
     if let Some(p) = &mut state.persist {
-        p.bgsave(&mut state.dbs).map_err(|e| super::err(&e))?;
+        p.bgsave(&mut state.dbs).map_err(|e| super::err(&e.to_string()))?;
     }
     Ok(Value::simple("Background saving started"))
 }
 
 pub(crate) fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     if let Some(p) = &mut ctx.state.persist {
-        p.bgrewrite().map_err(|e| super::err(&e))?;
+        p.bgrewrite().map_err(|e| super::err(&e.to_string()))?;
     }
     Ok(Value::simple("Background append only file rewriting started"))
 }
