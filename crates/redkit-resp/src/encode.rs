@@ -82,6 +82,51 @@ pub fn encode_value(value: &Value, version: RespVersion, out: &mut BytesMut) {
     }
 }
 
+impl Value {
+    /// The value a RESP2 client decodes from this one's RESP2 encoding ([`encode_value`] with
+    /// [`RespVersion::Resp2`], then decoded): maps flattened, sets and pushes as arrays, doubles, big numbers and
+    /// verbatim strings as bulk strings, booleans as integers, attributes dropped, `\r`/`\n` in simple strings and
+    /// errors replaced by spaces — without encoding anything.
+    ///
+    /// ```
+    /// use redkit_resp::Value;
+    ///
+    /// let v = Value::Map(vec![(Value::simple("pi"), Value::Double(3.5)), (Value::simple("ok"), Value::Boolean(true))]);
+    /// assert_eq!(
+    ///     v.into_resp2(),
+    ///     Value::Array(vec![Value::simple("pi"), Value::bulk("3.5"), Value::simple("ok"), Value::Integer(1)])
+    /// );
+    /// ```
+    pub fn into_resp2(self) -> Value {
+        let spaced = |text: bytes::Bytes| {
+            if text.iter().any(|&b| b == b'\r' || b == b'\n') {
+                text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect::<Vec<u8>>().into()
+            } else {
+                text
+            }
+        };
+        match self {
+            Value::SimpleString(s) => Value::SimpleString(spaced(s)),
+            Value::Error(e) => Value::Error(spaced(e)),
+            v @ (Value::Integer(_) | Value::BulkString(_) | Value::Null) => v,
+            Value::Array(items) | Value::Set(items) | Value::Push(items) => {
+                Value::Array(items.into_iter().map(Value::into_resp2).collect())
+            }
+            Value::Map(pairs) => Value::Array(
+                pairs.into_iter().flat_map(|(k, v)| [k.into_resp2(), v.into_resp2()]).collect(),
+            ),
+            Value::Double(d) => {
+                let mut buf = ryu::Buffer::new();
+                Value::BulkString(bytes::Bytes::copy_from_slice(format_double(d, &mut buf).as_bytes()))
+            }
+            Value::Boolean(b) => Value::Integer(i64::from(b)),
+            Value::BigNumber(n) => Value::BulkString(n),
+            Value::VerbatimString { text, .. } => Value::BulkString(text),
+            Value::Attribute { data, .. } => data.into_resp2(),
+        }
+    }
+}
+
 /// Format a double the way RESP3 writes it: shortest exact decimal, or `inf`, `-inf`, `nan`.
 pub(crate) fn format_double(d: f64, buf: &mut ryu::Buffer) -> &str {
     if d.is_nan() {

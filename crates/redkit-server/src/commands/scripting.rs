@@ -38,10 +38,10 @@
 
 use std::collections::HashMap;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use redkit_resp::command::CommandFlags;
-use redkit_resp::{Limits, RespVersion, Value};
+use redkit_resp::{RespVersion, Value};
 
 use super::Ctx;
 use super::registry::Decl;
@@ -103,21 +103,6 @@ fn sha1hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
 }
 
-/// A reply in its RESP2 shape (maps flattened, doubles as strings, booleans as integers), as scripts see it.
-fn resp2(v: &Value) -> Value {
-    let mut buf = BytesMut::new();
-    redkit_resp::encode_value(v, RespVersion::Resp2, &mut buf);
-    let limits = Limits {
-        max_bulk_len: u64::MAX,
-        max_aggregate_len: u64::MAX,
-        max_depth: 1024,
-    };
-    redkit_resp::decode(&mut buf, RespVersion::Resp2, &limits)
-        .ok()
-        .flatten()
-        .unwrap_or(Value::Null)
-}
-
 /// `{field = value}`: how Lua holds status (`ok`) and error (`err`) replies.
 fn reply_table(lua: &Lua, field: &str, value: impl mlua::IntoLua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
@@ -176,7 +161,8 @@ fn to_lua_at(lua: &Lua, v: &Value, depth: usize) -> mlua::Result<LuaValue> {
             LuaValue::Table(t)
         }
         Value::Null => LuaValue::Boolean(false),
-        other => to_lua_at(lua, &resp2(other), depth)?,
+        // Maps, doubles, booleans…: in their RESP2 shape (maps flattened, doubles as strings), as scripts see them.
+        other => to_lua_at(lua, &other.clone().into_resp2(), depth)?,
     })
 }
 
