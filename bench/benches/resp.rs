@@ -169,5 +169,75 @@ fn encoding(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decoding, encoding);
+/// Requests as a server reads them: `redkit-server`'s request parser against `redkit-resp`'s reply decoder, on
+/// the same bytes — a pipeline of 1000 `SET key value` commands in one read, and one `SET` with a 1 MiB value
+/// arriving in 64 reads of 16 KiB (the decoder starts over on each incomplete read; the parser keeps its place).
+fn requests(c: &mut Criterion) {
+    use redkit_server::request::{Request, RequestParser};
+    let mut pipeline = BytesMut::new();
+    for i in 0..1000 {
+        Cmd::new("SET")
+            .arg(format!("key:{i:08}"))
+            .arg(format!("value-{i:010}"))
+            .encode(&mut pipeline);
+    }
+    let mut group = c.benchmark_group("requests: 1000 pipelined SETs");
+    group.throughput(Throughput::Elements(1000));
+    run(&mut group, "redkit-server RequestParser", &pipeline, |buf| {
+        let mut parser = RequestParser::default();
+        let mut n = 0;
+        while let Ok(Some(Request::Command(args))) = parser.next(buf, false) {
+            n += black_box(args).len();
+        }
+        n
+    });
+    run(&mut group, "redkit-resp decode", &pipeline, |buf| {
+        let limits = redkit_resp::Limits::default();
+        let mut n = 0;
+        while let Ok(Some(Value::Array(args))) = redkit_resp::decode(buf, RespVersion::Resp2, &limits) {
+            n += black_box(args).len();
+        }
+        n
+    });
+    group.finish();
+
+    let mut big = BytesMut::new();
+    Cmd::new("SET")
+        .arg("key")
+        .arg(vec![b'x'; 1 << 20])
+        .encode(&mut big);
+    let chunks: Vec<&[u8]> = big.chunks(16 * 1024).collect();
+    let mut group = c.benchmark_group("requests: a 1 MiB SET in 16 KiB reads");
+    group.throughput(Throughput::Bytes(big.len() as u64));
+    group.bench_function("redkit-server RequestParser", |b| {
+        b.iter(|| {
+            let (mut parser, mut buf) = (RequestParser::default(), BytesMut::with_capacity(big.len()));
+            let mut done = None;
+            for chunk in &chunks {
+                buf.extend_from_slice(chunk);
+                if let Ok(Some(request)) = parser.next(&mut buf, false) {
+                    done = Some(request);
+                }
+            }
+            assert!(matches!(done, Some(Request::Command(_))));
+        })
+    });
+    group.bench_function("redkit-resp decode", |b| {
+        b.iter(|| {
+            let limits = redkit_resp::Limits::default();
+            let mut buf = BytesMut::with_capacity(big.len());
+            let mut done = None;
+            for chunk in &chunks {
+                buf.extend_from_slice(chunk);
+                if let Ok(Some(value)) = redkit_resp::decode(&mut buf, RespVersion::Resp2, &limits) {
+                    done = Some(value);
+                }
+            }
+            assert!(matches!(done, Some(Value::Array(_))));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decoding, encoding, requests);
 criterion_main!(benches);

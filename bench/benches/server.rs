@@ -3,6 +3,12 @@
 //! 1M small string keys; and both with an append-only file (`appendfsync always` and `everysec`). Writes
 //! `target/bench/server.md`; run with `cargo xtask bench server` (which builds the binary and passes its path in
 //! `REDKIT_SERVER_BIN`).
+//!
+//! The redis-benchmark comparison is interleaved: each of the runs benches every server once, in an order rotated
+//! by one from run to run so that none always goes first, and the table holds each test's median. With
+//! `cargo xtask bench server --baseline REV`, which passes `REDKIT_SERVER_BASELINE_BIN` (that revision's binary)
+//! and `REDKIT_SERVER_BASELINE_REV`, a third server takes part in that comparison, with its own column and the
+//! `redkit/baseline` ratio for both pipelines; the memory and append-only sections leave it out.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -25,6 +31,15 @@ impl EmbeddedProcess {
         EmbeddedProcess::start_with(None, &[])
     }
 
+    /// The baseline binary and the revision it was built from, when `REDKIT_SERVER_BASELINE_BIN` names one.
+    fn baseline() -> Option<(EmbeddedProcess, String)> {
+        let bin = std::env::var("REDKIT_SERVER_BASELINE_BIN")
+            .ok()
+            .filter(|b| !b.is_empty())?;
+        let rev = std::env::var("REDKIT_SERVER_BASELINE_REV").unwrap_or_else(|_| bin.clone());
+        Some((EmbeddedProcess::start_bin(&bin, None, &[]), rev))
+    }
+
     /// With an append-only file in a fresh directory.
     fn append_only(fsync: &str) -> EmbeddedProcess {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -38,6 +53,10 @@ impl EmbeddedProcess {
     fn start_with(dir: Option<tempfile::TempDir>, args: &[&str]) -> EmbeddedProcess {
         let bin = std::env::var("REDKIT_SERVER_BIN")
             .expect("REDKIT_SERVER_BIN names the redkit-server binary (cargo xtask bench server sets it)");
+        EmbeddedProcess::start_bin(&bin, dir, args)
+    }
+
+    fn start_bin(bin: &str, dir: Option<tempfile::TempDir>, args: &[&str]) -> EmbeddedProcess {
         let port = redkit_test_support::free_port().expect("a free loopback port");
         let child = Command::new(bin)
             .args(["--port", &port.to_string()])
@@ -57,7 +76,7 @@ impl EmbeddedProcess {
             }
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
-        panic!("redkit-server did not listen on port {port} within 5 s");
+        panic!("{bin} did not listen on port {port} within 5 s");
     }
 
     fn url(&self) -> String {
@@ -112,17 +131,31 @@ fn bench_with(port: u16, pipeline: u32, requests: u32, tests: &str) -> BTreeMap<
         .collect()
 }
 
-fn median_runs(port: u16, pipeline: u32) -> BTreeMap<String, f64> {
-    median_of_runs(|| bench(port, pipeline))
+/// `redkit_bench::runs(3)` rounds of [`bench`] against every port, each round benching every server once, in an
+/// order rotated by one from round to round (so that no server always goes first); per server, in the order of
+/// `ports`, each test's median.
+fn interleaved(ports: &[u16], pipeline: u32) -> Vec<BTreeMap<String, f64>> {
+    let mut all: Vec<Vec<BTreeMap<String, f64>>> = vec![Vec::new(); ports.len()];
+    for round in 0..redkit_bench::runs(3) {
+        for i in 0..ports.len() {
+            let s = (round + i) % ports.len();
+            all[s].push(bench(ports[s], pipeline));
+        }
+    }
+    all.iter().map(|runs| medians(runs)).collect()
 }
 
 fn median_of_runs(run: impl Fn() -> BTreeMap<String, f64>) -> BTreeMap<String, f64> {
     let all: Vec<BTreeMap<String, f64>> = (0..redkit_bench::runs(3)).map(|_| run()).collect();
+    medians(&all)
+}
+
+/// Each test's median over some runs (the tests of the first run).
+fn medians(all: &[BTreeMap<String, f64>]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     for name in all[0].keys() {
-        let mut v: Vec<f64> = all.iter().filter_map(|m| m.get(name).copied()).collect();
-        v.sort_by(f64::total_cmp);
-        out.insert(name.clone(), v[v.len() / 2]);
+        let v: Vec<f64> = all.iter().filter_map(|m| m.get(name).copied()).collect();
+        out.insert(name.clone(), redkit_bench::median_of(v));
     }
     out
 }
@@ -168,28 +201,50 @@ fn main() {
         .build()
         .unwrap();
     let mock = EmbeddedProcess::start();
-    let mut table = format!(
-        "### `server` (redis-benchmark -c 50 -n 100000, median of {} runs; requests/s)\n\n\
-         | test | redis-server | redkit-server | ratio | redis-server -P 16 | redkit-server -P 16 | ratio -P 16 |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n",
-        redkit_bench::runs(3)
-    );
+    let baseline = EmbeddedProcess::baseline();
+    let mut ports = vec![real.port(), mock.port];
+    ports.extend(baseline.iter().map(|(b, _)| b.port));
+    let mut table = match &baseline {
+        None => format!(
+            "### `server` (redis-benchmark -c 50 -n 100000, median of {} runs; requests/s)\n\n\
+             | test | redis-server | redkit-server | ratio | redis-server -P 16 | redkit-server -P 16 | ratio -P 16 |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n",
+            redkit_bench::runs(3)
+        ),
+        Some((_, rev)) => format!(
+            "### `server` (redis-benchmark -c 50 -n 100000, median of {} interleaved runs; requests/s; baseline: \
+             redkit-server at {rev})\n\n\
+             | test | redis-server | redkit-server | baseline | ratio | redkit/baseline \
+             | redis-server -P 16 | redkit-server -P 16 | baseline -P 16 | ratio -P 16 | redkit/baseline -P 16 |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            redkit_bench::runs(3)
+        ),
+    };
     eprintln!("without pipelining…");
-    let (r1, m1) = (median_runs(real.port(), 1), median_runs(mock.port, 1));
+    let p1 = interleaved(&ports, 1);
     eprintln!("with -P 16…");
-    let (r16, m16) = (median_runs(real.port(), 16), median_runs(mock.port, 16));
-    for (name, r) in &r1 {
-        let m = m1.get(name).copied().unwrap_or(0.0);
-        let (rp, mp) = (
-            r16.get(name).copied().unwrap_or(0.0),
-            m16.get(name).copied().unwrap_or(0.0),
-        );
-        table.push_str(&format!(
-            "| {name} | {r:.0} | {m:.0} | {:.2}× | {rp:.0} | {mp:.0} | {:.2}× |\n",
-            m / r,
-            mp / rp
-        ));
+    let p16 = interleaved(&ports, 16);
+    let rate = |runs: &BTreeMap<String, f64>, name: &str| runs.get(name).copied().unwrap_or(0.0);
+    for (name, r) in &p1[0] {
+        let (m, rp, mp) = (rate(&p1[1], name), rate(&p16[0], name), rate(&p16[1], name));
+        if baseline.is_none() {
+            table.push_str(&format!(
+                "| {name} | {r:.0} | {m:.0} | {:.2}× | {rp:.0} | {mp:.0} | {:.2}× |\n",
+                m / r,
+                mp / rp
+            ));
+        } else {
+            let (b, bp) = (rate(&p1[2], name), rate(&p16[2], name));
+            table.push_str(&format!(
+                "| {name} | {r:.0} | {m:.0} | {b:.0} | {:.2}× | {:.3}× | {rp:.0} | {mp:.0} | {bp:.0} | {:.2}× | {:.3}× |\n",
+                m / r,
+                m / b,
+                mp / rp,
+                mp / bp
+            ));
+        }
     }
+    drop(baseline);
     eprintln!("memory…");
     let keys = 1_000_000;
     real.cli(&["FLUSHALL"]).unwrap();

@@ -3,8 +3,14 @@
 //! - `cargo xtask ci`: formatting, module import cycles, lints, the whole test suite and the docs, as CI runs them.
 //! - `cargo xtask modules [--verbose] <crate-dir>...`: check that the modules of each crate import each other
 //!   without cycles (see `modules.rs`); reads source text only.
-//! - `cargo xtask bench [NAME…] [--runs N]`: run benchmarks (all when no name is given) and write a markdown table
-//!   of medians to `target/bench/NAME.md`.
+//! - `cargo xtask bench [NAME…] [--runs N] [--baseline REV]`: run benchmarks (all when no name is given) and write a
+//!   markdown table of medians to `target/bench/NAME.md`. With `--baseline REV` (for `server`) the redis-benchmark
+//!   comparison also runs the `redkit-server` binary built from git revision `REV`, interleaved with the others, and
+//!   adds its column and the `redkit/baseline` ratio (see `server_bin.rs` for how and where it is built).
+//! - `cargo xtask callgrind-server [--baseline REV] [--requests N]`: the instructions the release `redkit-server`
+//!   executes per request of a fixed `redis-benchmark` workload, counted by callgrind, and with `--baseline REV`
+//!   the same for that revision and the ratio of the two; writes `target/bench/callgrind-server.md` (see
+//!   `callgrind.rs`).
 //! - `cargo xtask fuzz-diff [--cases N]`: a longer run of the differential property test (random command
 //!   sequences against `redis-server` and the embedded server).
 //! - `cargo xtask crash [--server] [--cycles N]`: a longer kill-and-recover campaign against `redkit-log` (the
@@ -16,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime};
 
+mod callgrind;
 mod modules;
+mod server_bin;
 
 /// Benchmarks of the bench-only package, each a bench target in `bench/benches/`.
 const BENCHES: &[&str] = &["resp", "client", "log", "server", "pool", "observe", "cache"];
@@ -34,16 +42,15 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench(&args[1..]),
+        Some("callgrind-server") => callgrind::main(&args[1..]),
         Some("crash") => crash(&args[1..]),
         Some("fuzz-diff") => fuzz_diff(&args[1..]),
         Some("modules") => modules::main(&args[1..]),
         _ => {
-            eprintln!(
-                "usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N] | cargo xtask crash [--server] [--cycles N]"
-            );
-            eprintln!(
-                "       cargo xtask fuzz-diff [--cases N] | cargo xtask modules [--verbose] <crate-dir>..."
-            );
+            eprintln!("usage: cargo xtask ci | cargo xtask bench [NAME…] [--runs N] [--baseline <git-rev>]");
+            eprintln!("       cargo xtask callgrind-server [--baseline <git-rev>] [--requests N]");
+            eprintln!("       cargo xtask crash [--server] [--cycles N] | cargo xtask fuzz-diff [--cases N]");
+            eprintln!("       cargo xtask modules [--verbose] <crate-dir>...");
             eprintln!("benchmarks: {}", BENCHES.join(", "));
             return ExitCode::from(2);
         }
@@ -229,9 +236,17 @@ fn fuzz_diff(args: &[String]) -> Result {
 fn bench(args: &[String]) -> Result {
     let mut names = Vec::new();
     let mut runs = 1usize;
+    let mut baseline_rev = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--baseline" => {
+                baseline_rev = Some(
+                    it.next()
+                        .filter(|r| !r.is_empty() && !r.starts_with("--"))
+                        .ok_or("--baseline takes a git revision")?,
+                );
+            }
             "--runs" => {
                 runs = it
                     .next()
@@ -251,6 +266,12 @@ fn bench(args: &[String]) -> Result {
     if names.is_empty() {
         names = BENCHES.iter().map(|s| s.to_string()).collect();
     }
+    if baseline_rev.is_some() && !names.iter().any(|n| n == "server") {
+        return Err(
+            "--baseline applies to the server benchmark: cargo xtask bench server --baseline <git-rev>"
+                .into(),
+        );
+    }
     let out_dir = workspace_root().join("target/bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
     for name in names {
@@ -259,21 +280,12 @@ fn bench(args: &[String]) -> Result {
             cmd.args(["bench", "-p", BENCH_ONLY, "--bench", &name]);
             if name == "server" {
                 // The server benchmark runs the real `redkit-server` binary, as a user would.
-                run(
-                    "build redkit-server",
-                    cargo().args([
-                        "build",
-                        "--release",
-                        "-p",
-                        "redkit-server",
-                        "--bin",
-                        "redkit-server",
-                    ]),
-                )?;
-                cmd.env(
-                    "REDKIT_SERVER_BIN",
-                    workspace_root().join("target/release/redkit-server"),
-                );
+                cmd.env("REDKIT_SERVER_BIN", server_bin::current()?);
+                if let Some(rev) = baseline_rev {
+                    let baseline = server_bin::build(rev)?;
+                    cmd.env("REDKIT_SERVER_BASELINE_BIN", baseline.bin)
+                        .env("REDKIT_SERVER_BASELINE_REV", baseline.label);
+                }
             }
             if runs > 1 {
                 cmd.env("REDKIT_BENCH_RUNS", runs.to_string());

@@ -100,7 +100,10 @@ impl Value {
     pub fn into_resp2(self) -> Value {
         let spaced = |text: bytes::Bytes| {
             if text.iter().any(|&b| b == b'\r' || b == b'\n') {
-                text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect::<Vec<u8>>().into()
+                text.iter()
+                    .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                    .collect::<Vec<u8>>()
+                    .into()
             } else {
                 text
             }
@@ -113,11 +116,16 @@ impl Value {
                 Value::Array(items.into_iter().map(Value::into_resp2).collect())
             }
             Value::Map(pairs) => Value::Array(
-                pairs.into_iter().flat_map(|(k, v)| [k.into_resp2(), v.into_resp2()]).collect(),
+                pairs
+                    .into_iter()
+                    .flat_map(|(k, v)| [k.into_resp2(), v.into_resp2()])
+                    .collect(),
             ),
             Value::Double(d) => {
                 let mut buf = ryu::Buffer::new();
-                Value::BulkString(bytes::Bytes::copy_from_slice(format_double(d, &mut buf).as_bytes()))
+                Value::BulkString(bytes::Bytes::copy_from_slice(
+                    format_double(d, &mut buf).as_bytes(),
+                ))
             }
             Value::Boolean(b) => Value::Integer(i64::from(b)),
             Value::BigNumber(n) => Value::BulkString(n),

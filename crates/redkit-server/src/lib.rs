@@ -84,7 +84,7 @@ mod limits;
 mod lua;
 mod net;
 pub mod persist;
-mod request;
+pub mod request;
 mod server;
 mod state;
 

@@ -1,0 +1,123 @@
+//! Set commands, and hash commands with them (one scenario test covers both families): members, set algebra,
+//! `SINTERCARD`, `SMOVE`, `SSCAN`; `HSET` and friends, counters, `HRANDFIELD`, `HSCAN`.
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn sets_and_hashes_agree_with_redis() {
+    run_scenarios(&[
+        &[
+            "SADD s a b c",
+            "SADD s a",
+            "SCARD s",
+            "SISMEMBER s a",
+            "SISMEMBER s z",
+            "SMISMEMBER s a z",
+            "SMEMBERS s",
+        ],
+        &[
+            "SREM s c z",
+            "SMEMBERS nokey",
+            "SCARD nokey",
+            "SPOP nokey",
+            "SPOP nokey 2",
+            "SRANDMEMBER nokey",
+            "SRANDMEMBER nokey 3",
+        ],
+        &[
+            "SRANDMEMBER s 5",
+            "SRANDMEMBER s -5",
+            "SRANDMEMBER s 0",
+            "SPOP s -1",
+            "SPOP s 1 2",
+            "SADD x 1 2 3",
+            "SADD y 2 3 4",
+        ],
+        &[
+            "SINTER x y",
+            "SUNION x y",
+            "SDIFF x y",
+            "SDIFF x nokey",
+            "SINTER x nokey",
+            "SINTERSTORE d x y",
+            "SMEMBERS d",
+        ],
+        &[
+            "SUNIONSTORE d x y",
+            "SDIFFSTORE d x y",
+            "SINTERSTORE d x nokey",
+            "EXISTS d",
+            "SINTERCARD 2 x y",
+            "SINTERCARD 2 x y LIMIT 1",
+        ],
+        &[
+            "SINTERCARD 0 x",
+            "SINTERCARD 3 x y",
+            "SINTERCARD 2 x y LIMIT -1",
+            "SMOVE x y 1",
+            "SMOVE x y 9",
+            "SMOVE nokey y 1",
+        ],
+        &[
+            "SET str v",
+            "SADD str a",
+            "SMEMBERS str",
+            "SINTER x str",
+            "SMOVE x str 2",
+            "SSCAN x 0",
+            "SSCAN x 0 MATCH 3",
+        ],
+        &[
+            "HSET h f1 v1 f2 v2",
+            "HSET h f1 x",
+            "HSET h f1",
+            "HGET h f1",
+            "HGET h nope",
+            "HGET nokey f",
+            "HGETALL h",
+        ],
+        &[
+            "HGETALL nokey",
+            "HMSET h f3 v3",
+            "HSETNX h f3 y",
+            "HSETNX h f4 y",
+            "HMGET h f1 nope f4",
+            "HDEL h f4 nope",
+            "HLEN h",
+        ],
+        &[
+            "HKEYS h",
+            "HVALS h",
+            "HEXISTS h f1",
+            "HEXISTS h nope",
+            "HSTRLEN h f1",
+            "HSTRLEN h nope",
+            "HLEN nokey",
+        ],
+        &[
+            "HINCRBY h n 5",
+            "HINCRBY h n -7",
+            "HINCRBY h f1 1",
+            "HINCRBY h n x",
+            "HINCRBYFLOAT h fl 1.5",
+            "HINCRBYFLOAT h fl 0.1",
+        ],
+        &[
+            "HINCRBYFLOAT h f1 1",
+            "HINCRBYFLOAT h fl x",
+            "HRANDFIELD nokey",
+            "HRANDFIELD nokey 2",
+            "HRANDFIELD h 3 WITHVALUES",
+        ],
+        &[
+            "HRANDFIELD h -3",
+            "HRANDFIELD h 2 FOO",
+            "HSCAN h 0 MATCH f*",
+            "HSET str f v",
+            "HGET str f",
+            "HDEL h f1 f2 f3 n fl",
+        ],
+        &["EXISTS h"],
+    ])
+    .await;
+}

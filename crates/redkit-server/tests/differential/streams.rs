@@ -1,0 +1,105 @@
+//! Stream commands: `XADD` and its IDs and trimming, `XRANGE`/`XREVRANGE`, `XDEL`, `XTRIM`, `XREAD`.
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn streams_agree_with_redis() {
+    let mut bulk: Vec<String> = Vec::new();
+    for i in 1..=250 {
+        bulk.push(format!("XADD big {i}-0 n {i}"));
+    }
+    let mut scenario: Vec<&str> = bulk.iter().map(String::as_str).collect();
+    scenario.extend([
+        "XLEN big",
+        "XTRIM big MAXLEN ~ 120",
+        "XLEN big",
+        "XTRIM big MAXLEN ~ 10 LIMIT 100",
+        "XLEN big",
+        "XTRIM big MINID ~ 230",
+        "XLEN big",
+        "XTRIM big MINID 240",
+        "XRANGE big - + COUNT 3",
+        "XTRIM big MAXLEN = 5",
+        "XRANGE big - +",
+    ]);
+    run_scenarios(&[
+        &[
+            "XADD s 1-1 f v",
+            "XADD s 1 f v",
+            "XADD s 1-* g w",
+            "XADD s 2-* a b c d",
+            "XADD s 0-0 f v",
+            "XADD s 1-1 f v",
+            "XADD s abc f v",
+            "XADD s 5-1 f",
+            "XADD nos NOMKSTREAM 1-1 f v",
+            "EXISTS nos",
+            "XADD s LIMIT 10 3-0 f v",
+            "XADD s MAXLEN = 1 LIMIT 5 3-0 f v",
+            "XADD s MAXLEN 10 3-0 f v",
+            "XADD s MAXLEN -1 4-0 f v",
+            "XADD s 18446744073709551615-18446744073709551615 f v",
+            "XADD s 18446744073709551615-* f v",
+            "TYPE s",
+            "OBJECT ENCODING s",
+            "XLEN s",
+        ],
+        &[
+            "XADD r 1-1 a 1",
+            "XADD r 1-2 b 2",
+            "XADD r 5-0 c 3 d 4",
+            "XADD r 7-3 e 5",
+            "XRANGE r - +",
+            "XRANGE r - + COUNT 2",
+            "XRANGE r - + COUNT 0",
+            "XRANGE r - + COUNT -1",
+            "XRANGE r (1-1 +",
+            "XRANGE r 1 1",
+            "XRANGE r 5 (7-3",
+            "XRANGE r (- +",
+            "XRANGE r - (+",
+            "XRANGE r x +",
+            "XRANGE r + -",
+            "XRANGE r - + FOO 1",
+            "XREVRANGE r + -",
+            "XREVRANGE r + - COUNT 1",
+            "XREVRANGE r 5 1",
+            "XRANGE nokey - +",
+            "XDEL r 1-1 9-9",
+            "XDEL r x",
+            "XRANGE r - +",
+            "XLEN r",
+            "XTRIM r MAXLEN 1",
+            "XTRIM r MINID 3",
+            "XTRIM r FOO 1",
+            "XTRIM r MAXLEN = 0 LIMIT 1",
+            "XLEN r",
+            "XTRIM r MAXLEN 0",
+            "EXISTS r",
+            "XLEN r",
+            "XADD r 7-3 late 1",
+            "SET str x",
+            "XADD str 1-1 f v",
+            "XRANGE str - +",
+            "XLEN str",
+        ],
+        &[
+            "XADD a 1-1 f v",
+            "XADD a 2-1 f v",
+            "XADD b 3-1 g w",
+            "XREAD COUNT 1 STREAMS a 0",
+            "XREAD STREAMS a b 0 0",
+            "XREAD STREAMS a b 1-1 $",
+            "XREAD STREAMS a nosuch 0 0",
+            "XREAD STREAMS a $",
+            "XREAD STREAMS a",
+            "XREAD BLOCK -1 STREAMS a 0",
+            "XREAD BLOCK x STREAMS a 0",
+            "XREAD FOO 1 STREAMS a 0",
+            "XREAD COUNT 0 STREAMS a 0",
+            "XREAD STREAMS a x",
+        ],
+        &scenario,
+    ])
+    .await;
+}
