@@ -133,22 +133,15 @@ pub(crate) async fn run_batch(
 /// `true` for a command that runs a script (directly, or as EXEC of a transaction holding one): the registry's
 /// [`runs_script`](crate::commands::CommandSpec::runs_script) declaration.
 fn runs_script(args: &[Bytes], session: &Session) -> bool {
-    let script = |name: &Bytes| {
-        let mut lower = [0u8; 16];
-        let Some(lower) = lower.get_mut(..name.len()) else {
-            return false;
-        };
-        lower.copy_from_slice(name);
-        lower.make_ascii_lowercase();
-        registry().lookup(lower).is_some_and(|spec| spec.runs_script)
-    };
     let Some(name) = args.first() else {
         return false;
     };
-    script(name)
-        || (name.eq_ignore_ascii_case(b"EXEC")
-            && session
-                .multi
-                .as_ref()
-                .is_some_and(|(queued, _)| queued.iter().any(|c| c.first().is_some_and(script))))
+    let registry = registry();
+    registry.runs_script(name)
+        || (session.multi.as_ref().is_some_and(|(queued, _)| {
+            name.eq_ignore_ascii_case(b"EXEC")
+                && queued
+                    .iter()
+                    .any(|c| c.first().is_some_and(|n| registry.runs_script(n)))
+        }))
 }

@@ -157,6 +157,9 @@ pub(crate) struct Registry {
     commands: Vec<CommandSpec>,
     /// Looked up once per command: a fast hash of a short name beats SipHash (and the table's binary search) here.
     index: rustc_hash::FxHashMap<&'static [u8], usize>,
+    /// The lower-case first bytes of the commands that run scripts: most commands are ruled out by their first
+    /// byte before any lookup (every batch asks [`Registry::runs_script`] of each of its commands).
+    script_initials: [bool; 256],
 }
 
 impl Registry {
@@ -185,12 +188,39 @@ impl Registry {
             .enumerate()
             .map(|(i, c)| (c.name.as_bytes(), i))
             .collect();
-        Registry { commands, index }
+        let mut script_initials = [false; 256];
+        for spec in commands.iter().filter(|c| c.runs_script) {
+            if let Some(&first) = spec.name.as_bytes().first() {
+                script_initials[usize::from(first)] = true;
+            }
+        }
+        Registry {
+            commands,
+            index,
+            script_initials,
+        }
     }
 
     /// The spec of a command by lower-case name.
     pub(crate) fn lookup(&self, name: &[u8]) -> Option<&CommandSpec> {
         self.index.get(name).and_then(|&i| self.commands.get(i))
+    }
+
+    /// `true` when `name` (any case) is a command that runs a script ([`Decl::runs_script`]).
+    pub(crate) fn runs_script(&self, name: &[u8]) -> bool {
+        let Some(&first) = name.first() else {
+            return false;
+        };
+        if !self.script_initials[usize::from(first.to_ascii_lowercase())] {
+            return false;
+        }
+        let mut lower = [0u8; 16];
+        let Some(lower) = lower.get_mut(..name.len()) else {
+            return false;
+        };
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.lookup(lower).is_some_and(|spec| spec.runs_script)
     }
 
     /// How many commands the server knows.
