@@ -16,7 +16,7 @@ use redkit_resp::Value;
 use tokio::time::Instant;
 
 use crate::commands::families::registry;
-use crate::server::{Contended, Executed, Server};
+use crate::engine::{Contended, Executed, Server};
 use crate::state::Session;
 
 /// A blocked command's wait: its reply channel, and when it times out (`None`: never).
@@ -49,7 +49,7 @@ pub(crate) async fn blocked_reply(
     match waited {
         Some(v) => server.handed_over(v).await,
         None => {
-            server.with_state(|s| crate::server::unblock_in(s, session)).await;
+            server.with_state(|s| crate::engine::unblock_in(s, session)).await;
             match rx.try_recv() {
                 Ok(v) => server.handed_over(v).await,
                 Err(_) => Value::Null,

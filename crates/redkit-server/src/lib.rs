@@ -79,13 +79,13 @@
 
 mod commands;
 mod driver;
+mod engine;
 mod glob;
 mod limits;
 mod lua;
 mod net;
 pub mod persist;
 pub mod request;
-mod server;
 mod state;
 
 use std::collections::VecDeque;
@@ -93,9 +93,9 @@ use std::collections::VecDeque;
 use bytes::Bytes;
 use redkit_resp::{Cmd, Executor, Pipeline, RespVersion, Result, Value, reply_result};
 
+pub use engine::{Executed, Server, ShutdownSignal};
 pub use net::TcpServer;
 pub use persist::{AppendFsync, LoadReport, PersistError, Persistence, WriteError};
-pub use server::{Executed, Server, ShutdownSignal};
 pub use state::config::ServerConfig;
 pub use state::db::Clock;
 pub use state::session::Session;

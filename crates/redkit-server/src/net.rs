@@ -20,9 +20,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::driver::{Blocked, blocked_reply, run_batch, wait_blocked};
+use crate::engine::{Executed, Server};
 use crate::limits::{Class, Limits};
 use crate::request::{Request, RequestParser};
-use crate::server::{Executed, Server};
 use crate::state::{ServerConfig, Session};
 
 /// The embedded server listening on a TCP port. Dropping it stops the server and closes its connections.
@@ -160,7 +160,7 @@ async fn expire_loop(server: Server, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
     loop {
         tokio::select! {
-            _ = tick.tick() => server.with_state(crate::server::expire_cycle_in).await,
+            _ = tick.tick() => server.with_state(crate::engine::expire_cycle_in).await,
             _ = stopped.changed() => return,
         }
     }
@@ -255,7 +255,7 @@ async fn serve<R, W>(
     };
     connection.run(&mut reader, &mut writer, &mut ends).await;
     server
-        .with_state(|s| crate::server::disconnect_in(s, &mut session))
+        .with_state(|s| crate::engine::disconnect_in(s, &mut session))
         .await;
 }
 
@@ -473,7 +473,7 @@ impl Connection<'_> {
                 () = ends.any() => {
                     if blocked.is_some() {
                         let session = &*self.session;
-                        self.server.with_state(|s| crate::server::unblock_in(s, session)).await;
+                        self.server.with_state(|s| crate::engine::unblock_in(s, session)).await;
                     }
                     return;
                 }

@@ -2,7 +2,7 @@
 //!
 //! Each first tries its non-blocking form. If nothing is available (and it is not running inside EXEC, where Redis
 //! never blocks), the session records a [`Block`]; the connection registers the client and waits. Every later
-//! command ends by serving blocked clients oldest first (`server.rs`), retrying their non-blocking form, as Redis
+//! command ends by serving blocked clients oldest first (`engine.rs`), retrying their non-blocking form, as Redis
 //! serves clients blocked on a key in arrival order.
 
 use std::time::Duration;
@@ -35,7 +35,7 @@ impl Retry {
         match self {
             Retry::Pop { keys, left } => {
                 for key in keys {
-                    if let Some(mut v) = super::lists::pop_n(ctx, key, *left, 1)?
+                    if let Some(mut v) = super::list::pop_n(ctx, key, *left, 1)?
                         && let Some(item) = v.pop()
                     {
                         return Ok(Some(Value::Array(vec![
@@ -52,12 +52,12 @@ impl Retry {
                 from_left,
                 to_left,
             } => {
-                let v = super::lists::do_move(ctx, src, dst, *from_left, *to_left)?;
+                let v = super::list::do_move(ctx, src, dst, *from_left, *to_left)?;
                 Ok((!v.is_null()).then_some(v))
             }
             Retry::MPop { keys, left, count } => {
                 for key in keys {
-                    if let Some(items) = super::lists::pop_n(ctx, key, *left, *count)?
+                    if let Some(items) = super::list::pop_n(ctx, key, *left, *count)?
                         && !items.is_empty()
                     {
                         return Ok(Some(Value::Array(vec![
@@ -70,9 +70,9 @@ impl Retry {
             }
             Retry::ZPop { keys, max } => {
                 for key in keys {
-                    let items = super::zsets::pop(ctx, key, *max, 1)?;
+                    let items = super::zset::pop(ctx, key, *max, 1)?;
                     if let Some((m, s)) = items.into_iter().next() {
-                        let score = super::zsets::score_value(ctx, s);
+                        let score = super::zset::score_value(ctx, s);
                         return Ok(Some(Value::Array(vec![
                             Value::BulkString(key.clone()),
                             Value::BulkString(m),
@@ -86,9 +86,9 @@ impl Retry {
             Retry::XReadGroup(read) => read.try_now(ctx),
             Retry::ZMPop { keys, max, count } => {
                 for key in keys {
-                    let items = super::zsets::pop(ctx, key, *max, *count)?;
+                    let items = super::zset::pop(ctx, key, *max, *count)?;
                     if !items.is_empty() {
-                        let nested = super::zsets::with_scores_nested(ctx, items);
+                        let nested = super::zset::with_scores_nested(ctx, items);
                         return Ok(Some(Value::Array(vec![Value::BulkString(key.clone()), nested])));
                     }
                 }

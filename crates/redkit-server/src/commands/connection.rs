@@ -118,7 +118,7 @@ pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             check_password(ctx, Some(&args[i + 1]), &args[i + 2])?;
             i += 3;
         } else if is(&args[i], "SETNAME") && i + 1 < args.len() {
-            name = Some(super::clients::valid_name(&args[i + 1])?);
+            name = Some(super::client::valid_name(&args[i + 1])?);
             i += 2;
         } else {
             return Err(err(&format!(
@@ -159,7 +159,7 @@ pub(crate) fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
     s.protocol = RespVersion::Resp2;
     s.name = None;
     s.multi = None;
-    super::transactions::release_watches(ctx.state, s);
+    super::transaction::release_watches(ctx.state, s);
     s.authenticated = ctx.state.config.requirepass.is_none();
     s.subscriptions = Default::default();
     ctx.state.pubsub.forget(ctx.session.id);

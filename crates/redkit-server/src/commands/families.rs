@@ -4,32 +4,32 @@ use std::sync::OnceLock;
 
 use super::registry::{Decl, Registry};
 use super::{
-    bitmaps, blocking, clients, connection, functions, geo, groups, hashes, hyperloglog, keys, lists, pubsub,
-    scan, scripting, server, sets, sort, streams, strings, transactions, zsets,
+    bitmap, blocking, client, connection, function, geo, hash, hyperloglog, key, list, pubsub, scan,
+    scripting, server, set, sort, stream, stream_group, string, transaction, zset,
 };
 
 /// Every family's commands, in registration order (COMMAND lists them in this order).
 static FAMILIES: &[&[Decl]] = &[
-    strings::COMMANDS,
-    streams::COMMANDS,
-    groups::COMMANDS,
+    string::COMMANDS,
+    stream::COMMANDS,
+    stream_group::COMMANDS,
     scripting::COMMANDS,
-    functions::COMMANDS,
+    function::COMMANDS,
     sort::COMMANDS,
     geo::COMMANDS,
     hyperloglog::COMMANDS,
-    bitmaps::COMMANDS,
-    keys::COMMANDS,
-    lists::COMMANDS,
+    bitmap::COMMANDS,
+    key::COMMANDS,
+    list::COMMANDS,
     blocking::COMMANDS,
-    sets::COMMANDS,
+    set::COMMANDS,
     scan::COMMANDS,
-    hashes::COMMANDS,
-    zsets::COMMANDS,
-    transactions::COMMANDS,
+    hash::COMMANDS,
+    zset::COMMANDS,
+    transaction::COMMANDS,
     connection::COMMANDS,
     pubsub::COMMANDS,
-    clients::COMMANDS,
+    client::COMMANDS,
     server::COMMANDS,
 ];
 

@@ -13,7 +13,7 @@ use redkit_resp::Value;
 
 use super::Ctx;
 use super::registry::Decl;
-use super::zsets::g17;
+use super::zset::g17;
 use super::{Reply, err, glob_match, scan_options, wrongtype};
 use crate::state::cursors::Cursor;
 use crate::state::db::Data;
@@ -100,7 +100,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
             }
             // An intset in ascending order, a listpack hash in insertion order: as Redis.
             Data::Set(set) => {
-                for m in super::sets::ordered_members(set) {
+                for m in super::set::ordered_members(set) {
                     emit(data, &m, pattern.as_ref(), &mut items);
                 }
             }

@@ -267,7 +267,7 @@ fn arg_bytes(v: &LuaValue) -> Option<Bytes> {
         LuaValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e17 => {
             Some(Bytes::from((*n as i64).to_string()))
         }
-        LuaValue::Number(n) => Some(Bytes::from(super::zsets::g17(*n))),
+        LuaValue::Number(n) => Some(Bytes::from(super::zset::g17(*n))),
         _ => None,
     }
 }
@@ -721,7 +721,7 @@ mod tests {
     use bytes::Bytes;
     use redkit_resp::Value;
 
-    use crate::server::Server;
+    use crate::engine::Server;
     use crate::state::ServerConfig;
 
     fn eval(server: &Server, script: &str) -> Value {

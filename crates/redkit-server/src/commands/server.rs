@@ -95,7 +95,7 @@ pub(crate) fn after_command(
     started: std::time::Instant,
 ) -> Option<std::time::Instant> {
     let now = ctx.now;
-    super::clients::sync_record(ctx.state, ctx.session, now);
+    super::client::sync_record(ctx.state, ctx.session, now);
     let threshold = ctx.state.settings.slowlog_log_slower_than;
     if threshold < 0 || ctx.state.settings.slowlog_max_len == 0 {
         return None;

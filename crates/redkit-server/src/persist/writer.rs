@@ -92,8 +92,8 @@ mod tests {
 
     use bytes::Bytes;
 
+    use crate::engine::Server;
     use crate::persist::{AppendFsync, Persistence};
-    use crate::server::Server;
     use crate::state::ServerConfig;
 
     fn run(server: &Server, session: &mut crate::state::Session, args: &[String]) -> redkit_resp::Value {

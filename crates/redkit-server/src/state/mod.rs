@@ -8,7 +8,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 pub(crate) mod blocked;
-pub(crate) mod clients;
+pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod cursors;
 pub(crate) mod db;
@@ -45,7 +45,7 @@ pub(crate) struct State {
     /// Clients blocked on keys, in the order they blocked (served first come, first served).
     pub(crate) blocked: std::collections::VecDeque<Waiter>,
     /// Every connected client, by id.
-    pub(crate) clients: rustc_hash::FxHashMap<u64, clients::ClientRecord>,
+    pub(crate) clients: rustc_hash::FxHashMap<u64, client::ClientRecord>,
     /// CLIENT TRACKING's table.
     pub(crate) tracking: tracking::Tracking,
     /// Run-time settings (CONFIG GET/SET).

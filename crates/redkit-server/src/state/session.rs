@@ -35,7 +35,7 @@ pub struct Session {
     pub(crate) last_cmd: &'static str,
     /// The client record, until the session's first command registers it (a new connection does not wait for
     /// the server lock, which a long script may hold).
-    pub(crate) unregistered: Option<super::clients::ClientRecord>,
+    pub(crate) unregistered: Option<super::client::ClientRecord>,
 }
 
 impl Session {

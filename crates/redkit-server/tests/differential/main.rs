@@ -28,22 +28,22 @@
 
 mod harness;
 
-mod bitmaps;
+mod bitmap;
 mod blocking;
-mod functions;
+mod function;
 mod geo;
-mod groups;
 mod hyperloglog;
-mod keys;
-mod lists;
+mod key;
+mod list;
 mod random;
 mod scan;
 mod scripting;
 mod server;
-mod sets;
+mod set;
 mod sort;
-mod streams;
-mod strings;
+mod stream;
+mod stream_group;
+mod string;
 mod tracking;
-mod transactions;
-mod zsets;
+mod transaction;
+mod zset;

@@ -13,7 +13,7 @@ use super::subcommand_error;
 use super::tracking;
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::state::State;
-use crate::state::clients::ClientRecord;
+use crate::state::client::ClientRecord;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[Decl::new("client", client)];

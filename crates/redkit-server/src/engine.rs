@@ -202,7 +202,7 @@ impl Server {
     fn open_session(&self, addr: String, laddr: String) -> (Session, tokio::sync::oneshot::Receiver<()>) {
         let id = self.watch.next_client_id.fetch_add(1, Ordering::Relaxed);
         let (kill, killed) = tokio::sync::oneshot::channel();
-        let mut record = crate::state::clients::ClientRecord::new(addr, laddr, self.clock.now_ms());
+        let mut record = crate::state::client::ClientRecord::new(addr, laddr, self.clock.now_ms());
         record.kill = Some(kill);
         let mut session = Session::detached(id, 0, RespVersion::Resp2, false);
         session.unregistered = Some(record);
@@ -538,7 +538,7 @@ fn attach_mailbox_in(
 
 /// See [`Server::disconnect`].
 pub(crate) fn disconnect_in(state: &mut State, session: &mut Session) {
-    crate::commands::transactions::release_watches(state, session);
+    crate::commands::transaction::release_watches(state, session);
     state.pubsub.forget(session.id);
     state.blocked.retain(|w| w.client != session.id);
     let was_tracking = state

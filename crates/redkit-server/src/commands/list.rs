@@ -9,7 +9,7 @@ use super::Ctx;
 use super::args::side;
 use super::registry::Decl;
 use super::{Reply, bulk, err, int, is, ok, parse_i64, read, syntax_error, wrongtype};
-use crate::commands::strings::clamp_range;
+use crate::commands::string::clamp_range;
 use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).

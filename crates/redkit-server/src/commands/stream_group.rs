@@ -9,7 +9,7 @@ use redkit_resp::Value;
 use super::Ctx;
 use super::args::streams;
 use super::registry::Decl;
-use super::streams::{entry_value, parse_bound, parse_id, read_reply, stream_mut, stream_of};
+use super::stream::{entry_value, parse_bound, parse_id, read_reply, stream_mut, stream_of};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::state::Block;
 use crate::state::blocked::{GroupRead, Retry};
@@ -276,7 +276,7 @@ pub(crate) fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             group = Some(args[i + 1].clone());
             consumer = Some(args[i + 2].clone());
             i += 3;
-        } else if let Some(used) = super::streams::read_option(args, i, &mut count, &mut block)? {
+        } else if let Some(used) = super::stream::read_option(args, i, &mut count, &mut block)? {
             i += used;
         } else if is(a, "NOACK") {
             noack = true;

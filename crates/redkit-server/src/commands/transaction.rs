@@ -126,7 +126,7 @@ mod tests {
     use bytes::Bytes;
     use redkit_resp::Value;
 
-    use crate::server::Server;
+    use crate::engine::Server;
 
     fn run(server: &Server, session: &mut crate::Session, args: &[&str]) -> Value {
         let args: Vec<Bytes> = args

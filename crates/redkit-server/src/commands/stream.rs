@@ -1,4 +1,4 @@
-//! Streams: XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XREAD (with BLOCK); consumer groups are in `groups.rs`.
+//! Streams: XADD, XRANGE, XREVRANGE, XLEN, XDEL, XTRIM, XREAD (with BLOCK); consumer groups are in `stream_group.rs`.
 //!
 //! Entries are kept in id order. Approximate trimming (`~`) removes whole nodes, as Redis does; nodes are modelled
 //! as runs of 100 entries in insertion order (Redis's `stream-node-max-entries`; its 4 KiB node byte limit is not
