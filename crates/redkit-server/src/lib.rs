@@ -23,14 +23,26 @@
 //! ```
 //!
 //! # Where things are
-//! - `request.rs` reads requests off a connection (multibulk and inline, resumable, Redis's protocol limits);
-//!   `net.rs` runs a connection (reading while replies wait, batching, blocking, the connection limits of
-//!   `limits.rs`: `maxclients`, `timeout`, query and output buffer limits, protected mode).
-//! - `server.rs` dispatches one command under the server lock (commands are atomic, as in Redis); the command
-//!   table and argument helpers are in `commands/mod.rs`, one file per family beside it.
-//! - `db.rs` holds the keyspace and expiry; `glob.rs` the pattern matcher (Redis's answers, polynomial time);
-//!   `lua/` the Lua sandbox and Redis's Lua libraries (`cjson`, `cmsgpack`, `bit`, `struct`).
-//! - `persist.rs` keeps the data in a directory.
+//! A request's way through the crate, top to bottom (each layer imports only the ones below it):
+//!
+//! | step | where |
+//! | --- | --- |
+//! | read off the socket, connection limits (`maxclients`, `timeout`, buffer limits, protected mode) | `net.rs`, `limits.rs` |
+//! | parsed (multibulk and inline, resumable, Redis's protocol errors and pre-AUTH limits) | `request.rs` |
+//! | batched, run on the script thread or answered `BUSY`, blocked, made durable — for TCP and [`Mock`] alike | `driver.rs` |
+//! | under the server lock: a batch, then blocked clients served, tracking invalidations sent | `engine.rs` ([`Server`]) |
+//! | looked up and checked (arity, AUTH, MULTI queueing, subscribed mode, MISCONF) | `commands/dispatch.rs` |
+//! | the command's facts (arity, flags, keys) | `redkit_resp::command`, joined with the handlers in `commands/registry.rs` and `commands/families.rs` |
+//! | its arguments parsed, with Redis's errors | `commands/args.rs` (the cursor and shared option parsers) |
+//! | applied | `commands/<family>.rs` (`string.rs`, `list.rs`, `zset.rs`, …: one per family, named as the client's) |
+//! | on the state | `state/` (`db.rs` keyspace and expiry, `session.rs`, `blocked.rs`, `pubsub.rs`, `tracking.rs`, `scripts.rs`, …) |
+//! | persisted (append-only batches, group commit, snapshots) | `persist/` on `redkit-log` |
+//! | replied (encoded for the session's protocol, pushes in between) | `net.rs` via `redkit_resp::encode_value` |
+//!
+//! Beside them: `glob.rs` (the pattern matcher: Redis's answers in polynomial time) and `lua/` (the sandbox and
+//! Redis's Lua libraries `cjson`, `cmsgpack`, `bit`, `struct`). The modules' imports form a DAG — state never
+//! imports a command, commands never import the engine or the driver; `cargo xtask modules crates/redkit-server`
+//! checks it (and `cargo xtask ci` runs that check on every crate).
 //!
 //! # Security
 //! Everything a client can make the server allocate is bounded with Redis's limit names and errors, scripts run in
