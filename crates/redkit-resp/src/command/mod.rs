@@ -45,6 +45,112 @@ pub use info::{
 };
 
 impl CommandInfo {
+    /// The positions of the keys in a request (`words[0]` is the command name, as sent), found by the key
+    /// specifications as Redis 7.0's `getKeysUsingKeySpecs` finds them: each spec's begin-search (an index, or a
+    /// keyword searched forwards or backwards) then its find-keys (a range, or a count word); specs that only
+    /// hash like keys (`not_key`) are skipped. `None` when a spec cannot be applied to these words — a count that
+    /// is not a non-negative integer, keys running past the end, a spec Redis marks incomplete — where Redis falls
+    /// back to the command's own key finder (and COMMAND GETKEYS reports `Invalid arguments`).
+    ///
+    /// ```
+    /// use redkit_resp::command::command_info;
+    ///
+    /// let words = |s: &'static str| s.split(' ').map(str::as_bytes).collect::<Vec<_>>();
+    /// let zunionstore = command_info(b"ZUNIONSTORE").unwrap();
+    /// assert_eq!(zunionstore.key_positions(&words("ZUNIONSTORE out 2 a b WEIGHTS 1 2")), Some(vec![1, 3, 4]));
+    /// let xread = command_info(b"XREAD").unwrap();
+    /// assert_eq!(xread.key_positions(&words("XREAD COUNT 2 STREAMS s t 0 0")), Some(vec![4, 5]));
+    /// assert_eq!(zunionstore.key_positions(&words("ZUNIONSTORE out x a")), None);
+    /// ```
+    pub fn key_positions(&self, words: &[&[u8]]) -> Option<Vec<usize>> {
+        let argc = words.len() as i64;
+        let mut keys = Vec::new();
+        for spec in self.key_specs {
+            if spec.flags.contains(KeySpecFlags::NOT_KEY) {
+                continue;
+            }
+            let first = match spec.begin_search {
+                BeginSearch::Index(at) => i64::from(at),
+                BeginSearch::Keyword { keyword, start_from } => {
+                    let start_from = i64::from(start_from);
+                    let (start, end) = if start_from > 0 {
+                        (start_from, argc - 1)
+                    } else {
+                        (argc + start_from, 1)
+                    };
+                    let mut found = None;
+                    let mut i = start;
+                    while i != end {
+                        if i >= argc || i < 1 {
+                            break;
+                        }
+                        if usize::try_from(i)
+                            .ok()
+                            .and_then(|i| words.get(i))
+                            .is_some_and(|w| w.eq_ignore_ascii_case(keyword.as_bytes()))
+                        {
+                            found = Some(i + 1);
+                            break;
+                        }
+                        i += if start <= end { 1 } else { -1 };
+                    }
+                    match found {
+                        Some(first) => first,
+                        None => continue,
+                    }
+                }
+                BeginSearch::Unknown => return None,
+            };
+            let (first, last, step) = match spec.find_keys {
+                FindKeys::Range {
+                    last_key,
+                    step,
+                    limit,
+                } => {
+                    let last_key = i64::from(last_key);
+                    let last = if last_key >= 0 {
+                        first + last_key
+                    } else if limit == 0 {
+                        argc + last_key
+                    } else {
+                        first + ((argc - first) / i64::from(limit) + last_key)
+                    };
+                    (first, last, i64::from(step))
+                }
+                FindKeys::KeyNum {
+                    key_num_index,
+                    first_key,
+                    step,
+                } => {
+                    let at = usize::try_from(first + i64::from(key_num_index)).ok()?;
+                    let count: i64 = std::str::from_utf8(words.get(at)?).ok()?.parse().ok()?;
+                    if count < 0 {
+                        return None;
+                    }
+                    let first = first + i64::from(first_key);
+                    (
+                        first,
+                        first.saturating_add(count).saturating_sub(1),
+                        i64::from(step),
+                    )
+                }
+                FindKeys::Unknown => return None,
+            };
+            if last >= argc || last < first || first >= argc || step <= 0 {
+                return None;
+            }
+            let mut i = first;
+            while i <= last {
+                keys.push(usize::try_from(i).ok()?);
+                i += step;
+            }
+            if spec.flags.contains(KeySpecFlags::INCOMPLETE) {
+                return None;
+            }
+        }
+        Some(keys)
+    }
+
     /// The subcommand `sub` of this container (case-insensitive), e.g. `KILL` of `CLIENT`.
     pub fn subcommand(&self, sub: &[u8]) -> Option<&'static CommandInfo> {
         let container = self.name.len();

@@ -112,43 +112,32 @@ impl CommandSpec {
     /// The key arguments of a command (`args[0]` is its name), for CLIENT TRACKING and COMMAND GETKEYS.
     pub(crate) fn keys(&self, args: &[Bytes]) -> Vec<Bytes> {
         let spec = self;
-        let numkeys = |at: usize| -> Vec<Bytes> {
-            let n = args
-                .get(at)
-                .and_then(|n| std::str::from_utf8(n).ok())
-                .and_then(|n| n.parse::<usize>().ok())
-                .unwrap_or(0);
-            at.checked_add(1 + n.min(args.len()))
-                .and_then(|end| args.get(at + 1..end))
-                .filter(|keys| keys.len() == n)
-                .unwrap_or(&[])
-                .to_vec()
-        };
-        match spec.name {
-            "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => numkeys(1),
-            "blmpop" | "bzmpop" => numkeys(2),
-            "zunionstore" | "zinterstore" | "zdiffstore" => {
-                let mut keys = args.get(1..2).unwrap_or(&[]).to_vec();
-                keys.extend(numkeys(2));
-                keys
-            }
-            _ => {
-                let keys = spec.info.keys;
-                let (first, last, step) = (keys.first, keys.last, keys.step);
-                if first <= 0 || step <= 0 || args.len() <= first as usize {
-                    return Vec::new();
-                }
-                let last = if last < 0 {
-                    args.len().saturating_sub(last.unsigned_abs() as usize)
-                } else {
-                    (last as usize).min(args.len() - 1)
-                };
-                (first as usize..=last)
-                    .step_by(step as usize)
+        // Keys that move with the arguments (ZUNIONSTORE's numkeys, XREAD's STREAMS, EVAL's numkeys…): by the key
+        // specifications; where they do not apply (SORT's STORE, a bad count), by the legacy range, as Redis falls
+        // back to its own key finders.
+        if spec.info.flags.contains(CommandFlags::MOVABLEKEYS) {
+            let words: Vec<&[u8]> = args.iter().map(|a| a.as_ref()).collect();
+            if let Some(positions) = spec.info.key_positions(&words) {
+                return positions
+                    .into_iter()
                     .filter_map(|i| args.get(i).cloned())
-                    .collect()
+                    .collect();
             }
         }
+        let keys = spec.info.keys;
+        let (first, last, step) = (keys.first, keys.last, keys.step);
+        if first <= 0 || step <= 0 || args.len() <= first as usize {
+            return Vec::new();
+        }
+        let last = if last < 0 {
+            args.len().saturating_sub(last.unsigned_abs() as usize)
+        } else {
+            (last as usize).min(args.len() - 1)
+        };
+        (first as usize..=last)
+            .step_by(step as usize)
+            .filter_map(|i| args.get(i).cloned())
+            .collect()
     }
 }
 

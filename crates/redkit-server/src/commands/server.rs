@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use redkit_resp::Value;
-use redkit_resp::command::{CommandFlags, CommandInfo};
+use redkit_resp::command::{CommandFlags, CommandInfo, KeySpecFlags};
 
 use super::Ctx;
 use super::registry::Decl;
@@ -640,9 +640,19 @@ pub(crate) fn command(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         if !spec.accepts_arity(argc) {
             return Err(super::subcommand_error("command", &args[1], true));
         }
-        let keys = spec.keys(&args[2..]);
-        if keys.is_empty() {
+        // As Redis's COMMAND GETKEYS: a command without key specs has no keys; one whose keys are not found in
+        // these arguments answers an empty list if its keys are optional (EVAL with numkeys 0), else an error.
+        let has_keys = spec
+            .info
+            .key_specs
+            .iter()
+            .any(|k| !k.flags.contains(KeySpecFlags::NOT_KEY));
+        if !has_keys {
             return Err(super::err("ERR The command has no key arguments"));
+        }
+        let keys = spec.keys(&args[2..]);
+        if keys.is_empty() && !spec.info.flags.contains(CommandFlags::NO_MANDATORY_KEYS) {
+            return Err(super::err("ERR Invalid arguments specified for command"));
         }
         Ok(Value::Array(
             keys.iter().cloned().map(Value::BulkString).collect(),
