@@ -323,6 +323,59 @@ mod tests {
     }
 
     #[test]
+    fn key_positions_survive_hostile_counts() {
+        let words = |s: &'static str| s.split(' ').map(str::as_bytes).collect::<Vec<_>>();
+        let zunion = command_info(b"zunion").unwrap();
+        for bad in [
+            "9223372036854775807",
+            "-1",
+            "0",
+            "x",
+            "99",
+            "-9223372036854775808",
+        ] {
+            let request = format!("ZUNION {bad} a b");
+            let w: Vec<&[u8]> = request.split(' ').map(str::as_bytes).collect();
+            assert_eq!(zunion.key_positions(&w), None, "{bad}");
+        }
+        assert_eq!(
+            zunion.key_positions(&words("ZUNION 2 a b WITHSCORES")),
+            Some(vec![2, 3])
+        );
+        assert_eq!(zunion.key_positions(&words("ZUNION")), None);
+        let xread = command_info(b"xread").unwrap();
+        assert_eq!(
+            xread.key_positions(&words("XREAD COUNT 1")),
+            Some(vec![]),
+            "no STREAMS keyword: no keys"
+        );
+        // As in Redis, the keyword is searched up to the word before the last: none found, no keys.
+        assert_eq!(xread.key_positions(&words("XREAD STREAMS")), Some(vec![]));
+        let eval = command_info(b"eval").unwrap();
+        assert_eq!(
+            eval.key_positions(&words("EVAL s 0 x")),
+            None,
+            "no keys: Redis's own finder decides"
+        );
+        let spublish = command_info(b"spublish").unwrap();
+        assert_eq!(
+            spublish.key_positions(&words("SPUBLISH ch m")),
+            Some(vec![]),
+            "a shard channel is not a key"
+        );
+        let many: Vec<&[u8]> = std::iter::once(&b"MGET"[..])
+            .chain(std::iter::repeat_n(&b"k"[..], 10_000))
+            .collect();
+        assert_eq!(
+            command_info(b"mget")
+                .unwrap()
+                .key_positions(&many)
+                .map(|k| k.len()),
+            Some(10_000)
+        );
+    }
+
+    #[test]
     fn finds_blocking_timeouts() {
         let timeout = |words: &[&str]| {
             resolve(words[0].as_bytes(), words[1..].iter().map(|w| w.as_bytes()))
