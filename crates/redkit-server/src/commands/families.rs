@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 use super::registry::{Decl, Registry};
 use super::{
     bitmap, blocking, client, connection, function, geo, hash, hyperloglog, key, list, pubsub, scan,
-    scripting, server, set, sort, stream, stream_group, string, transaction, zset,
+    scripting, server, set, sort, stream, stream_claim, stream_group, stream_info, string, transaction, zset,
+    zset_algebra, zset_pop, zset_range,
 };
 
 /// Every family's commands, in registration order (COMMAND lists them in this order).
@@ -13,6 +14,8 @@ static FAMILIES: &[&[Decl]] = &[
     string::COMMANDS,
     stream::COMMANDS,
     stream_group::COMMANDS,
+    stream_claim::COMMANDS,
+    stream_info::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
     sort::COMMANDS,
@@ -26,6 +29,9 @@ static FAMILIES: &[&[Decl]] = &[
     scan::COMMANDS,
     hash::COMMANDS,
     zset::COMMANDS,
+    zset_range::COMMANDS,
+    zset_pop::COMMANDS,
+    zset_algebra::COMMANDS,
     transaction::COMMANDS,
     connection::COMMANDS,
     pubsub::COMMANDS,

@@ -1,0 +1,121 @@
+//! Sorted-set pops and random members: ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER (the pop itself is `zset.rs`'s, shared
+//! with the blocking forms).
+
+use bytes::Bytes;
+use redkit_resp::Value;
+
+use super::Ctx;
+use super::registry::Decl;
+use super::zset::{pop, reply_members, score_value, with_scores, with_scores_nested, zset_ref};
+use super::{Reply, err, is, parse_i64, syntax_error};
+
+/// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
+pub(super) static COMMANDS: &[Decl] = &[
+    Decl::new("zpopmin", zpopmin),
+    Decl::new("zpopmax", zpopmax),
+    Decl::new("zmpop", zmpop),
+    Decl::new("zrandmember", zrandmember),
+];
+
+fn zpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> Reply {
+    if args.len() > 3 {
+        return Err(syntax_error());
+    }
+    let count = match args.get(2) {
+        None => None,
+        Some(c) => {
+            let n = parse_i64(c)?;
+            if n < 0 {
+                return Err(err("ERR value is out of range, must be positive"));
+            }
+            Some(n as usize)
+        }
+    };
+    let items = pop(ctx, &args[1], max, count.unwrap_or(1))?;
+    Ok(match count {
+        // Without a count the reply is flat, in both protocols.
+        None => Value::Array(
+            items
+                .into_iter()
+                .flat_map(|(m, s)| [Value::BulkString(m), score_value(ctx, s)])
+                .collect(),
+        ),
+        Some(_) => with_scores(ctx, items),
+    })
+}
+
+pub(crate) fn zpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    zpop(ctx, args, false)
+}
+
+pub(crate) fn zpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    zpop(ctx, args, true)
+}
+
+pub(crate) fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let n = parse_i64(&args[1])?;
+    if n <= 0 {
+        return Err(err("ERR numkeys should be greater than 0"));
+    }
+    let n = n as usize;
+    if args.len() < 3 + n {
+        return Err(syntax_error());
+    }
+    let max = if is(&args[2 + n], "MAX") {
+        true
+    } else if is(&args[2 + n], "MIN") {
+        false
+    } else {
+        return Err(syntax_error());
+    };
+    let count = super::count_option(&args[3 + n..])?;
+    for key in &args[2..2 + n] {
+        let items = pop(ctx, key, max, count)?;
+        if !items.is_empty() {
+            return Ok(Value::Array(vec![
+                Value::BulkString(key.clone()),
+                with_scores_nested(ctx, items),
+            ]));
+        }
+    }
+    Ok(Value::Null)
+}
+
+pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
+    let withscores = match args.get(3) {
+        None => false,
+        Some(a) if is(a, "WITHSCORES") && args.len() == 4 => true,
+        _ => return Err(syntax_error()),
+    };
+    if let Some(n) = count.filter(|n| *n < 0) {
+        super::repeat_count(n, withscores)?;
+    }
+    let all: Vec<(Bytes, f64)> = zset_ref(ctx, &args[1])?
+        .map(|z| {
+            (0..z.len())
+                .filter_map(|i| z.at(i))
+                .map(|(s, m)| (m.clone(), s.0))
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(n) = count else {
+        return Ok(if all.is_empty() {
+            Value::Null
+        } else {
+            Value::BulkString(all[fastrand::usize(0..all.len())].0.clone())
+        });
+    };
+    let chosen: Vec<(Bytes, f64)> = if n >= 0 {
+        let mut v = all;
+        fastrand::shuffle(&mut v);
+        v.into_iter().take(n as usize).collect()
+    } else if all.is_empty() {
+        Vec::new()
+    } else {
+        (0..super::repeat_count(n, withscores)?)
+            .map(|_| all[fastrand::usize(0..all.len())].clone())
+            .collect()
+    };
+    Ok(reply_members(ctx, chosen, withscores))
+}
