@@ -99,6 +99,8 @@ mod net;
 pub mod persist;
 pub mod request;
 mod state;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::VecDeque;
 

@@ -229,29 +229,11 @@ pub(super) fn script_error(e: &mlua::Error, sha: &str, chunk: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
+    use crate::test_support::{error_text, eval};
     use redkit_resp::Value;
 
     use crate::engine::Server;
     use crate::state::ServerConfig;
-
-    fn eval(server: &Server, script: &str) -> Value {
-        let mut session = server.session();
-        session.authenticated = true;
-        let args: Vec<Bytes> = ["EVAL", script, "0"]
-            .iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect();
-        server.execute(&mut session, &args)
-    }
-
-    /// An error reply's text; anything else shown as what it is, which no expected error text matches.
-    fn error_text(v: &Value) -> String {
-        match v {
-            Value::Error(e) => String::from_utf8_lossy(e).into_owned(),
-            other => format!("expected an error, got {other:?}"),
-        }
-    }
 
     #[test]
     fn cyclic_replies_end_in_the_stack_limit_error() {

@@ -505,28 +505,11 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use bytes::Bytes;
+    use crate::test_support::{error_text, eval};
     use redkit_resp::Value;
 
     use crate::engine::Server;
     use crate::state::ServerConfig;
-
-    fn eval(server: &Server, script: &str) -> Value {
-        let mut session = server.session();
-        session.authenticated = true;
-        let args: Vec<Bytes> = ["EVAL", script, "0"]
-            .iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect();
-        server.execute(&mut session, &args)
-    }
-
-    fn error_text(v: &Value) -> String {
-        match v {
-            Value::Error(e) => String::from_utf8_lossy(e).into_owned(),
-            other => panic!("expected an error, got {other:?}"),
-        }
-    }
 
     #[test]
     fn memory_is_bounded_and_the_engine_survives() {

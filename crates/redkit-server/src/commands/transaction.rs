@@ -123,18 +123,10 @@ pub(crate) fn unwatch(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use bytes::Bytes;
+    use crate::test_support::run;
     use redkit_resp::Value;
 
     use crate::engine::Server;
-
-    fn run(server: &Server, session: &mut crate::Session, args: &[&str]) -> Value {
-        let args: Vec<Bytes> = args
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        server.execute(session, &args)
-    }
 
     #[test]
     fn watched_keys_are_forgotten_once_nobody_watches_them() {

@@ -119,21 +119,12 @@ pub(super) fn load(
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+    use crate::test_support::run;
     use std::path::Path;
-
-    use bytes::Bytes;
 
     use crate::engine::Server;
     use crate::persist::Persistence;
     use crate::state::ServerConfig;
-
-    fn run(server: &Server, session: &mut crate::state::Session, args: &[String]) -> redkit_resp::Value {
-        let args: Vec<Bytes> = args
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        server.execute(session, &args)
-    }
 
     /// A random command over a handful of keys, touching every type and every way a key changes.
     fn random_command(rng: &mut fastrand::Rng) -> Vec<String> {
@@ -236,14 +227,14 @@ mod tests {
         for step in 0..2_000 {
             let args = random_command(&mut rng);
             if args[0] == "MULTI-EXEC" {
-                run(&server, &mut session, &["MULTI".into()]);
+                run(&server, &mut session, &["MULTI"]);
                 run(&server, &mut session, &args[1..]);
                 run(
                     &server,
                     &mut session,
                     &["SET".into(), "tx".into(), step.to_string()],
                 );
-                run(&server, &mut session, &["EXEC".into()]);
+                run(&server, &mut session, &["EXEC"]);
             } else {
                 run(&server, &mut session, &args);
             }

@@ -87,22 +87,13 @@ fn restore_keys(db: &mut Db, keys: Vec<Bytes>) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+    use crate::test_support::run;
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
-
-    use bytes::Bytes;
 
     use crate::engine::Server;
     use crate::persist::{AppendFsync, Persistence};
     use crate::state::ServerConfig;
-
-    fn run(server: &Server, session: &mut crate::state::Session, args: &[String]) -> redkit_resp::Value {
-        let args: Vec<Bytes> = args
-            .iter()
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        server.execute(session, &args)
-    }
 
     fn open(dir: &std::path::Path) -> Server {
         match Server::open(ServerConfig::default(), &Persistence::append_only(dir)) {
@@ -158,7 +149,7 @@ mod tests {
         let reopened = open(dir.path());
         let mut s = reopened.session();
         for (key, value) in [("a", "1"), ("b", "2"), ("c", "3")] {
-            let got = run(&reopened, &mut s, &["GET".into(), key.into()]);
+            let got = run(&reopened, &mut s, &["GET", key]);
             assert_eq!(got, redkit_resp::Value::bulk(value), "{key}");
         }
     }
