@@ -68,7 +68,7 @@ pub(crate) async fn run_batch(
     replies: &mut Vec<Value>,
 ) -> Option<Executed> {
     if queue.iter().any(|args| runs_script(args, session)) {
-        let stand_in = Session::detached(session.id, session.db, session.protocol(), session.authenticated);
+        let stand_in = session.stand_in();
         let mut owned = std::mem::replace(session, stand_in);
         let (mut q, mut r) = (std::mem::take(queue), std::mem::take(replies));
         let on_thread = server.clone();
@@ -87,7 +87,7 @@ pub(crate) async fn run_batch(
                     server.limits().count_panic();
                 }
                 tracing::error!(error = %e, "a script batch failed; closing its connection");
-                session.closing = true;
+                session.close_after_reply();
                 None
             }
         };
@@ -115,11 +115,11 @@ pub(crate) async fn run_batch(
                     Some(reply) => {
                         queue.pop_front();
                         // As under the lock: a command may answer several times, or (SHUTDOWN) not at all.
-                        match session.replies.take() {
+                        match session.take_replies() {
                             Some(many) => replies.extend(many),
                             None => replies.push(reply),
                         }
-                        if queue.is_empty() || session.closing {
+                        if queue.is_empty() || session.is_closing() {
                             return None;
                         }
                     }
@@ -138,10 +138,10 @@ fn runs_script(args: &[Bytes], session: &Session) -> bool {
     };
     let registry = registry();
     registry.runs_script(name)
-        || (session.multi.as_ref().is_some_and(|(queued, _)| {
-            name.eq_ignore_ascii_case(b"EXEC")
-                && queued
-                    .iter()
-                    .any(|c| c.first().is_some_and(|n| registry.runs_script(n)))
-        }))
+        || (name.eq_ignore_ascii_case(b"EXEC")
+            && session
+                .transaction()
+                .queued()
+                .iter()
+                .any(|c| c.first().is_some_and(|n| registry.runs_script(n))))
 }

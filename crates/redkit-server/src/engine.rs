@@ -205,7 +205,7 @@ impl Server {
         let mut record = crate::state::client::ClientRecord::new(addr, laddr, self.clock.now_ms());
         record.kill = Some(kill);
         let mut session = Session::detached(id, 0, RespVersion::Resp2, false);
-        session.unregistered = Some(record);
+        session.defer_registration(record);
         (session, killed)
     }
 
@@ -380,7 +380,7 @@ fn batch_locked(
             let (outcome, ended) = run_one(state, session, &args, now, started);
             started = ended.unwrap_or(started);
             match outcome {
-                Executed::Reply(v) => match session.replies.take() {
+                Executed::Reply(v) => match session.take_replies() {
                     Some(many) => replies.extend(many),
                     None => replies.push(v),
                 },
@@ -389,7 +389,7 @@ fn batch_locked(
                     break;
                 }
             }
-            if session.closing {
+            if session.is_closing() {
                 break;
             }
         }
@@ -407,13 +407,13 @@ impl Server {
     /// Give `session` a mailbox for pub/sub messages (a connection does this; in-process sessions cannot
     /// subscribe).
     pub fn attach_mailbox(&self, session: &mut Session) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
-        if session.unregistered.is_some() {
+        if session.is_unregistered() {
             // Not registered yet: the record travels with the session, no lock needed.
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            if let Some(record) = session.unregistered.as_mut() {
+            if let Some(record) = session.unregistered_mut() {
                 record.mailbox = Some(tx.clone());
             }
-            session.mailbox = Some(tx);
+            session.set_mailbox(tx);
             return rx;
         }
         attach_mailbox_in(&mut self.lock(), session)
@@ -516,10 +516,12 @@ fn shutdown_in(state: &mut State, save: bool) -> Result<(), crate::WriteError> {
 /// Register `session`'s client record (at its first command): from here on CLIENT LIST shows it and AUTH is
 /// required if a password is set.
 fn register(state: &mut State, session: &mut Session) {
-    if let Some(record) = session.unregistered.take() {
-        session.authenticated |= state.config.requirepass.is_none();
+    if let Some(record) = session.take_unregistered() {
+        if state.config.requirepass.is_none() {
+            session.set_authenticated(true);
+        }
         state.connections_received += 1;
-        state.clients.insert(session.id, record);
+        state.clients.insert(session.id(), record);
     }
 }
 
@@ -529,21 +531,21 @@ fn attach_mailbox_in(
     session: &mut Session,
 ) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    if let Some(record) = state.clients.get_mut(&session.id) {
+    if let Some(record) = state.clients.get_mut(&session.id()) {
         record.mailbox = Some(tx.clone());
     }
-    session.mailbox = Some(tx);
+    session.set_mailbox(tx);
     rx
 }
 
 /// See [`Server::disconnect`].
 pub(crate) fn disconnect_in(state: &mut State, session: &mut Session) {
     crate::commands::transaction::release_watches(state, session);
-    state.pubsub.forget(session.id);
-    state.blocked.retain(|w| w.client != session.id);
+    state.pubsub.forget(session.id());
+    state.blocked.retain(|w| w.client != session.id());
     let was_tracking = state
         .clients
-        .remove(&session.id)
+        .remove(&session.id())
         .is_some_and(|r| r.tracking.is_some());
     if was_tracking {
         crate::commands::tracking::client_gone(state);
@@ -552,7 +554,7 @@ pub(crate) fn disconnect_in(state: &mut State, session: &mut Session) {
 
 /// See [`Server::unblock`].
 pub(crate) fn unblock_in(state: &mut State, session: &Session) {
-    state.blocked.retain(|w| w.client != session.id);
+    state.blocked.retain(|w| w.client != session.id());
 }
 
 /// See [`Server::expire_cycle`].
@@ -602,7 +604,7 @@ fn run_one(
     now: i64,
     started: std::time::Instant,
 ) -> (Executed, Option<std::time::Instant>) {
-    if session.unregistered.is_some() {
+    if session.is_unregistered() {
         register(state, session);
     }
     let mut ctx = Ctx {
@@ -613,14 +615,14 @@ fn run_one(
     };
     let reply = crate::commands::dispatch::dispatch(&mut ctx, args);
     let ended = crate::commands::server::after_command(&mut ctx, args, started);
-    let outcome = match ctx.session.block.take() {
+    let outcome = match ctx.session.take_block() {
         None => Executed::Reply(reply),
         Some(block) => {
             let (tx, rx) = tokio::sync::oneshot::channel();
             ctx.state.blocked.push_back(Waiter {
-                client: ctx.session.id,
-                db: ctx.session.db,
-                protocol: ctx.session.protocol,
+                client: ctx.session.id(),
+                db: ctx.session.db_index(),
+                protocol: ctx.session.protocol(),
                 keys: block.keys,
                 retry: block.retry,
                 reply: tx,
@@ -631,7 +633,7 @@ fn run_one(
     if !state.blocked.is_empty() {
         serve_blocked(state);
     }
-    crate::commands::tracking::deliver(state, Some(session.id));
+    crate::commands::tracking::deliver(state, Some(session.id()));
     (outcome, ended)
 }
 
@@ -656,7 +658,7 @@ fn serve_blocked(state: &mut State) {
             state.blocked[i].client,
         );
         let mut session = Session::detached(client, db, protocol, true);
-        session.in_exec = true;
+        session.set_in_exec(true);
         let mut ctx = Ctx {
             state,
             session: &mut session,

@@ -150,8 +150,8 @@ impl Mock {
 
     fn on(server: Server) -> Mock {
         let mut session = server.session();
-        session.protocol = RespVersion::Resp3;
-        session.authenticated = true;
+        session.set_protocol(RespVersion::Resp3);
+        session.set_authenticated(true);
         Mock {
             server,
             session: tokio::sync::Mutex::new(session),
@@ -181,7 +181,7 @@ impl Mock {
             let mut session = self.session.lock().await;
             let outcome = driver::run_batch(&self.server, &mut session, &mut queue, &mut replies).await;
             // QUIT cannot close an in-process session: the commands after it run.
-            session.closing = false;
+            session.reopen();
             let Some(Executed::Blocked(rx, timeout)) = outcome else {
                 continue;
             };

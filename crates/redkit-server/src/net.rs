@@ -342,7 +342,7 @@ impl Connection<'_> {
             while blocked.is_none() && !closing {
                 // Before AUTH, one request at a time: whether the next one is held to the pre-AUTH limits depends
                 // on what the one before did.
-                let unauthenticated = limits.password_set() && !self.session.authenticated;
+                let unauthenticated = limits.password_set() && !self.session.is_authenticated();
                 let mut protocol_error = None;
                 loop {
                     match parser.next(&mut input, unauthenticated) {
@@ -403,7 +403,7 @@ impl Connection<'_> {
             } else if self.over_output_limit(limits, output.len(), &mut over_soft_since) {
                 tracing::warn!(
                     "Client id={} addr={} closed for overcoming of output buffer limits.",
-                    self.session.id,
+                    self.session.id(),
                     self.peer
                 );
                 return;
@@ -427,7 +427,7 @@ impl Connection<'_> {
             // Idle clients are closed after `timeout`, unless subscribed or blocked (as in Redis).
             let idle_deadline = limits
                 .idle_timeout()
-                .filter(|_| blocked.is_none() && self.session.subscriptions.count() == 0)
+                .filter(|_| blocked.is_none() && self.session.subscriptions().count() == 0)
                 .and_then(|t| last_seen.checked_add(t));
             tokio::select! {
                 written = writer.write_buf(&mut output), if !output.is_empty() => {
@@ -443,7 +443,7 @@ impl Connection<'_> {
                             let initial = String::from_utf8_lossy(&input[..input.len().min(64)]).into_owned();
                             tracing::warn!(
                                 "Closing client that reached max query buffer length: id={} addr={} qbuf={} (qbuf initial bytes: {:?})",
-                                self.session.id,
+                                self.session.id(),
                                 self.peer,
                                 input.len(),
                                 initial
@@ -467,7 +467,7 @@ impl Connection<'_> {
                     encode_value(&reply, self.session.protocol(), &mut output);
                 }
                 () = sleep_until(idle_deadline), if idle_deadline.is_some() => {
-                    tracing::debug!("Closing idle client id={} addr={}", self.session.id, self.peer);
+                    tracing::debug!("Closing idle client id={} addr={}", self.session.id(), self.peer);
                     return;
                 }
                 () = ends.any() => {
@@ -489,7 +489,7 @@ impl Connection<'_> {
         pending: usize,
         over_soft_since: &mut Option<std::time::Instant>,
     ) -> bool {
-        let class = if self.session.subscriptions.count() > 0 {
+        let class = if self.session.subscriptions().count() > 0 {
             Class::Pubsub
         } else {
             Class::Normal

@@ -15,7 +15,7 @@ pub(crate) fn run<S: AsRef<[u8]>>(server: &Server, session: &mut Session, words:
 /// `EVAL script 0` on a fresh authenticated session.
 pub(crate) fn eval(server: &Server, script: &str) -> Value {
     let mut session = server.session();
-    session.authenticated = true;
+    session.set_authenticated(true);
     run(server, &mut session, &["EVAL", script, "0"])
 }
 

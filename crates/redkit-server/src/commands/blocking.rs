@@ -148,8 +148,8 @@ fn block_or_reply(ctx: &mut Ctx<'_>, retry: Retry, wait: Option<Duration>) -> Re
     if let Some(v) = retry.try_now(ctx)? {
         return Ok(v);
     }
-    if !ctx.session.in_exec {
-        ctx.session.block = Some(Block {
+    if ctx.session.may_block() {
+        ctx.session.block_on(Block {
             keys: retry.keys(),
             timeout: wait,
             retry,

@@ -95,7 +95,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         _ => return Err(syntax_error()),
     }
     let now = ctx.now;
-    let me = ctx.session.id;
+    let me = ctx.session.id();
     sync_record(ctx.state, ctx.session, ctx.now);
     let mut listed: Vec<(&u64, &ClientRecord)> = ctx
         .state
@@ -109,7 +109,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let me = ctx.session.id;
+    let me = ctx.session.id();
     // The old form: CLIENT KILL addr:port, answering OK or an error.
     if args.len() == 3 {
         let target = ctx
@@ -179,8 +179,8 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 
 /// Close a connection: the caller's own after this reply, any other at once.
 fn kill(ctx: &mut Ctx<'_>, id: u64) {
-    if id == ctx.session.id {
-        ctx.session.closing = true;
+    if id == ctx.session.id() {
+        ctx.session.close_after_reply();
         return;
     }
     if let Some(record) = ctx.state.clients.get_mut(&id)
@@ -192,18 +192,19 @@ fn kill(ctx: &mut Ctx<'_>, id: u64) {
 
 /// Copy what CLIENT LIST shows from a session into its record.
 pub(crate) fn sync_record(state: &mut State, session: &crate::state::Session, now: i64) {
-    if let Some(r) = state.clients.get_mut(&session.id) {
+    if let Some(r) = state.clients.get_mut(&session.id()) {
         r.last_ms = now;
-        r.last_cmd = session.last_cmd;
-        r.db = session.db;
-        r.resp = session.protocol;
-        r.multi = session
-            .multi
-            .as_ref()
-            .map_or(-1, |(q, _)| i64::try_from(q.len()).unwrap_or(i64::MAX));
-        r.subs = session.subscriptions.counts();
-        if r.name != session.name {
-            r.name.clone_from(&session.name);
+        r.last_cmd = session.last_command();
+        r.db = session.db_index();
+        r.resp = session.protocol();
+        r.multi = if session.in_multi() {
+            i64::try_from(session.transaction().queued_count()).unwrap_or(i64::MAX)
+        } else {
+            -1
+        };
+        r.subs = session.subscriptions().counts();
+        if r.name.as_ref() != session.name() {
+            r.name = session.name().cloned();
         }
     }
 }
@@ -222,19 +223,19 @@ pub(crate) fn client(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let sub = &args[1];
     let n = args.len();
     if is(sub, "ID") && n == 2 {
-        Ok(int(ctx.session.id))
+        Ok(int(ctx.session.id()))
     } else if is(sub, "GETNAME") && n == 2 {
-        Ok(ctx.session.name.clone().map_or(Value::Null, Value::BulkString))
+        Ok(ctx.session.name().cloned().map_or(Value::Null, Value::BulkString))
     } else if is(sub, "SETNAME") && n == 3 {
-        ctx.session.name = valid_name(&args[2])?;
+        ctx.session.set_name(valid_name(&args[2])?);
         ok()
     } else if is(sub, "INFO") && n == 2 {
         sync_record(ctx.state, ctx.session, ctx.now);
         let line = ctx
             .state
             .clients
-            .get(&ctx.session.id)
-            .map(|r| r.line(ctx.session.id, ctx.now))
+            .get(&ctx.session.id())
+            .map(|r| r.line(ctx.session.id(), ctx.now))
             .unwrap_or_default();
         Ok(Value::bulk(line))
     } else if is(sub, "LIST") {

@@ -22,7 +22,9 @@ pub(super) static COMMANDS: &[Decl] = &[
 
 pub(crate) fn ping(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     // In RESP2 subscribed mode PING answers like a message: ["pong", arg].
-    if ctx.session.protocol == RespVersion::Resp2 && ctx.session.subscriptions.count() > 0 && args.len() <= 2
+    if ctx.session.protocol() == RespVersion::Resp2
+        && ctx.session.subscriptions().count() > 0
+        && args.len() <= 2
     {
         let arg = args.get(1).cloned().unwrap_or_default();
         return Ok(Value::Array(vec![Value::bulk("pong"), Value::BulkString(arg)]));
@@ -39,7 +41,7 @@ pub(crate) fn echo(_ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn select(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    ctx.session.db = db_index(&args[1])?;
+    ctx.session.select(db_index(&args[1])?);
     ok()
 }
 
@@ -76,13 +78,13 @@ fn check_password(ctx: &mut Ctx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result
     }
     match &ctx.state.config.requirepass {
         Some(p) if same_secret(p.as_bytes(), pass) => {
-            ctx.session.authenticated = true;
+            ctx.session.set_authenticated(true);
             Ok(())
         }
         Some(_) => Err(wrong()),
         None if user.is_some() => {
             // The default user has no password: any password works ("nopass").
-            ctx.session.authenticated = true;
+            ctx.session.set_authenticated(true);
             Ok(())
         }
         None => Err(err(
@@ -101,7 +103,7 @@ pub(crate) fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut protocol = ctx.session.protocol;
+    let mut protocol = ctx.session.protocol();
     let mut i = 1;
     if let Some(v) = args.get(1) {
         let n = parse_i64(v).map_err(|_| err("ERR Protocol version is not an integer or out of range"))?;
@@ -127,21 +129,21 @@ pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             )));
         }
     }
-    if !ctx.session.authenticated {
+    if !ctx.session.is_authenticated() {
         return Err(err(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
-    ctx.session.protocol = protocol;
+    ctx.session.set_protocol(protocol);
     if let Some(n) = name {
-        ctx.session.name = n;
+        ctx.session.set_name(n);
     }
     let proto = if protocol == RespVersion::Resp3 { 3 } else { 2 };
     Ok(Value::Map(vec![
         (Value::bulk("server"), Value::bulk("redis")),
         (Value::bulk("version"), Value::bulk("7.0.15")),
         (Value::bulk("proto"), Value::Integer(proto)),
-        (Value::bulk("id"), int(ctx.session.id)),
+        (Value::bulk("id"), int(ctx.session.id())),
         (Value::bulk("mode"), Value::bulk("standalone")),
         (Value::bulk("role"), Value::bulk("master")),
         (Value::bulk("modules"), Value::Array(vec![])),
@@ -149,19 +151,13 @@ pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn quit(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    ctx.session.closing = true;
+    ctx.session.close_after_reply();
     ok()
 }
 
 pub(crate) fn reset(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    let s = &mut *ctx.session;
-    s.db = 0;
-    s.protocol = RespVersion::Resp2;
-    s.name = None;
-    s.multi = None;
-    super::transaction::release_watches(ctx.state, s);
-    s.authenticated = ctx.state.config.requirepass.is_none();
-    s.subscriptions = Default::default();
-    ctx.state.pubsub.forget(ctx.session.id);
+    super::transaction::release_watches(ctx.state, ctx.session);
+    ctx.session.reset(ctx.state.config.requirepass.is_none());
+    ctx.state.pubsub.forget(ctx.session.id());
     Ok(Value::simple("RESET"))
 }

@@ -35,8 +35,8 @@ fn security_warning(ctx: &mut Ctx<'_>) -> Value {
     tracing::warn!(
         "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
     );
-    ctx.session.closing = true;
-    ctx.session.replies = Some(Vec::new());
+    ctx.session.close_after_reply();
+    ctx.session.reply_with(Vec::new());
     Value::Null
 }
 
@@ -59,22 +59,18 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
         if first.eq_ignore_ascii_case(b"post") || first.eq_ignore_ascii_case(b"host:") {
             return security_warning(ctx);
         }
-        if let Some((_, rejected)) = ctx.session.multi.as_mut() {
-            *rejected = true;
-        }
+        ctx.session.transaction_mut().reject();
         return unknown_command(args);
     };
     if !arity_ok(spec, args.len()) {
-        if let Some((_, rejected)) = ctx.session.multi.as_mut() {
-            *rejected = true;
-        }
+        ctx.session.transaction_mut().reject();
         return arity_error(spec);
     }
-    if !ctx.session.authenticated && !spec.no_auth {
+    if !ctx.session.is_authenticated() && !spec.no_auth {
         return Value::error("NOAUTH Authentication required.");
     }
-    if ctx.session.protocol == RespVersion::Resp2
-        && ctx.session.subscriptions.count() > 0
+    if ctx.session.protocol() == RespVersion::Resp2
+        && ctx.session.subscriptions().count() > 0
         && !spec.in_subscribed_mode
     {
         return Value::error(format!(
@@ -82,10 +78,8 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
             spec.name
         ));
     }
-    if let Some((queue, _)) = ctx.session.multi.as_mut()
-        && !spec.not_queued
-    {
-        queue.push(args.to_vec());
+    if ctx.session.in_multi() && !spec.not_queued {
+        ctx.session.transaction_mut().queue(args.to_vec());
         return Value::simple("QUEUED");
     }
     if let Some(refused) = ctx.state.persist.as_ref().and_then(|p| p.write_error.as_deref())
@@ -94,7 +88,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
         return Value::error(format!("MISCONF Errors writing to the AOF file: {refused}"));
     }
     ctx.state.commands_processed += 1;
-    ctx.session.last_cmd = spec.name;
+    ctx.session.set_last_command(spec.name);
     let reply = (spec.apply)(ctx, args).unwrap_or_else(|e| e);
     if ctx.state.tracking.clients > 0 {
         super::tracking::after_command(ctx, spec, args);

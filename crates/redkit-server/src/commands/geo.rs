@@ -219,7 +219,7 @@ pub(crate) fn geodist(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn geopos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    let resp3 = ctx.session.protocol() == redkit_resp::RespVersion::Resp3;
     let z = zset_of(ctx, &args[1])?;
     Ok(Value::Array(
         args[2..]
@@ -687,7 +687,7 @@ fn run(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -> Reply 
         return Ok(int(n));
     }
     let plain = !(q.with_dist || q.with_hash || q.with_coord);
-    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    let resp3 = ctx.session.protocol() == redkit_resp::RespVersion::Resp3;
     Ok(Value::Array(
         found
             .into_iter()

@@ -215,7 +215,7 @@ pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             .map(|_| pairs[fastrand::usize(0..pairs.len())].clone())
             .collect()
     };
-    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    let resp3 = ctx.session.protocol() == redkit_resp::RespVersion::Resp3;
     Ok(Value::Array(if with_values && resp3 {
         chosen
             .into_iter()

@@ -206,7 +206,7 @@ pub(crate) fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (mut target_db, mut replace) = (ctx.session.db, false);
+    let (mut target_db, mut replace) = (ctx.session.db_index(), false);
     let mut i = 3;
     while i < args.len() {
         if is(&args[i], "REPLACE") {
@@ -220,7 +220,7 @@ pub(crate) fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
     }
     let now = ctx.now;
-    let src_db = ctx.session.db;
+    let src_db = ctx.session.db_index();
     if src_db == target_db && args[1] == args[2] {
         return Err(err("ERR source and destination objects are the same"));
     }
@@ -240,7 +240,7 @@ pub(crate) fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 
 pub(crate) fn move_key(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let target = db_index(&args[2])?;
-    let src = ctx.session.db;
+    let src = ctx.session.db_index();
     if src == target {
         return Err(err("ERR source and destination objects are the same"));
     }
@@ -286,7 +286,7 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| err("ERR invalid cursor"))?;
     let (pattern, count, kind) = scan_options(args, 2, true)?;
-    let db_index = ctx.session.db;
+    let db_index = ctx.session.db_index();
     let after = match cursor {
         0 => None,
         c => match ctx.state.cursors.get(&c) {

@@ -177,7 +177,7 @@ pub(crate) fn touch_if_changed(
     key: &Bytes,
     run: impl FnOnce(&mut Ctx<'_>) -> Reply,
 ) -> Reply {
-    let db = ctx.session.db;
+    let db = ctx.session.db_index();
     ctx.state.dbs[db].quiet = true;
     let reply = run(ctx);
     ctx.state.dbs[db].quiet = false;

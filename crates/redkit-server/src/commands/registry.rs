@@ -31,7 +31,7 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// The session's database.
     pub(crate) fn db(&mut self) -> &mut Db {
-        let i = self.session.db;
+        let i = self.session.db_index();
         &mut self.state.dbs[i]
     }
 }

@@ -74,7 +74,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
     let (pattern, count, _) = scan_options(args, 3, false)?;
     let done = |items: Vec<Value>| Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]));
     let now = ctx.now;
-    let db_index = ctx.session.db;
+    let db_index = ctx.session.db_index();
     let state = &mut *ctx.state;
     let Some(entry) = state.dbs[db_index].get(&args[1], now) else {
         return done(Vec::new());

@@ -212,14 +212,15 @@ pub(super) fn run_body<'b>(
     };
     // Commands inside a script never block (as in MULTI/EXEC), and reply in RESP2 shapes whatever the client
     // speaks (Redis's default for scripts).
-    let was_in_exec = std::mem::replace(&mut ctx.session.in_exec, true);
-    let protocol = std::mem::replace(&mut ctx.session.protocol, RespVersion::Resp2);
+    let (was_in_exec, protocol) = (ctx.session.in_exec(), ctx.session.protocol());
+    ctx.session.set_in_exec(true);
+    ctx.session.set_protocol(RespVersion::Resp2);
     let watch = ctx.state.watch.clone();
     watch.begin();
     let result = execute(&scripts.lua, ctx, body, keys, argv, read_only);
     watch.end();
-    ctx.session.in_exec = was_in_exec;
-    ctx.session.protocol = protocol;
+    ctx.session.set_in_exec(was_in_exec);
+    ctx.session.set_protocol(protocol);
     ctx.state.scripts = Some(scripts);
     result
 }
@@ -358,43 +359,43 @@ pub(crate) fn while_busy(
         watch.shutdown.store(true, std::sync::atomic::Ordering::SeqCst);
         watch.kill.store(true, std::sync::atomic::Ordering::SeqCst);
         watch.shutdown_request.send_replace(Some(false));
-        session.closing = true;
-        session.replies = Some(Vec::new());
+        session.close_after_reply();
+        session.reply_with(Vec::new());
         return Some(Value::Null);
     }
     let arity = |n: usize| args.len() == n;
     if is(name, "MULTI") && arity(1) {
-        return Some(if session.multi.is_some() {
-            err("ERR MULTI calls can not be nested")
-        } else {
-            session.multi = Some((Vec::new(), false));
+        return Some(if session.transaction_mut().begin() {
             Value::simple("OK")
+        } else {
+            err("ERR MULTI calls can not be nested")
         });
     }
     if is(name, "DISCARD") && arity(1) {
-        return Some(if session.multi.take().is_some() {
-            session.watched.clear();
+        return Some(if session.transaction_mut().take().is_some() {
+            session.transaction_mut().unwatch();
             Value::simple("OK")
         } else {
             err("ERR DISCARD without MULTI")
         });
     }
-    if is(name, "UNWATCH") && arity(1) && session.multi.is_none() {
-        session.watched.clear();
+    if is(name, "UNWATCH") && arity(1) && !session.in_multi() {
+        session.transaction_mut().unwatch();
         return Some(Value::simple("OK"));
     }
     if is(name, "QUIT") {
-        session.closing = true;
+        session.close_after_reply();
         return Some(Value::simple("OK"));
     }
     let busy =
         || err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
-    if let Some((_, rejected)) = session.multi.as_mut() {
+    if session.in_multi() {
+        let transaction = session.transaction_mut();
         if is(name, "EXEC") {
-            session.multi = None;
-            session.watched.clear();
+            transaction.take();
+            transaction.unwatch();
         } else {
-            *rejected = true;
+            transaction.reject();
         }
         return Some(busy());
     }

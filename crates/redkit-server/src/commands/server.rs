@@ -111,7 +111,7 @@ pub(crate) fn after_command(
     }
     let skip = ctx
         .registry
-        .lookup(ctx.session.last_cmd.as_bytes())
+        .lookup(ctx.session.last_command().as_bytes())
         .is_none_or(|c| c.info.flags.contains(CommandFlags::SKIP_SLOWLOG));
     if skip {
         return Some(ended);
@@ -119,7 +119,7 @@ pub(crate) fn after_command(
     let (addr, name) = ctx
         .state
         .clients
-        .get(&ctx.session.id)
+        .get(&ctx.session.id())
         .map(|r| (r.addr.clone(), r.name.clone().unwrap_or_default()))
         .unwrap_or_default();
     let log = &mut ctx.state.slowlog;
@@ -340,8 +340,8 @@ pub(crate) fn shutdown(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     tracing::warn!("User requested shutdown...");
     ctx.state.watch.shutdown_request.send_replace(Some(!nosave));
-    ctx.session.closing = true;
-    ctx.session.replies = Some(Vec::new());
+    ctx.session.close_after_reply();
+    ctx.session.reply_with(Vec::new());
     Ok(Value::Null)
 }
 

@@ -367,7 +367,7 @@ impl BlockedRead {
 
     pub(crate) fn try_now(&self, ctx: &mut Ctx<'_>) -> Result<Option<Value>, Value> {
         let found = read_new(ctx, &self.keys, &self.ids, self.count)?;
-        Ok((!found.is_empty()).then(|| read_reply(ctx.session.protocol, found)))
+        Ok((!found.is_empty()).then(|| read_reply(ctx.session.protocol(), found)))
     }
 }
 
@@ -427,12 +427,12 @@ pub(crate) fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     }
     let found = read_new(ctx, keys, &ids, count)?;
     if !found.is_empty() {
-        return Ok(read_reply(ctx.session.protocol, found));
+        return Ok(read_reply(ctx.session.protocol(), found));
     }
     if let Some(ms) = block
-        && !ctx.session.in_exec
+        && ctx.session.may_block()
     {
-        ctx.session.block = Some(Block {
+        ctx.session.block_on(Block {
             keys: keys.to_vec(),
             timeout: (ms > 0).then(|| std::time::Duration::from_millis(ms)),
             retry: Retry::XRead(BlockedRead {

@@ -150,7 +150,7 @@ impl GroupRead {
     /// Serve the read now: `Ok(None)` when only new entries were asked for and there are none.
     pub(crate) fn try_now(&self, ctx: &mut Ctx<'_>) -> Result<Option<Value>, Value> {
         let now = ctx.now;
-        let protocol = ctx.session.protocol;
+        let protocol = ctx.session.protocol();
         let mut found = Vec::new();
         let mut any_history = false;
         for (key, id) in self.keys.iter().zip(&self.ids) {
@@ -320,9 +320,9 @@ pub(crate) fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         return Ok(v);
     }
     if let Some(ms) = block
-        && !ctx.session.in_exec
+        && ctx.session.may_block()
     {
-        ctx.session.block = Some(Block {
+        ctx.session.block_on(Block {
             keys: keys.to_vec(),
             timeout: (ms > 0).then(|| std::time::Duration::from_millis(ms)),
             retry: Retry::XReadGroup(read),

@@ -38,7 +38,7 @@ pub(crate) fn client_gone(state: &mut State) {
 fn parse_redirect(ctx: &Ctx<'_>, arg: &[u8]) -> Result<u64, Value> {
     let id = parse_i64(arg)?;
     let id = u64::try_from(id).unwrap_or(0);
-    if id == ctx.session.id {
+    if id == ctx.session.id() {
         return Ok(id);
     }
     if !ctx.state.clients.contains_key(&id) {
@@ -78,7 +78,7 @@ pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
         i += 1;
     }
-    let id = ctx.session.id;
+    let id = ctx.session.id();
     let current = ctx.state.clients.get(&id).and_then(|r| r.tracking.clone());
     if !on {
         if current.is_some() {
@@ -150,7 +150,7 @@ pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn caching(ctx: &mut Ctx<'_>, arg: &[u8]) -> Reply {
-    let id = ctx.session.id;
+    let id = ctx.session.id();
     let mode = ctx
         .state
         .clients
@@ -179,7 +179,7 @@ pub(crate) fn caching(ctx: &mut Ctx<'_>, arg: &[u8]) -> Reply {
     } else {
         return Err(syntax_error());
     }
-    ctx.session.caching_set = true;
+    ctx.session.set_caching_flag();
     ok()
 }
 
@@ -187,7 +187,7 @@ pub(crate) fn tracking_info(ctx: &mut Ctx<'_>) -> Value {
     let mode = ctx
         .state
         .clients
-        .get(&ctx.session.id)
+        .get(&ctx.session.id())
         .and_then(|r| r.tracking.clone());
     let Some(mode) = mode else {
         return Value::Map(vec![
@@ -231,7 +231,7 @@ pub(crate) fn get_redirect(ctx: &mut Ctx<'_>) -> Value {
     match ctx
         .state
         .clients
-        .get(&ctx.session.id)
+        .get(&ctx.session.id())
         .and_then(|r| r.tracking.as_ref())
     {
         None => Value::Integer(-1),
@@ -241,15 +241,13 @@ pub(crate) fn get_redirect(ctx: &mut Ctx<'_>) -> Value {
 
 /// After a command ran: remember the keys a default-mode tracking client read, and spend a CLIENT CACHING flag.
 pub(crate) fn after_command(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) {
-    let id = ctx.session.id;
+    let id = ctx.session.id();
     let Some(mode) = ctx.state.clients.get_mut(&id).and_then(|r| r.tracking.as_mut()) else {
         return;
     };
     let caching = mode.caching;
     // The flag set by CLIENT CACHING lasts for the one command after it (a whole MULTI/EXEC counts as one).
-    if ctx.session.caching_set {
-        ctx.session.caching_set = false;
-    } else if ctx.session.multi.is_none() && !ctx.session.in_exec {
+    if !ctx.session.take_caching_flag() && !ctx.session.in_multi() && !ctx.session.in_exec() {
         mode.caching = None;
     }
     if mode.bcast {

@@ -7,6 +7,7 @@ use super::Ctx;
 use super::dispatch::dispatch;
 use super::registry::Decl;
 use super::{Reply, err, ok};
+use crate::state::session::WatchedKey;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -18,15 +19,14 @@ pub(super) static COMMANDS: &[Decl] = &[
 ];
 
 pub(crate) fn multi(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    if ctx.session.multi.is_some() {
+    if !ctx.session.transaction_mut().begin() {
         return Err(err("ERR MULTI calls can not be nested"));
     }
-    ctx.session.multi = Some((Vec::new(), false));
     ok()
 }
 
 pub(crate) fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    if ctx.session.multi.take().is_none() {
+    if ctx.session.transaction_mut().take().is_none() {
         return Err(err("ERR DISCARD without MULTI"));
     }
     release_watches(ctx.state, ctx.session);
@@ -36,11 +36,11 @@ pub(crate) fn discard(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 /// Forget `session`'s WATCHed keys, releasing each from its database's version table (unless the database has
 /// started a new epoch since, which dropped the table).
 pub(crate) fn release_watches(state: &mut crate::state::State, session: &mut crate::state::Session) {
-    for (db, key, _, epoch) in session.watched.drain(..) {
-        if let Some(d) = state.dbs.get_mut(db)
-            && d.epoch == epoch
+    for watched in session.transaction_mut().unwatch() {
+        if let Some(d) = state.dbs.get_mut(watched.db)
+            && d.epoch == watched.epoch
         {
-            d.unwatch(&key);
+            d.unwatch(&watched.key);
         }
     }
 }
@@ -48,18 +48,18 @@ pub(crate) fn release_watches(state: &mut crate::state::State, session: &mut cra
 /// Whether any WATCHed key changed (or its database was flushed or swapped) since WATCH.
 fn watch_broken(ctx: &mut Ctx<'_>) -> bool {
     let now = ctx.now;
-    let broken = ctx.session.watched.iter().any(|(db, key, version, epoch)| {
-        let d = &mut ctx.state.dbs[*db];
+    let broken = ctx.session.transaction().watched().iter().any(|w| {
+        let d = &mut ctx.state.dbs[w.db];
         // Reading expires the key if due, which counts as a change, as in Redis.
-        d.get(key, now);
-        d.version(key) != *version || d.epoch != *epoch
+        d.get(&w.key, now);
+        d.version(&w.key) != w.version || d.epoch != w.epoch
     });
     release_watches(ctx.state, ctx.session);
     broken
 }
 
 pub(crate) fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
-    let Some((queue, rejected)) = ctx.session.multi.take() else {
+    let Some((queue, rejected)) = ctx.session.transaction_mut().take() else {
         return Err(err("ERR EXEC without MULTI"));
     };
     if rejected {
@@ -70,16 +70,16 @@ pub(crate) fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
         return Ok(Value::Null);
     }
     // Blocking commands never block inside a transaction.
-    ctx.session.in_exec = true;
+    ctx.session.set_in_exec(true);
     let mut replies = Vec::with_capacity(queue.len());
     let mut pushes = Vec::new();
-    let resp3 = ctx.session.protocol == redkit_resp::RespVersion::Resp3;
+    let resp3 = ctx.session.resp3();
     for args in &queue {
         let reply = dispatch(ctx, args);
         // A command answering more than once ((UN)SUBSCRIBE: once per channel) has all its answers in the array —
         // where Redis's header counts commands, not answers, and a RESP2 client reads past it. RESP3 pushes go out
         // of band, before the array.
-        match ctx.session.replies.take() {
+        match ctx.session.take_replies() {
             Some(many) => {
                 for v in many {
                     match v {
@@ -91,26 +91,31 @@ pub(crate) fn exec(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
             None => replies.push(reply),
         }
     }
-    ctx.session.in_exec = false;
+    ctx.session.set_in_exec(false);
     if pushes.is_empty() {
         return Ok(Value::Array(replies));
     }
     pushes.push(Value::Array(replies));
-    ctx.session.replies = Some(pushes);
+    ctx.session.reply_with(pushes);
     Ok(Value::Null)
 }
 
 pub(crate) fn watch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    if ctx.session.multi.is_some() {
+    if ctx.session.in_multi() {
         return Err(err("ERR WATCH inside MULTI is not allowed"));
     }
     let now = ctx.now;
-    let db = ctx.session.db;
+    let db = ctx.session.db_index();
     for key in &args[1..] {
         let d = &mut ctx.state.dbs[db];
         d.get(key, now);
-        let entry = (db, key.clone(), d.watch(key), d.epoch);
-        ctx.session.watched.push(entry);
+        let watched = WatchedKey {
+            db,
+            key: key.clone(),
+            version: d.watch(key),
+            epoch: d.epoch,
+        };
+        ctx.session.transaction_mut().watch(watched);
     }
     ok()
 }

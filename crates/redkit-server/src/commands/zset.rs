@@ -5,7 +5,7 @@
 //! members `zset_pop.rs`'s, and the set algebra (ZUNION & co) `zset_algebra.rs`'s.
 
 use bytes::Bytes;
-use redkit_resp::{RespVersion, Value};
+use redkit_resp::Value;
 
 use super::Ctx;
 use super::args::{Args, Conditions};
@@ -57,7 +57,7 @@ pub(crate) fn g17(v: f64) -> String {
 }
 
 pub(crate) fn score_value(ctx: &Ctx<'_>, v: f64) -> Value {
-    if ctx.session.protocol == RespVersion::Resp3 {
+    if ctx.session.resp3() {
         Value::Double(v)
     } else {
         Value::bulk(g17(v))
@@ -66,7 +66,7 @@ pub(crate) fn score_value(ctx: &Ctx<'_>, v: f64) -> Value {
 
 /// Members with scores: flat in RESP2, pairs in RESP3.
 pub(super) fn with_scores(ctx: &Ctx<'_>, items: Vec<(Bytes, f64)>) -> Value {
-    if ctx.session.protocol == RespVersion::Resp3 {
+    if ctx.session.resp3() {
         Value::Array(
             items
                 .into_iter()

@@ -241,13 +241,13 @@ mod tests {
             if step % 97 == 96 {
                 let now = server.clock().now_ms() + 50;
                 let before = server.contents(now);
-                let db = session.db;
+                let db = session.db_index();
                 server.disconnect(&mut session);
                 drop(session);
                 drop(server);
                 server = open(dir.path());
                 session = server.session();
-                session.db = db;
+                session.select(db);
                 let after = server.contents(now);
                 for (i, (b, a)) in before.iter().zip(&after).enumerate() {
                     assert_eq!(
