@@ -4,7 +4,6 @@
 //! authentication and MULTI state, then calls the family's `apply` function under the one server lock — commands
 //! are atomic, as in Redis. Replies are [`Value`]s; the connection encodes them for its protocol.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
@@ -12,8 +11,8 @@ use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use crate::commands::Ctx;
-use crate::state::db::{Clock, Db};
-use crate::state::{DATABASES, ScriptWatch, ServerConfig, Session, State, Waiter};
+use crate::state::db::Clock;
+use crate::state::{ScriptWatch, ServerConfig, Session, State, Waiter};
 
 /// SHUTDOWN's request to stop, as seen by whoever runs the server (the `redkit-server` binary, [`crate::TcpServer`]).
 #[derive(Debug, Clone)]
@@ -152,28 +151,7 @@ impl Server {
         limits.set_timeout_secs(config.timeout.map_or(0, |t| t.as_secs().max(1)));
         limits.set_protected_mode(config.protected_mode);
         limits.set_password_set(config.requirepass.is_some());
-        State {
-            dbs: (0..DATABASES).map(|_| Db::default()).collect(),
-            clock: clock.clone(),
-            config,
-            cursors: HashMap::new(),
-            next_cursor: 1,
-            commands_processed: 0,
-            started_ms,
-            blocked: std::collections::VecDeque::new(),
-            pubsub: Default::default(),
-            clients: Default::default(),
-            tracking: Default::default(),
-            settings: Default::default(),
-            slowlog: Default::default(),
-            element_cursors: Default::default(),
-            connections_received: 0,
-            scripts: None,
-            persist: None,
-            ready: Vec::new(),
-            watch: Arc::new(ScriptWatch::default()),
-            limits: Arc::new(limits),
-        }
+        State::new(config, clock, started_ms, limits)
     }
 
     /// The clock keys expire by; `advance` it to expire keys without sleeping.
@@ -461,7 +439,7 @@ impl Server {
     /// Keys in the databases' WATCH version tables (for tests: it must fall back to 0 once nobody watches).
     #[cfg(test)]
     pub(crate) fn watched_keys(&self) -> usize {
-        self.lock().dbs.iter().map(Db::watched_keys).sum()
+        self.lock().dbs.iter().map(crate::state::Db::watched_keys).sum()
     }
 
     #[allow(clippy::type_complexity)]
@@ -542,7 +520,7 @@ fn attach_mailbox_in(
 pub(crate) fn disconnect_in(state: &mut State, session: &mut Session) {
     crate::commands::transaction::release_watches(state, session);
     state.pubsub.forget(session.id());
-    state.blocked.retain(|w| w.client != session.id());
+    state.blocked.forget(session.id());
     let was_tracking = state
         .clients
         .remove(&session.id())
@@ -554,7 +532,7 @@ pub(crate) fn disconnect_in(state: &mut State, session: &mut Session) {
 
 /// See [`Server::unblock`].
 pub(crate) fn unblock_in(state: &mut State, session: &Session) {
-    state.blocked.retain(|w| w.client != session.id());
+    state.blocked.forget(session.id());
 }
 
 /// See [`Server::expire_cycle`].
@@ -619,7 +597,7 @@ fn run_one(
         None => Executed::Reply(reply),
         Some(block) => {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            ctx.state.blocked.push_back(Waiter {
+            ctx.state.blocked.push(Waiter {
                 client: ctx.session.id(),
                 db: ctx.session.db_index(),
                 protocol: ctx.session.protocol(),
@@ -641,22 +619,13 @@ fn run_one(
 fn serve_blocked(state: &mut State) {
     let now = state.clock.now_ms();
     let mut i = 0;
-    while i < state.blocked.len() {
-        if state.blocked[i].reply.is_closed() {
-            state.blocked.remove(i);
-            continue;
-        }
-        let db = state.blocked[i].db;
-        let keys = state.blocked[i].keys.clone();
-        if !keys.iter().any(|k| state.dbs[db].contains(k, now)) {
+    while let Some(waiter) = state.blocked.live(i) {
+        let db = waiter.db;
+        if !waiter.keys.iter().any(|k| state.dbs[db].contains(k, now)) {
             i += 1;
             continue;
         }
-        let (retry, protocol, client) = (
-            state.blocked[i].retry.clone(),
-            state.blocked[i].protocol,
-            state.blocked[i].client,
-        );
+        let (retry, protocol, client) = (waiter.retry.clone(), waiter.protocol, waiter.client);
         let mut session = Session::detached(client, db, protocol, true);
         session.set_in_exec(true);
         let mut ctx = Ctx {

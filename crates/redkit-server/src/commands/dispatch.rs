@@ -90,7 +90,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Value {
     ctx.state.commands_processed += 1;
     ctx.session.set_last_command(spec.name);
     let reply = (spec.apply)(ctx, args).unwrap_or_else(|e| e);
-    if ctx.state.tracking.clients > 0 {
+    if ctx.state.tracking.active() {
         super::tracking::after_command(ctx, spec, args);
     }
     reply

@@ -17,7 +17,7 @@ use super::Ctx;
 use super::registry::Decl;
 use super::scripting::{Body, engine, run_body, split_keys};
 use super::{Reply, err, int, is, ok};
-use crate::state::scripts::{Function, Library};
+use crate::state::scripts::{Function, Library, Scripts};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -219,10 +219,10 @@ fn registration_text(e: &mlua::Error) -> String {
 fn load(ctx: &mut Ctx<'_>, code: &Bytes, replace: bool) -> Reply {
     let (name, body) = parse_metadata(code)?;
     let scripts = engine(ctx)?;
-    if !replace && scripts.libraries.contains_key(&name) {
+    if !replace && scripts.has_library(&name) {
         return Err(err(&format!("ERR Library '{name}' already exists")));
     }
-    let lua = &scripts.lua;
+    let lua = scripts.lua();
     let env = load_environment(lua).map_err(|e| err(&format!("ERR {e}")))?;
     let chunk = lua
         .load(body.as_slice())
@@ -273,15 +273,11 @@ fn load(ctx: &mut Ctx<'_>, code: &Bytes, replace: bool) -> Reply {
         return Err(err("ERR No functions registered"));
     }
     for fname in functions.keys() {
-        let taken = scripts
-            .libraries
-            .iter()
-            .any(|(lib, l)| *lib != name && l.functions.contains_key(fname));
-        if taken {
+        if scripts.function_owner(fname, &name).is_some() {
             return Err(err(&format!("ERR Function {fname} already exists")));
         }
     }
-    scripts.libraries.insert(
+    scripts.add_library(
         name.clone(),
         Library {
             code: code.clone(),
@@ -312,12 +308,11 @@ fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         }
     }
     let text = |s: &str| Value::bulk(s.to_owned());
-    let Some(scripts) = ctx.state.scripts.as_ref() else {
+    let Some(scripts) = ctx.state.scripts() else {
         return Ok(Value::Array(Vec::new()));
     };
     let libraries = scripts
-        .libraries
-        .iter()
+        .libraries()
         .filter(|(name, _)| {
             pattern
                 .as_ref()
@@ -370,7 +365,7 @@ pub(crate) fn function(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         list(ctx, args)
     } else if is(sub, "DELETE") && args.len() == 3 {
         let name = String::from_utf8_lossy(&args[2]).into_owned();
-        match ctx.state.scripts.as_mut().and_then(|s| s.libraries.remove(&name)) {
+        match ctx.state.scripts_mut().and_then(|s| s.remove_library(&name)) {
             Some(_) => ok(),
             None => Err(err("ERR Library not found")),
         }
@@ -380,18 +375,13 @@ pub(crate) fn function(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         {
             return Err(err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"));
         }
-        if let Some(s) = ctx.state.scripts.as_mut() {
-            s.libraries.clear();
+        if let Some(s) = ctx.state.scripts_mut() {
+            s.clear_libraries();
         }
         ok()
     } else if is(sub, "STATS") && args.len() == 2 {
         let text = |s: &str| Value::bulk(s.to_owned());
-        let (libraries, functions) = ctx.state.scripts.as_ref().map_or((0, 0), |s| {
-            (
-                s.libraries.len(),
-                s.libraries.values().map(|l| l.functions.len()).sum(),
-            )
-        });
+        let (libraries, functions) = ctx.state.scripts().map_or((0, 0), Scripts::counts);
         Ok(Value::Map(vec![
             (text("running_script"), Value::Null),
             (
@@ -425,13 +415,11 @@ pub(crate) fn function(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only_command: bool) -> Reply {
     let (keys, argv) = split_keys(&args[2..])?;
     let name = String::from_utf8_lossy(&args[1]).into_owned();
-    let pick = |scripts: &crate::state::scripts::Scripts| {
+    let pick = |scripts: &Scripts| {
         let f = scripts
-            .libraries
-            .values()
-            .find_map(|l| l.functions.get(&name))
+            .function(&name)
             .ok_or_else(|| err("ERR Function not found"))?;
-        if read_only_command && !f.flags.iter().any(|fl| fl == "no-writes") {
+        if read_only_command && !f.is_read_only() {
             return Err(err(
                 "ERR Can not execute a script with write flag using *_ro command.",
             ));
@@ -444,10 +432,9 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only_command: bool) -> 
     // A `no-writes` function may not write, whichever command called it.
     let read_only = ctx
         .state
-        .scripts
-        .as_ref()
-        .and_then(|s| s.libraries.values().find_map(|l| l.functions.get(&name)))
-        .is_some_and(|f| f.flags.iter().any(|fl| fl == "no-writes"));
+        .scripts()
+        .and_then(|s| s.function(&name))
+        .is_some_and(Function::is_read_only);
     run_body(ctx, pick, keys, argv, read_only)
 }
 

@@ -77,7 +77,7 @@ pub(super) fn info_section(ctx: &mut Ctx<'_>, section: &str, out: &mut String) {
             state.clients.len(),
             state.limits.maxclients(),
             state.blocked.len(),
-            state.tracking.clients,
+            state.tracking.clients(),
         ),
         "memory" => {
             let used: usize = state

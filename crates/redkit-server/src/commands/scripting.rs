@@ -39,8 +39,6 @@
 //!
 //! Not here: `redis.setresp`, SHUTDOWN NOSAVE to end an unkillable script.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use redkit_resp::command::CommandFlags;
@@ -73,36 +71,32 @@ pub(super) enum Body<'a> {
     Function { name: &'a str, callback: mlua::Function },
 }
 
-impl Scripts {
-    fn new(watch: &std::sync::Arc<ScriptWatch>) -> Result<Scripts, Value> {
-        let start = |e: mlua::Error| err(&format!("ERR cannot start the Lua engine: {e}"));
-        let lua = Lua::new_with(
-            mlua::StdLib::TABLE | mlua::StdLib::STRING | mlua::StdLib::MATH,
-            mlua::LuaOptions::default(),
-        )
-        .map_err(start)?;
-        crate::lua::install(&lua).map_err(start)?;
-        lua.set_memory_limit(crate::lua::MEMORY_LIMIT).map_err(start)?;
-        // SCRIPT KILL sets the flag from another connection; the running script notices it here.
-        let watch = watch.clone();
-        lua.set_hook(
-            mlua::HookTriggers::new().every_nth_instruction(1000),
-            move |_, debug| {
-                if watch.kill.load(std::sync::atomic::Ordering::SeqCst) {
-                    Err(mlua::Error::external(Killed {
-                        line: debug.curr_line(),
-                    }))
-                } else {
-                    Ok(mlua::VmState::Continue)
-                }
-            },
-        );
-        Ok(Scripts {
-            lua,
-            cache: HashMap::new(),
-            libraries: Default::default(),
-        })
-    }
+/// A new engine: Redis 7.0's libraries and `redis.*` API in a Lua state with its memory limit, and the hook SCRIPT
+/// KILL stops a script with.
+fn start_engine(watch: &std::sync::Arc<ScriptWatch>) -> Result<Scripts, Value> {
+    let start = |e: mlua::Error| err(&format!("ERR cannot start the Lua engine: {e}"));
+    let lua = Lua::new_with(
+        mlua::StdLib::TABLE | mlua::StdLib::STRING | mlua::StdLib::MATH,
+        mlua::LuaOptions::default(),
+    )
+    .map_err(start)?;
+    crate::lua::install(&lua).map_err(start)?;
+    lua.set_memory_limit(crate::lua::MEMORY_LIMIT).map_err(start)?;
+    // SCRIPT KILL sets the flag from another connection; the running script notices it here.
+    let watch = watch.clone();
+    lua.set_hook(
+        mlua::HookTriggers::new().every_nth_instruction(1000),
+        move |_, debug| {
+            if watch.kill.load(std::sync::atomic::Ordering::SeqCst) {
+                Err(mlua::Error::external(Killed {
+                    line: debug.curr_line(),
+                }))
+            } else {
+                Ok(mlua::VmState::Continue)
+            }
+        },
+    );
+    Ok(Scripts::new(lua))
 }
 
 fn sha1hex(body: &[u8]) -> String {
@@ -165,12 +159,12 @@ fn call_from_script(ctx: &mut Ctx<'_>, args: MultiValue, read_only: bool) -> Res
 
 /// The engine, made on first use.
 pub(super) fn engine<'a>(ctx: &'a mut Ctx<'_>) -> Result<&'a mut Scripts, Value> {
-    if ctx.state.scripts.is_none() {
-        ctx.state.scripts = Some(Scripts::new(&ctx.state.watch)?);
+    if ctx.state.scripts().is_none() {
+        let scripts = start_engine(&ctx.state.watch)?;
+        ctx.state.install_scripts(scripts);
     }
     ctx.state
-        .scripts
-        .as_mut()
+        .scripts_mut()
         .ok_or_else(|| err("ERR cannot start the Lua engine"))
 }
 
@@ -199,14 +193,14 @@ pub(super) fn run_body<'b>(
     argv: &[Bytes],
     read_only: bool,
 ) -> Reply {
-    let scripts = match ctx.state.scripts.take() {
+    let scripts = match ctx.state.take_scripts() {
         Some(s) => s,
-        None => Scripts::new(&ctx.state.watch)?,
+        None => start_engine(&ctx.state.watch)?,
     };
     let body = match pick(&scripts) {
         Ok(body) => body,
         Err(e) => {
-            ctx.state.scripts = Some(scripts);
+            ctx.state.install_scripts(scripts);
             return Err(e);
         }
     };
@@ -217,11 +211,11 @@ pub(super) fn run_body<'b>(
     ctx.session.set_protocol(RespVersion::Resp2);
     let watch = ctx.state.watch.clone();
     watch.begin();
-    let result = execute(&scripts.lua, ctx, body, keys, argv, read_only);
+    let result = execute(scripts.lua(), ctx, body, keys, argv, read_only);
     watch.end();
     ctx.session.set_in_exec(was_in_exec);
     ctx.session.set_protocol(protocol);
-    ctx.state.scripts = Some(scripts);
+    ctx.state.install_scripts(scripts);
     result
 }
 
@@ -423,12 +417,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     let (keys, argv) = split_keys(&args[2..])?;
     let body = args[1].clone();
     let sha = sha1hex(&body);
-    if ctx.state.scripts.is_none() {
-        ctx.state.scripts = Some(Scripts::new(&ctx.state.watch)?);
-    }
-    if let Some(s) = ctx.state.scripts.as_mut() {
-        s.cache.insert(sha.clone(), body.clone());
-    }
+    engine(ctx)?.cache(sha.clone(), body.clone());
     run_script(ctx, &sha, &body, keys, argv, read_only)
 }
 
@@ -437,9 +426,8 @@ fn evalsha_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply 
     let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
     let body = ctx
         .state
-        .scripts
-        .as_ref()
-        .and_then(|s| s.cache.get(&sha).cloned())
+        .scripts()
+        .and_then(|s| s.cached(&sha).cloned())
         .ok_or_else(|| err("NOSCRIPT No matching script. Please use EVAL."))?;
     run_script(ctx, &sha, &body, keys, argv, read_only)
 }
@@ -464,23 +452,20 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let sub = &args[1];
     if is(sub, "LOAD") && args.len() == 3 {
         let body = args[2].clone();
-        let scripts = match ctx.state.scripts.as_mut() {
-            Some(s) => s,
-            None => ctx.state.scripts.insert(Scripts::new(&ctx.state.watch)?),
-        };
+        let scripts = engine(ctx)?;
         // Loading compiles: a script with a syntax error is refused.
-        compile(&scripts.lua, body.as_ref(), "@user_script").map_err(|e| compile_error(&e))?;
+        compile(scripts.lua(), body.as_ref(), "@user_script").map_err(|e| compile_error(&e))?;
         let sha = sha1hex(&body);
-        scripts.cache.insert(sha.clone(), body);
+        scripts.cache(sha.clone(), body);
         Ok(Value::bulk(sha))
     } else if is(sub, "EXISTS") && args.len() >= 3 {
-        let cache = ctx.state.scripts.as_ref().map(|s| &s.cache);
+        let scripts = ctx.state.scripts();
         Ok(Value::Array(
             args[2..]
                 .iter()
                 .map(|sha| {
                     let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-                    int(u8::from(cache.is_some_and(|c| c.contains_key(&sha))))
+                    int(u8::from(scripts.is_some_and(|s| s.cached(&sha).is_some())))
                 })
                 .collect(),
         ))
@@ -491,8 +476,8 @@ pub(crate) fn script(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             return Err(err("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
         }
         // The script cache only: FUNCTION's libraries stay (FUNCTION FLUSH removes those).
-        if let Some(s) = ctx.state.scripts.as_mut() {
-            s.cache.clear();
+        if let Some(s) = ctx.state.scripts_mut() {
+            s.flush_cache();
         }
         ok()
     } else if is(sub, "KILL") && args.len() == 2 {

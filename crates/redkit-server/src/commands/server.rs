@@ -11,7 +11,7 @@ use super::config::{config_get, config_set};
 use super::info::{DEFAULT_SECTIONS, info_section, usage};
 use super::registry::Decl;
 use super::{Reply, int, is, ok, syntax_error};
-use crate::state::slowlog::SlowEntry;
+use crate::state::slowlog::SlowCommand;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -122,17 +122,16 @@ pub(crate) fn after_command(
         .get(&ctx.session.id())
         .map(|r| (r.addr.clone(), r.name.clone().unwrap_or_default()))
         .unwrap_or_default();
-    let log = &mut ctx.state.slowlog;
-    log.entries.push_front(SlowEntry {
-        id: log.next_id,
+    let command = SlowCommand {
         time_s: now / 1000,
         micros,
         args: slowlog_args(args),
         addr,
         name,
-    });
-    log.next_id += 1;
-    log.entries.truncate(ctx.state.settings.slowlog_max_len);
+    };
+    ctx.state
+        .slowlog
+        .push(command, ctx.state.settings.slowlog_max_len);
     Some(ended)
 }
 
@@ -391,8 +390,7 @@ pub(crate) fn slowlog(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         Ok(Value::Array(
             ctx.state
                 .slowlog
-                .entries
-                .iter()
+                .entries()
                 .take(count)
                 .map(|e| {
                     Value::Array(vec![
@@ -407,9 +405,9 @@ pub(crate) fn slowlog(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 .collect(),
         ))
     } else if is(sub, "LEN") && args.len() == 2 {
-        Ok(int(ctx.state.slowlog.entries.len()))
+        Ok(int(ctx.state.slowlog.len()))
     } else if is(sub, "RESET") && args.len() == 2 {
-        ctx.state.slowlog.entries.clear();
+        ctx.state.slowlog.reset();
         ok()
     } else {
         let known = ["GET", "LEN", "RESET"].iter().any(|k| is(sub, k));

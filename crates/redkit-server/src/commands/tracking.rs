@@ -10,12 +10,13 @@
 //! pushes if it speaks RESP3, or as `__redis__:invalidate` messages if it is a RESP2 subscriber. FLUSHDB and FLUSHALL
 //! send a null invalidation ("everything") to every tracking client.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use super::Ctx;
+use super::args::Args;
 use super::{CommandSpec, Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::state::State;
 use crate::state::tracking::TrackingMode;
@@ -23,7 +24,7 @@ use crate::state::tracking::TrackingMode;
 const INVALIDATE_CHANNEL: &str = "__redis__:invalidate";
 
 fn set_active(state: &mut State) {
-    let on = state.tracking.clients > 0;
+    let on = state.tracking.active();
     for db in &mut state.dbs {
         db.track_writes(on);
     }
@@ -31,7 +32,7 @@ fn set_active(state: &mut State) {
 
 /// A tracking client disconnected.
 pub(crate) fn client_gone(state: &mut State) {
-    state.tracking.clients = state.tracking.clients.saturating_sub(1);
+    state.tracking.client_off();
     set_active(state);
 }
 
@@ -47,37 +48,50 @@ fn parse_redirect(ctx: &Ctx<'_>, arg: &[u8]) -> Result<u64, Value> {
     Ok(id)
 }
 
-pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let on = if is(&args[2], "ON") {
-        true
-    } else if is(&args[2], "OFF") {
-        false
-    } else {
-        return Err(syntax_error());
-    };
-    let mut mode = TrackingMode::default();
-    let mut i = 3;
-    while i < args.len() {
-        let opt = &args[i];
-        if is(opt, "REDIRECT") && i + 1 < args.len() {
-            mode.redirect = Some(parse_redirect(ctx, &args[i + 1])?);
-            i += 1;
-        } else if is(opt, "PREFIX") && i + 1 < args.len() {
-            mode.prefixes.push(args[i + 1].clone());
-            i += 1;
-        } else if is(opt, "BCAST") {
-            mode.bcast = true;
-        } else if is(opt, "OPTIN") {
-            mode.optin = true;
-        } else if is(opt, "OPTOUT") {
-            mode.optout = true;
-        } else if is(opt, "NOLOOP") {
-            mode.noloop = true;
-        } else {
-            return Err(syntax_error());
+/// `CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]… [BCAST] [OPTIN] [OPTOUT] [NOLOOP]`, read before any check
+/// of how the options combine (those come after, in Redis's order, against the client's current mode).
+struct TrackingArgs {
+    on: bool,
+    mode: TrackingMode,
+}
+
+impl TrackingArgs {
+    /// The REDIRECT target must exist when named (checked as it is read, as Redis does).
+    fn parse(ctx: &Ctx<'_>, argv: &[Bytes]) -> Result<TrackingArgs, Value> {
+        let mut args = Args::at(argv, 2);
+        let on = match args.eat_one_of(["ON", "OFF"]) {
+            Some("ON") => true,
+            Some(_) => false,
+            None => return Err(syntax_error()),
+        };
+        let mut mode = TrackingMode::default();
+        while let Some(opt) = args.next() {
+            if is(opt, "REDIRECT")
+                && let Some(id) = args.next()
+            {
+                mode.redirect = Some(parse_redirect(ctx, id)?);
+            } else if is(opt, "PREFIX")
+                && let Some(prefix) = args.next()
+            {
+                mode.prefixes.push(prefix.clone());
+            } else if is(opt, "BCAST") {
+                mode.bcast = true;
+            } else if is(opt, "OPTIN") {
+                mode.optin = true;
+            } else if is(opt, "OPTOUT") {
+                mode.optout = true;
+            } else if is(opt, "NOLOOP") {
+                mode.noloop = true;
+            } else {
+                return Err(syntax_error());
+            }
         }
-        i += 1;
+        Ok(TrackingArgs { on, mode })
     }
+}
+
+pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let TrackingArgs { on, mut mode } = TrackingArgs::parse(ctx, args)?;
     let id = ctx.session.id();
     let current = ctx.state.clients.get(&id).and_then(|r| r.tracking.clone());
     if !on {
@@ -85,7 +99,7 @@ pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             if let Some(r) = ctx.state.clients.get_mut(&id) {
                 r.tracking = None;
             }
-            ctx.state.tracking.clients = ctx.state.tracking.clients.saturating_sub(1);
+            ctx.state.tracking.client_off();
             set_active(ctx.state);
         }
         return ok();
@@ -140,7 +154,7 @@ pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     all.extend(mode.prefixes.iter().cloned());
     mode.prefixes = all;
     if current.is_none() {
-        ctx.state.tracking.clients += 1;
+        ctx.state.tracking.client_on();
     }
     if let Some(r) = ctx.state.clients.get_mut(&id) {
         r.tracking = Some(mode);
@@ -268,41 +282,24 @@ pub(crate) fn after_command(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes
         return;
     }
     for key in spec.keys(args) {
-        let table = &mut ctx.state.tracking.table;
-        match table.get_mut(&key) {
-            Some(readers) => {
-                readers.insert(id);
-            }
-            // A copy: the key may be a slice of the request, which must not stay alive for it.
-            None => {
-                table.insert(Bytes::copy_from_slice(&key), HashSet::from([id]));
-            }
-        }
+        ctx.state.tracking.remember(&key, id);
     }
     limit_table(ctx.state);
 }
 
-/// Redis's default `tracking-table-max-keys`: the keys remembered for default-mode tracking.
-const TRACKING_TABLE_MAX_KEYS: usize = 1_000_000;
-
-/// Keep the tracking table within [`TRACKING_TABLE_MAX_KEYS`], as Redis does: a key forgotten early is invalidated
+/// Keep the tracking table within `tracking-table-max-keys`, as Redis does: a key forgotten early is invalidated
 /// for its readers (so their caches stay correct).
 fn limit_table(state: &mut State) {
-    while state.tracking.table.len() > TRACKING_TABLE_MAX_KEYS {
-        let Some(key) = state.tracking.table.keys().next().cloned() else {
-            break;
-        };
-        if let Some(readers) = state.tracking.table.remove(&key) {
-            for client in readers {
-                send(state, client, Value::Array(vec![Value::BulkString(key.clone())]));
-            }
+    while let Some((key, readers)) = state.tracking.evict_one() {
+        for client in readers {
+            send(state, client, Value::Array(vec![Value::BulkString(key.clone())]));
         }
     }
 }
 
 /// Send the invalidations for what the last command changed; `writer` is the client that ran it (NOLOOP).
 pub(crate) fn deliver(state: &mut State, writer: Option<u64>) {
-    if state.tracking.clients == 0 {
+    if !state.tracking.active() {
         return;
     }
     let mut keys = Vec::new();
@@ -311,7 +308,7 @@ pub(crate) fn deliver(state: &mut State, writer: Option<u64>) {
         flushed |= db.take_tracked(&mut keys);
     }
     if flushed {
-        state.tracking.table.clear();
+        state.tracking.forget_all();
         let targets: Vec<u64> = state
             .clients
             .iter()
@@ -330,7 +327,7 @@ pub(crate) fn deliver(state: &mut State, writer: Option<u64>) {
     // Default mode: each reader once per key, then forgotten.
     let mut per_client: HashMap<u64, Vec<Bytes>> = HashMap::new();
     for key in &keys {
-        if let Some(readers) = state.tracking.table.remove(key) {
+        if let Some(readers) = state.tracking.take_readers(key) {
             for client in readers {
                 per_client.entry(client).or_default().push(key.clone());
             }

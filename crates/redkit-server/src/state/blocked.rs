@@ -16,6 +16,47 @@ pub(crate) struct Waiter {
     pub(crate) reply: tokio::sync::oneshot::Sender<Value>,
 }
 
+/// The clients blocked on keys, in the order they blocked (served first come, first served, as Redis does).
+#[derive(Default)]
+pub(crate) struct BlockedQueue {
+    waiters: std::collections::VecDeque<Waiter>,
+}
+
+impl BlockedQueue {
+    /// A client blocks.
+    pub(crate) fn push(&mut self, waiter: Waiter) {
+        self.waiters.push_back(waiter);
+    }
+
+    /// Forget a client's wait (it disconnected, timed out, or CLIENT UNBLOCK was sent).
+    pub(crate) fn forget(&mut self, client: u64) {
+        self.waiters.retain(|w| w.client != client);
+    }
+
+    /// How many clients are blocked (INFO's `blocked_clients`).
+    pub(crate) fn len(&self) -> usize {
+        self.waiters.len()
+    }
+
+    /// `true` when no client is blocked.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
+    }
+
+    /// The waiter at `i` (oldest first) whose connection still waits; those that gave up before it are dropped.
+    pub(crate) fn live(&mut self, i: usize) -> Option<&Waiter> {
+        while self.waiters.get(i)?.reply.is_closed() {
+            self.waiters.remove(i);
+        }
+        self.waiters.get(i)
+    }
+
+    /// Take the waiter at `i` out of the queue (it is being answered).
+    pub(crate) fn remove(&mut self, i: usize) -> Option<Waiter> {
+        self.waiters.remove(i)
+    }
+}
+
 /// What a blocking command asks of its connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Block {

@@ -43,7 +43,7 @@ pub(crate) struct State {
     /// Who subscribes to what.
     pub(crate) pubsub: pubsub::Registry,
     /// Clients blocked on keys, in the order they blocked (served first come, first served).
-    pub(crate) blocked: std::collections::VecDeque<Waiter>,
+    pub(crate) blocked: blocked::BlockedQueue,
     /// Every connected client, by id.
     pub(crate) clients: rustc_hash::FxHashMap<u64, client::ClientRecord>,
     /// CLIENT TRACKING's table.
@@ -55,8 +55,8 @@ pub(crate) struct State {
     /// SSCAN/HSCAN/ZSCAN cursors over large collections.
     pub(crate) element_cursors: cursors::Cursors,
     pub(crate) connections_received: u64,
-    /// The Lua engine and script cache, made on first use.
-    pub(crate) scripts: Option<scripts::Scripts>,
+    /// The Lua engine and script cache, made on first use (by the scripting commands: see [`State::scripts`]).
+    scripts: Option<scripts::Scripts>,
     /// The data directory's store, when the server persists.
     pub(crate) persist: Option<crate::persist::Persister>,
     /// Replies for blocked clients served during this batch: sent once the batch's writes are persisted.
@@ -65,4 +65,57 @@ pub(crate) struct State {
     pub(crate) watch: Arc<ScriptWatch>,
     /// The limits connections enforce (CONFIG SET changes them).
     pub(crate) limits: Arc<crate::limits::Limits>,
+}
+
+impl State {
+    /// A new server's state: empty databases, no clients, settings from `config`.
+    pub(crate) fn new(
+        config: ServerConfig,
+        clock: Clock,
+        started_ms: i64,
+        limits: crate::limits::Limits,
+    ) -> State {
+        State {
+            dbs: (0..DATABASES).map(|_| Db::default()).collect(),
+            clock: clock.clone(),
+            config,
+            cursors: HashMap::new(),
+            next_cursor: 1,
+            commands_processed: 0,
+            started_ms,
+            blocked: blocked::BlockedQueue::default(),
+            pubsub: Default::default(),
+            clients: Default::default(),
+            tracking: Default::default(),
+            settings: Default::default(),
+            slowlog: Default::default(),
+            element_cursors: Default::default(),
+            connections_received: 0,
+            scripts: None,
+            persist: None,
+            ready: Vec::new(),
+            watch: Arc::new(ScriptWatch::default()),
+            limits: Arc::new(limits),
+        }
+    }
+    /// The scripting engine, once a script or function made it.
+    pub(crate) fn scripts(&self) -> Option<&scripts::Scripts> {
+        self.scripts.as_ref()
+    }
+
+    /// The scripting engine, to change.
+    pub(crate) fn scripts_mut(&mut self) -> Option<&mut scripts::Scripts> {
+        self.scripts.as_mut()
+    }
+
+    /// Install the scripting engine (made on first use, or given back after a script ran).
+    pub(crate) fn install_scripts(&mut self, scripts: scripts::Scripts) -> &mut scripts::Scripts {
+        self.scripts.insert(scripts)
+    }
+
+    /// Take the engine out while a script runs: the script's `redis.call`s need the state, and the engine is
+    /// given back with [`State::install_scripts`].
+    pub(crate) fn take_scripts(&mut self) -> Option<scripts::Scripts> {
+        self.scripts.take()
+    }
 }
