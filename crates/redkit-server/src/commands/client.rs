@@ -53,6 +53,76 @@ fn client_type(arg: &[u8]) -> Result<ClientType, Value> {
 }
 
 impl Filter {
+    /// `CLIENT LIST [TYPE type | ID id…]`.
+    fn for_list(args: &[Bytes]) -> Result<Filter, Value> {
+        let mut filter = Filter::default();
+        match &args[2..] {
+            [] => {}
+            [t, kind] if is(t, "TYPE") => filter.kind = Some(client_type(kind)?),
+            [t, ids @ ..] if is(t, "ID") && !ids.is_empty() => {
+                let mut list = Vec::new();
+                for id in ids {
+                    let id = parse_i64(id)
+                        .ok()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| err("ERR Invalid client ID"))?;
+                    list.push(id);
+                }
+                filter.ids = Some(list);
+            }
+            _ => return Err(syntax_error()),
+        }
+        Ok(filter)
+    }
+
+    /// The filters of `CLIENT KILL <option value>…` (ID, TYPE, ADDR, LADDR, USER, SKIPME; SKIPME yes by default).
+    fn for_kill(args: &[Bytes]) -> Result<Filter, Value> {
+        let mut filter = Filter {
+            skip_me: true,
+            ..Filter::default()
+        };
+        let mut i = 2;
+        while i < args.len() {
+            let value = args.get(i + 1).ok_or_else(syntax_error)?;
+            let opt = &args[i];
+            if is(opt, "ID") {
+                let id = parse_i64(value)
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| err("ERR client-id should be greater than 0"))?;
+                filter.ids = Some(vec![id]);
+            } else if is(opt, "TYPE") {
+                filter.kind = Some(client_type(value)?);
+            } else if is(opt, "ADDR") {
+                filter.addr = Some(value.clone());
+            } else if is(opt, "LADDR") {
+                filter.laddr = Some(value.clone());
+            } else if is(opt, "USER") {
+                if !is(value, "default") {
+                    return Err(err(&format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(value)
+                    )));
+                }
+                filter.user = Some(value.clone());
+            } else if is(opt, "SKIPME") {
+                filter.skip_me = if is(value, "yes") {
+                    true
+                } else if is(value, "no") {
+                    false
+                } else {
+                    return Err(syntax_error());
+                };
+            } else {
+                return Err(syntax_error());
+            }
+            i += 2;
+        }
+        Ok(filter)
+    }
+
     fn matches(&self, id: u64, record: &ClientRecord, me: u64) -> bool {
         if self.skip_me && id == me {
             return false;
@@ -76,24 +146,7 @@ impl Filter {
 }
 
 fn client_list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut filter = Filter::default();
-    match &args[2..] {
-        [] => {}
-        [t, kind] if is(t, "TYPE") => filter.kind = Some(client_type(kind)?),
-        [t, ids @ ..] if is(t, "ID") && !ids.is_empty() => {
-            let mut list = Vec::new();
-            for id in ids {
-                let id = parse_i64(id)
-                    .ok()
-                    .and_then(|n| u64::try_from(n).ok())
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| err("ERR Invalid client ID"))?;
-                list.push(id);
-            }
-            filter.ids = Some(list);
-        }
-        _ => return Err(syntax_error()),
-    }
+    let filter = Filter::for_list(args)?;
     let now = ctx.now;
     let me = ctx.session.id();
     sync_record(ctx.state, ctx.session, ctx.now);
@@ -122,48 +175,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         kill(ctx, target);
         return ok();
     }
-    let mut filter = Filter {
-        skip_me: true,
-        ..Filter::default()
-    };
-    let mut i = 2;
-    while i < args.len() {
-        let value = args.get(i + 1).ok_or_else(syntax_error)?;
-        let opt = &args[i];
-        if is(opt, "ID") {
-            let id = parse_i64(value)
-                .ok()
-                .and_then(|n| u64::try_from(n).ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| err("ERR client-id should be greater than 0"))?;
-            filter.ids = Some(vec![id]);
-        } else if is(opt, "TYPE") {
-            filter.kind = Some(client_type(value)?);
-        } else if is(opt, "ADDR") {
-            filter.addr = Some(value.clone());
-        } else if is(opt, "LADDR") {
-            filter.laddr = Some(value.clone());
-        } else if is(opt, "USER") {
-            if !is(value, "default") {
-                return Err(err(&format!(
-                    "ERR No such user '{}'",
-                    String::from_utf8_lossy(value)
-                )));
-            }
-            filter.user = Some(value.clone());
-        } else if is(opt, "SKIPME") {
-            filter.skip_me = if is(value, "yes") {
-                true
-            } else if is(value, "no") {
-                false
-            } else {
-                return Err(syntax_error());
-            };
-        } else {
-            return Err(syntax_error());
-        }
-        i += 2;
-    }
+    let filter = Filter::for_kill(args)?;
     let targets: Vec<u64> = ctx
         .state
         .clients

@@ -102,33 +102,56 @@ pub(crate) fn auth(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ok()
 }
 
-pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut protocol = ctx.session.protocol();
-    let mut i = 1;
-    if let Some(v) = args.get(1) {
-        let n = parse_i64(v).map_err(|_| err("ERR Protocol version is not an integer or out of range"))?;
-        protocol = match n {
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`: read in order, AUTH checked as it is met
+/// (a wrong password is the first error, as in Redis).
+struct HelloArgs {
+    /// The protocol asked for, or the session's.
+    protocol: RespVersion,
+    /// SETNAME's name (`Some(None)` clears it).
+    name: Option<Option<Bytes>>,
+}
+
+impl HelloArgs {
+    fn parse(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Result<HelloArgs, Value> {
+        let mut hello = HelloArgs {
+            protocol: ctx.session.protocol(),
+            name: None,
+        };
+        let Some((version, mut rest)) = argv.get(1..).and_then(<[Bytes]>::split_first) else {
+            return Ok(hello);
+        };
+        let n =
+            parse_i64(version).map_err(|_| err("ERR Protocol version is not an integer or out of range"))?;
+        hello.protocol = match n {
             2 => RespVersion::Resp2,
             3 => RespVersion::Resp3,
             _ => return Err(err("NOPROTO unsupported protocol version")),
         };
-        i = 2;
-    }
-    let mut name = None;
-    while i < args.len() {
-        if is(&args[i], "AUTH") && i + 2 < args.len() {
-            check_password(ctx, Some(&args[i + 1]), &args[i + 2])?;
-            i += 3;
-        } else if is(&args[i], "SETNAME") && i + 1 < args.len() {
-            name = Some(super::client::valid_name(&args[i + 1])?);
-            i += 2;
-        } else {
-            return Err(err(&format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&args[i])
-            )));
+        loop {
+            rest = match rest {
+                [] => break,
+                [option, user, pass, tail @ ..] if is(option, "AUTH") => {
+                    check_password(ctx, Some(user), pass)?;
+                    tail
+                }
+                [option, name, tail @ ..] if is(option, "SETNAME") => {
+                    hello.name = Some(super::client::valid_name(name)?);
+                    tail
+                }
+                [option, ..] => {
+                    return Err(err(&format!(
+                        "ERR Syntax error in HELLO option '{}'",
+                        String::from_utf8_lossy(option)
+                    )));
+                }
+            };
         }
+        Ok(hello)
     }
+}
+
+pub(crate) fn hello(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let HelloArgs { protocol, name } = HelloArgs::parse(ctx, args)?;
     if !ctx.session.is_authenticated() {
         return Err(err(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",

@@ -14,6 +14,7 @@ use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
 use super::scripting::{Body, engine, run_body, split_keys};
 use super::{Reply, err, int, is, ok};
@@ -287,37 +288,47 @@ fn load(ctx: &mut Ctx<'_>, code: &Bytes, replace: bool) -> Reply {
     Ok(Value::bulk(name))
 }
 
-fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (mut with_code, mut pattern) = (false, None);
-    let mut i = 2;
-    while i < args.len() {
-        if is(&args[i], "WITHCODE") && !with_code {
-            with_code = true;
-            i += 1;
-        } else if is(&args[i], "LIBRARYNAME") && pattern.is_none() {
-            let p = args
-                .get(i + 1)
-                .ok_or_else(|| err("ERR library name argument was not given"))?;
-            pattern = Some(p.clone());
-            i += 2;
-        } else {
-            return Err(err(&format!(
-                "ERR Unknown argument {}",
-                String::from_utf8_lossy(&args[i])
-            )));
+/// `FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern]`, each at most once.
+struct ListArgs<'a> {
+    with_code: bool,
+    pattern: Option<&'a Bytes>,
+}
+
+impl<'a> ListArgs<'a> {
+    fn parse(argv: &'a [Bytes]) -> Result<ListArgs<'a>, Value> {
+        let mut args = Args::at(argv, 2);
+        let mut list = ListArgs {
+            with_code: false,
+            pattern: None,
+        };
+        while let Some(word) = args.next() {
+            if is(word, "WITHCODE") && !list.with_code {
+                list.with_code = true;
+            } else if is(word, "LIBRARYNAME") && list.pattern.is_none() {
+                list.pattern = Some(
+                    args.next()
+                        .ok_or_else(|| err("ERR library name argument was not given"))?,
+                );
+            } else {
+                return Err(err(&format!(
+                    "ERR Unknown argument {}",
+                    String::from_utf8_lossy(word)
+                )));
+            }
         }
+        Ok(list)
     }
+}
+
+fn list(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let ListArgs { with_code, pattern } = ListArgs::parse(args)?;
     let text = |s: &str| Value::bulk(s.to_owned());
     let Some(scripts) = ctx.state.scripts() else {
         return Ok(Value::Array(Vec::new()));
     };
     let libraries = scripts
         .libraries()
-        .filter(|(name, _)| {
-            pattern
-                .as_ref()
-                .is_none_or(|p| super::glob_match(p, name.as_bytes()))
-        })
+        .filter(|(name, _)| pattern.is_none_or(|p| super::glob_match(p, name.as_bytes())))
         .map(|(name, lib)| {
             let functions = lib
                 .functions
