@@ -499,7 +499,7 @@ fn register(state: &mut State, session: &mut Session) {
             session.set_authenticated(true);
         }
         state.connections_received += 1;
-        state.clients.insert(session.id(), record);
+        state.clients.register(session.id(), record);
     }
 }
 
@@ -509,7 +509,7 @@ fn attach_mailbox_in(
     session: &mut Session,
 ) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    if let Some(record) = state.clients.get_mut(&session.id()) {
+    if let Some(record) = state.clients.get_mut(session.id()) {
         record.mailbox = Some(tx.clone());
     }
     session.set_mailbox(tx);
@@ -523,7 +523,7 @@ pub(crate) fn disconnect_in(state: &mut State, session: &mut Session) {
     state.blocked.forget(session.id());
     let was_tracking = state
         .clients
-        .remove(&session.id())
+        .remove(session.id())
         .is_some_and(|r| r.tracking.is_some());
     if was_tracking {
         crate::commands::tracking::client_gone(state);

@@ -195,7 +195,7 @@ fn kill(ctx: &mut Ctx<'_>, id: u64) {
         ctx.session.close_after_reply();
         return;
     }
-    if let Some(record) = ctx.state.clients.get_mut(&id)
+    if let Some(record) = ctx.state.clients.get_mut(id)
         && let Some(kill) = record.kill.take()
     {
         let _ = kill.send(());
@@ -204,7 +204,7 @@ fn kill(ctx: &mut Ctx<'_>, id: u64) {
 
 /// Copy what CLIENT LIST shows from a session into its record.
 pub(crate) fn sync_record(state: &mut State, session: &crate::state::Session, now: i64) {
-    if let Some(r) = state.clients.get_mut(&session.id()) {
+    if let Some(r) = state.clients.get_mut(session.id()) {
         r.last_ms = now;
         r.last_cmd = session.last_command();
         r.db = session.db_index();
@@ -246,7 +246,7 @@ pub(crate) fn client(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         let line = ctx
             .state
             .clients
-            .get(&ctx.session.id())
+            .get(ctx.session.id())
             .map(|r| r.line(ctx.session.id(), ctx.now))
             .unwrap_or_default();
         Ok(Value::bulk(line))

@@ -119,7 +119,7 @@ pub(crate) fn after_command(
     let (addr, name) = ctx
         .state
         .clients
-        .get(&ctx.session.id())
+        .get(ctx.session.id())
         .map(|r| (r.addr.clone(), r.name.clone().unwrap_or_default()))
         .unwrap_or_default();
     let command = SlowCommand {

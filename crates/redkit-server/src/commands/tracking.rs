@@ -42,7 +42,7 @@ fn parse_redirect(ctx: &Ctx<'_>, arg: &[u8]) -> Result<u64, Value> {
     if id == ctx.session.id() {
         return Ok(id);
     }
-    if !ctx.state.clients.contains_key(&id) {
+    if !ctx.state.clients.contains(id) {
         return Err(err("ERR The client ID you want redirect to does not exist"));
     }
     Ok(id)
@@ -93,10 +93,10 @@ impl TrackingArgs {
 pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let TrackingArgs { on, mut mode } = TrackingArgs::parse(ctx, args)?;
     let id = ctx.session.id();
-    let current = ctx.state.clients.get(&id).and_then(|r| r.tracking.clone());
+    let current = ctx.state.clients.get(id).and_then(|r| r.tracking.clone());
     if !on {
         if current.is_some() {
-            if let Some(r) = ctx.state.clients.get_mut(&id) {
+            if let Some(r) = ctx.state.clients.get_mut(id) {
                 r.tracking = None;
             }
             ctx.state.tracking.client_off();
@@ -156,7 +156,7 @@ pub(crate) fn client_tracking(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if current.is_none() {
         ctx.state.tracking.client_on();
     }
-    if let Some(r) = ctx.state.clients.get_mut(&id) {
+    if let Some(r) = ctx.state.clients.get_mut(id) {
         r.tracking = Some(mode);
     }
     set_active(ctx.state);
@@ -167,8 +167,7 @@ pub(crate) fn caching(ctx: &mut Ctx<'_>, arg: &[u8]) -> Reply {
     let id = ctx.session.id();
     let mode = ctx
         .state
-        .clients
-        .get_mut(&id)
+        .clients.get_mut(id)
         .and_then(|r| r.tracking.as_mut())
         .filter(|m| m.optin || m.optout)
         .ok_or_else(|| {
@@ -201,7 +200,7 @@ pub(crate) fn tracking_info(ctx: &mut Ctx<'_>) -> Value {
     let mode = ctx
         .state
         .clients
-        .get(&ctx.session.id())
+        .get(ctx.session.id())
         .and_then(|r| r.tracking.clone());
     let Some(mode) = mode else {
         return Value::Map(vec![
@@ -224,7 +223,7 @@ pub(crate) fn tracking_info(ctx: &mut Ctx<'_>) -> Value {
         }
     }
     let redirect = match mode.redirect {
-        Some(r) if !ctx.state.clients.contains_key(&r) => {
+        Some(r) if !ctx.state.clients.contains(r) => {
             flags.push(Value::bulk("broken_redirect"));
             int(r)
         }
@@ -245,7 +244,7 @@ pub(crate) fn get_redirect(ctx: &mut Ctx<'_>) -> Value {
     match ctx
         .state
         .clients
-        .get(&ctx.session.id())
+        .get(ctx.session.id())
         .and_then(|r| r.tracking.as_ref())
     {
         None => Value::Integer(-1),
@@ -256,7 +255,7 @@ pub(crate) fn get_redirect(ctx: &mut Ctx<'_>) -> Value {
 /// After a command ran: remember the keys a default-mode tracking client read, and spend a CLIENT CACHING flag.
 pub(crate) fn after_command(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[Bytes]) {
     let id = ctx.session.id();
-    let Some(mode) = ctx.state.clients.get_mut(&id).and_then(|r| r.tracking.as_mut()) else {
+    let Some(mode) = ctx.state.clients.tracking_mut(id) else {
         return;
     };
     let caching = mode.caching;
@@ -334,7 +333,7 @@ pub(crate) fn deliver(state: &mut State, writer: Option<u64>) {
         }
     }
     // BCAST: every client whose prefixes cover the key.
-    for (id, record) in &state.clients {
+    for (id, record) in state.clients.iter() {
         if let Some(mode) = &record.tracking
             && mode.bcast
         {
@@ -346,7 +345,7 @@ pub(crate) fn deliver(state: &mut State, writer: Option<u64>) {
         }
     }
     for (id, keys) in per_client {
-        let Some(mode) = state.clients.get(&id).and_then(|r| r.tracking.as_ref()) else {
+        let Some(mode) = state.clients.tracking(id) else {
             continue;
         };
         if mode.noloop && Some(id) == writer {
@@ -368,14 +367,14 @@ pub(crate) fn deliver(state: &mut State, writer: Option<u64>) {
 
 /// Deliver one invalidation (`keys`: an array of keys, or null for "everything") for tracking client `id`.
 fn send(state: &State, id: u64, keys: Value) {
-    let Some(record) = state.clients.get(&id) else {
+    let Some(record) = state.clients.get(id) else {
         return;
     };
     let Some(mode) = &record.tracking else {
         return;
     };
     let target_id = mode.redirect.unwrap_or(id);
-    let Some(target) = state.clients.get(&target_id) else {
+    let Some(target) = state.clients.get(target_id) else {
         // The redirect target is gone: a RESP3 client is told so.
         if record.resp == RespVersion::Resp3
             && let Some(mailbox) = &record.mailbox

@@ -97,3 +97,57 @@ impl ClientRecord {
         )
     }
 }
+
+/// Every connected client, by id: what CLIENT LIST shows, CLIENT KILL reaches, and tracking and pub/sub deliver
+/// to.
+#[derive(Debug, Default)]
+pub(crate) struct Clients {
+    by_id: rustc_hash::FxHashMap<u64, ClientRecord>,
+}
+
+impl Clients {
+    /// A client's record.
+    pub(crate) fn get(&self, id: u64) -> Option<&ClientRecord> {
+        self.by_id.get(&id)
+    }
+
+    /// A client's record, to change.
+    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut ClientRecord> {
+        self.by_id.get_mut(&id)
+    }
+
+    /// `true` while client `id` is connected.
+    pub(crate) fn contains(&self, id: u64) -> bool {
+        self.by_id.contains_key(&id)
+    }
+
+    /// A client connected (at its first command).
+    pub(crate) fn register(&mut self, id: u64, record: ClientRecord) {
+        self.by_id.insert(id, record);
+    }
+
+    /// A client disconnected: its record, if it was registered.
+    pub(crate) fn remove(&mut self, id: u64) -> Option<ClientRecord> {
+        self.by_id.remove(&id)
+    }
+
+    /// How many clients are connected (INFO's `connected_clients`).
+    pub(crate) fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Every client, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&u64, &ClientRecord)> {
+        self.by_id.iter()
+    }
+
+    /// A client's tracking mode, when it tracks.
+    pub(crate) fn tracking(&self, id: u64) -> Option<&TrackingMode> {
+        self.get(id).and_then(|r| r.tracking.as_ref())
+    }
+
+    /// A client's tracking mode, to change.
+    pub(crate) fn tracking_mut(&mut self, id: u64) -> Option<&mut TrackingMode> {
+        self.get_mut(id).and_then(|r| r.tracking.as_mut())
+    }
+}

@@ -45,7 +45,7 @@ pub(crate) struct State {
     /// Clients blocked on keys, in the order they blocked (served first come, first served).
     pub(crate) blocked: blocked::BlockedQueue,
     /// Every connected client, by id.
-    pub(crate) clients: rustc_hash::FxHashMap<u64, client::ClientRecord>,
+    pub(crate) clients: client::Clients,
     /// CLIENT TRACKING's table.
     pub(crate) tracking: tracking::Tracking,
     /// Run-time settings (CONFIG GET/SET).
