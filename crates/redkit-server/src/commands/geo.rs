@@ -359,8 +359,9 @@ fn parse_distance(arg: &[u8], what: &str) -> Result<f64, Value> {
 
 /// Parse a geo search (`argv` starts at the command name) before the key is read. A centre given as a member is
 /// looked up when the command runs: Redis looks it up where it is named, so an error in a word after the name
-/// comes after the member's own error. `member` is set to the member whose position is the centre as soon as its
-/// name is read (GEORADIUSBYMEMBER's, or FROMMEMBER's; otherwise the query's `center` is the centre).
+/// comes after the member's own error. `member` is set to the member whose position is the centre once it is read
+/// (FROMMEMBER's as soon as its name is, GEORADIUSBYMEMBER's after its radius and unit); otherwise the query's
+/// `center` is the centre.
 fn parse_query<'a>(
     argv: &'a [Bytes],
     kind: Kind,

@@ -177,7 +177,7 @@ struct XAddArgs<'a> {
 impl<'a> XAddArgs<'a> {
     /// `XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|ms-*|id field value [field value …]`
     /// (the options in any order, a later trim replacing an earlier one); the fields are counted before the id is
-    /// read, as Redis does.
+    /// read.
     fn parse(argv: &'a [Bytes]) -> Result<XAddArgs<'a>, Value> {
         let mut args = Args::new(argv);
         let key = args.next_bytes()?;

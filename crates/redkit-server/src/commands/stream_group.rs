@@ -159,7 +159,7 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         );
         return ok();
     }
-    // SETID's words are read once the key and the group are found, as Redis.
+    // SETID's words are read once the key and the group are found (Redis, too, reads the id after them).
     let setid = is(sub, "SETID").then(|| SetIdArgs::parse(args));
     if stream_of(ctx, key)?.is_none() {
         return Err(key_error());
