@@ -11,6 +11,8 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
+use super::range_args::take;
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error};
 use crate::state::db::{Data, ZSet};
@@ -144,33 +146,75 @@ fn zset_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a ZSet>, Val
     })
 }
 
-pub(crate) fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (mut nx, mut xx, mut ch) = (false, false, false);
-    let mut i = 2;
-    while i < args.len() {
-        if is(&args[i], "NX") {
-            nx = true;
-        } else if is(&args[i], "XX") {
-            xx = true;
-        } else if is(&args[i], "CH") {
-            ch = true;
-        } else {
-            break;
+/// The position of `member` of the sorted set at `src`, a search's centre: `(0, 0)` when there is no such key.
+fn member_center(ctx: &mut Ctx<'_>, src: &[u8], member: &Bytes) -> Result<(f64, f64), Value> {
+    match zset_of(ctx, src)? {
+        None => Ok((0.0, 0.0)),
+        Some(z) => z
+            .scores
+            .get(member)
+            .map(|s| decode(score_bits(*s)))
+            .ok_or_else(|| err("ERR could not decode requested zset member")),
+    }
+}
+
+/// GEOADD's arguments, parsed before anything is applied.
+struct GeoAddArgs<'a> {
+    key: &'a Bytes,
+    /// NX: only add new members; XX: only update existing ones.
+    nx: bool,
+    xx: bool,
+    /// CH: count changed members as well as added ones.
+    ch: bool,
+    /// Each member's score (its geohash).
+    points: Vec<(f64, &'a Bytes)>,
+}
+
+impl<'a> GeoAddArgs<'a> {
+    /// `GEOADD key [NX|XX] [CH] longitude latitude member [longitude latitude member …]` (options in any order).
+    fn parse(argv: &'a [Bytes]) -> Result<GeoAddArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let (mut nx, mut xx, mut ch) = (false, false, false);
+        while let Some(option) = args.eat_one_of(["NX", "XX", "CH"]) {
+            match option {
+                "NX" => nx = true,
+                "XX" => xx = true,
+                _ => ch = true,
+            }
         }
-        i += 1;
+        let triples = args.rest();
+        if triples.is_empty() || !triples.len().is_multiple_of(3) || (nx && xx) {
+            return Err(syntax_error());
+        }
+        let points = triples
+            .chunks(3)
+            .map(|t| {
+                let (lon, lat) = lon_lat(&t[0], &t[1])?;
+                Ok((encode(lon, lat, LAT_MIN, LAT_MAX) as f64, &t[2]))
+            })
+            .collect::<Result<_, Value>>()?;
+        Ok(GeoAddArgs {
+            key,
+            nx,
+            xx,
+            ch,
+            points,
+        })
     }
-    let triples = &args[i..];
-    if triples.is_empty() || !triples.len().is_multiple_of(3) || (nx && xx) {
-        return Err(syntax_error());
-    }
-    let mut points = Vec::with_capacity(triples.len() / 3);
-    for t in triples.chunks(3) {
-        let (lon, lat) = lon_lat(&t[0], &t[1])?;
-        points.push((encode(lon, lat, LAT_MIN, LAT_MAX) as f64, t[2].clone()));
-    }
+}
+
+pub(crate) fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let GeoAddArgs {
+        key,
+        nx,
+        xx,
+        ch,
+        points,
+    } = GeoAddArgs::parse(args)?;
     let Some(z) = super::collection_mut(
         ctx,
-        &args[1],
+        key,
         !xx,
         || Data::ZSet(Box::default()),
         |d| match d {
@@ -183,19 +227,19 @@ pub(crate) fn geoadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     };
     let (mut added, mut changed) = (0, 0);
     for (score, member) in points {
-        match z.scores.get(&member).copied() {
+        match z.scores.get(member).copied() {
             None if !xx => {
-                z.insert(member, score);
+                z.insert(member.clone(), score);
                 added += 1;
             }
             Some(old) if !nx && old != score => {
-                z.insert(member, score);
+                z.insert(member.clone(), score);
                 changed += 1;
             }
             _ => {}
         }
     }
-    ctx.db().drop_if_empty(&args[1]);
+    ctx.db().drop_if_empty(key);
     Ok(int(if ch { added + changed } else { added }))
 }
 
@@ -286,6 +330,7 @@ enum Kind {
     SearchStore,
 }
 
+/// A search, as the command asks for it.
 struct Query {
     center: (f64, f64),
     shape: Shape,
@@ -296,6 +341,7 @@ struct Query {
     with_dist: bool,
     with_hash: bool,
     with_coord: bool,
+    /// STORE/STOREDIST (GEOSEARCHSTORE's destination): where to store, and whether the distances.
     store: Option<(Bytes, bool)>,
 }
 
@@ -311,12 +357,23 @@ fn parse_distance(arg: &[u8], what: &str) -> Result<f64, Value> {
     Ok(v)
 }
 
-/// Parse a geo search; `args` starts at the command name. `src` is the key searched.
-fn parse_query(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -> Result<Query, Value> {
-    let (src, mut i) = match kind {
-        Kind::SearchStore => (&args[2], 3),
-        _ => (&args[1], 2),
+/// Parse a geo search (`argv` starts at the command name) before the key is read. A centre given as a member is
+/// looked up when the command runs: Redis looks it up where it is named, so an error in a word after the name
+/// comes after the member's own error. `member` is set to the member whose position is the centre once it is read
+/// (FROMMEMBER's as soon as its name is, GEORADIUSBYMEMBER's after its radius and unit); otherwise the query's
+/// `center` is the centre.
+fn parse_query<'a>(
+    argv: &'a [Bytes],
+    kind: Kind,
+    read_only: bool,
+    member: &mut Option<&'a Bytes>,
+) -> Result<Query, Value> {
+    let mut args = Args::new(argv);
+    let store = match kind {
+        Kind::SearchStore => Some((args.next_bytes()?.clone(), false)),
+        _ => None,
     };
+    args.next_bytes()?; // the key searched
     let mut q = Query {
         center: (0.0, 0.0),
         shape: Shape::Radius(0.0),
@@ -327,92 +384,91 @@ fn parse_query(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -
         with_dist: false,
         with_hash: false,
         with_coord: false,
-        store: match kind {
-            Kind::SearchStore => Some((args[1].clone(), false)),
-            _ => None,
-        },
-    };
-    // A member of a missing key is no error: the search is simply empty (as Redis).
-    let member_center = |ctx: &mut Ctx<'_>, member: &Bytes| -> Result<(f64, f64), Value> {
-        match zset_of(ctx, src)? {
-            None => Ok((0.0, 0.0)),
-            Some(z) => z
-                .scores
-                .get(member)
-                .map(|s| decode(score_bits(*s)))
-                .ok_or_else(|| err("ERR could not decode requested zset member")),
-        }
+        store,
     };
     match kind {
         Kind::Radius => {
-            q.center = lon_lat(&args[2], &args[3])?;
-            q.shape = Shape::Radius(parse_distance(&args[4], "radius")?);
-            q.unit = unit(&args[5])?;
-            i = 6;
+            let [lon, lat, radius, unit_name] = take(&mut args).ok_or_else(syntax_error)?;
+            q.center = lon_lat(lon, lat)?;
+            q.shape = Shape::Radius(parse_distance(radius, "radius")?);
+            q.unit = unit(unit_name)?;
         }
         Kind::RadiusByMember => {
-            q.shape = Shape::Radius(parse_distance(&args[3], "radius")?);
-            q.unit = unit(&args[4])?;
-            q.center = member_center(ctx, &args[2])?;
-            i = 5;
+            let [name, radius, unit_name] = take(&mut args).ok_or_else(syntax_error)?;
+            q.shape = Shape::Radius(parse_distance(radius, "radius")?);
+            q.unit = unit(unit_name)?;
+            *member = Some(name);
         }
         Kind::Search | Kind::SearchStore => {}
     }
     let search = matches!(kind, Kind::Search | Kind::SearchStore);
     let (mut from, mut by) = (false, false);
-    while i < args.len() {
-        let a = &args[i];
-        let left = args.len() - i - 1;
-        if is(a, "WITHDIST") {
+    while let Some(word) = args.next() {
+        if is(word, "WITHDIST") {
             q.with_dist = true;
-        } else if is(a, "WITHHASH") {
+        } else if is(word, "WITHHASH") {
             q.with_hash = true;
-        } else if is(a, "WITHCOORD") {
+        } else if is(word, "WITHCOORD") {
             q.with_coord = true;
-        } else if is(a, "ANY") {
+        } else if is(word, "ANY") {
             q.any = true;
-        } else if is(a, "ASC") {
+        } else if is(word, "ASC") {
             q.sort = Sort::Asc;
-        } else if is(a, "DESC") {
+        } else if is(word, "DESC") {
             q.sort = Sort::Desc;
-        } else if is(a, "COUNT") && left >= 1 {
-            let n = parse_i64(&args[i + 1])?;
+        } else if is(word, "COUNT")
+            && let Some([n]) = take(&mut args)
+        {
+            let n = parse_i64(n)?;
             if n <= 0 {
                 return Err(err("ERR COUNT must be > 0"));
             }
             q.count = Some(usize::try_from(n).unwrap_or(usize::MAX));
-            i += 1;
-        } else if (is(a, "STORE") || is(a, "STOREDIST")) && left >= 1 && !read_only && !search {
-            q.store = Some((args[i + 1].clone(), is(a, "STOREDIST")));
-            i += 1;
-        } else if is(a, "STOREDIST") && kind == Kind::SearchStore {
-            q.store = Some((args[1].clone(), true));
-        } else if is(a, "FROMMEMBER") && left >= 1 && search && !from {
-            q.center = member_center(ctx, &args[i + 1])?;
+        } else if (is(word, "STORE") || is(word, "STOREDIST"))
+            && !read_only
+            && !search
+            && let Some([dest]) = take(&mut args)
+        {
+            q.store = Some((dest.clone(), is(word, "STOREDIST")));
+        } else if is(word, "STOREDIST") && kind == Kind::SearchStore {
+            q.store = Some((argv[1].clone(), true));
+        } else if is(word, "FROMMEMBER")
+            && search
+            && !from
+            && let Some([name]) = take(&mut args)
+        {
+            *member = Some(name);
             from = true;
-            i += 1;
-        } else if is(a, "FROMLONLAT") && left >= 2 && search && !from {
-            q.center = lon_lat(&args[i + 1], &args[i + 2])?;
+        } else if is(word, "FROMLONLAT")
+            && search
+            && !from
+            && let Some([lon, lat]) = take(&mut args)
+        {
+            q.center = lon_lat(lon, lat)?;
             from = true;
-            i += 2;
-        } else if is(a, "BYRADIUS") && left >= 2 && search && !by {
-            q.shape = Shape::Radius(parse_distance(&args[i + 1], "radius")?);
-            q.unit = unit(&args[i + 2])?;
+        } else if is(word, "BYRADIUS")
+            && search
+            && !by
+            && let Some([radius, unit_name]) = take(&mut args)
+        {
+            q.shape = Shape::Radius(parse_distance(radius, "radius")?);
+            q.unit = unit(unit_name)?;
             by = true;
-            i += 2;
-        } else if is(a, "BYBOX") && left >= 3 && search && !by {
-            let w = parse_distance(&args[i + 1], "width")?;
-            let h = parse_distance(&args[i + 2], "height")?;
-            q.unit = unit(&args[i + 3])?;
+        } else if is(word, "BYBOX")
+            && search
+            && !by
+            && let Some([w, h, unit_name]) = take(&mut args)
+        {
+            let w = parse_distance(w, "width")?;
+            let h = parse_distance(h, "height")?;
+            q.unit = unit(unit_name)?;
             q.shape = Shape::Box(w, h);
             by = true;
-            i += 3;
         } else {
             return Err(syntax_error());
         }
-        i += 1;
     }
-    let name = String::from_utf8_lossy(&args[0]);
+    let name = String::from_utf8_lossy(&argv[0]);
     if q.store.is_some() && (q.with_dist || q.with_hash || q.with_coord) {
         return Err(err(&if kind == Kind::SearchStore {
             format!("ERR {name} is not compatible with WITHDIST, WITHHASH and WITHCOORD options")
@@ -424,14 +480,12 @@ fn parse_query(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -
     }
     if search && !from {
         return Err(err(&format!(
-            "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {}",
-            String::from_utf8_lossy(&args[0])
+            "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}"
         )));
     }
     if search && !by {
         return Err(err(&format!(
-            "ERR exactly one of BYRADIUS and BYBOX can be specified for {}",
-            String::from_utf8_lossy(&args[0])
+            "ERR exactly one of BYRADIUS and BYBOX can be specified for {name}"
         )));
     }
     if q.any && q.count.is_none() {
@@ -652,15 +706,23 @@ fn matches(z: &ZSet, q: &Query) -> Vec<(Bytes, f64, f64)> {
 }
 
 fn run(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind, read_only: bool) -> Reply {
-    let src = match kind {
-        Kind::SearchStore => args[2].clone(),
-        _ => args[1].clone(),
+    let src = if kind == Kind::SearchStore {
+        &args[2]
+    } else {
+        &args[1]
     };
-    // The key's type first, as Redis.
-    let exists = zset_of(ctx, &src)?.is_some();
-    let q = parse_query(ctx, args, kind, read_only)?;
+    let mut member = None;
+    let query = parse_query(args, kind, read_only, &mut member);
+    // The key's type first, as Redis; then the member named as the centre (a member of a missing key is no error:
+    // the search is simply empty); then the other words' errors.
+    let exists = zset_of(ctx, src)?.is_some();
+    let center = member.map(|name| member_center(ctx, src, name)).transpose()?;
+    let mut q = query?;
+    if let Some(center) = center {
+        q.center = center;
+    }
     let mut found = if exists {
-        zset_of(ctx, &src)?.map(|z| matches(z, &q)).unwrap_or_default()
+        zset_of(ctx, src)?.map(|z| matches(z, &q)).unwrap_or_default()
     } else {
         Vec::new()
     };

@@ -24,6 +24,7 @@ mod info;
 mod key;
 mod list;
 pub(crate) mod pubsub;
+mod range_args;
 pub(crate) mod registry;
 pub(crate) mod scan;
 mod script_reply;

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use redkit_resp::{RespVersion, Value};
 
 use super::Ctx;
-use super::args::streams;
+use super::args::{Args, streams};
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
 use crate::state::Block;
@@ -73,19 +73,18 @@ pub(crate) fn parse_bound(arg: &[u8], start: bool) -> Result<StreamId, Value> {
     parse_id(arg, if start { 0 } else { u64::MAX })
 }
 
-/// `MAXLEN|MINID [=|~] threshold [LIMIT count]` starting at `args[*i]`; advances `i`.
-fn parse_trim(args: &[Bytes], i: &mut usize) -> Result<Trim, Value> {
-    let maxlen = is(&args[*i], "MAXLEN");
-    *i += 1;
-    let mut approx = false;
-    if let Some(op) = args.get(*i)
-        && (op.as_ref() == b"~" || op.as_ref() == b"=")
-    {
-        approx = op.as_ref() == b"~";
-        *i += 1;
-    }
-    let threshold = args.get(*i).ok_or_else(syntax_error)?;
-    let strategy = if maxlen {
+/// `MAXLEN|MINID [=|~] threshold [LIMIT count]`, the trimming of XADD and XTRIM, read from the cursor once it is
+/// at the strategy's word (`None`, the cursor unmoved, when it is at neither).
+fn parse_trim(args: &mut Args<'_>) -> Result<Option<Trim>, Value> {
+    let Some(word) = args.eat_one_of(["MAXLEN", "MINID"]) else {
+        return Ok(None);
+    };
+    let approx = match args.eat_one_of(["~", "="]) {
+        Some(op) => op == "~",
+        None => false,
+    };
+    let threshold = args.next_bytes()?;
+    let strategy = if word == "MAXLEN" {
         let n = parse_i64(threshold)?;
         if n < 0 {
             return Err(err("ERR The MAXLEN argument must be >= 0."));
@@ -94,11 +93,9 @@ fn parse_trim(args: &[Bytes], i: &mut usize) -> Result<Trim, Value> {
     } else {
         Strategy::MinId(parse_id(threshold, 0)?)
     };
-    *i += 1;
     let mut limit = None;
-    if args.get(*i).is_some_and(|a| is(a, "LIMIT")) {
-        let n = args.get(*i + 1).ok_or_else(syntax_error)?;
-        let n = parse_i64(n)?;
+    if args.eat("LIMIT") {
+        let n = parse_i64(args.next_bytes()?)?;
         if n < 0 {
             return Err(err("ERR The LIMIT argument must be >= 0."));
         }
@@ -108,7 +105,6 @@ fn parse_trim(args: &[Bytes], i: &mut usize) -> Result<Trim, Value> {
             ));
         }
         limit = Some(n as u64);
-        *i += 2;
     }
     // Redis's default effort for `~`: 100 nodes' worth.
     if approx && limit.is_none() {
@@ -117,11 +113,11 @@ fn parse_trim(args: &[Bytes], i: &mut usize) -> Result<Trim, Value> {
     if limit == Some(0) {
         limit = None;
     }
-    Ok(Trim {
+    Ok(Some(Trim {
         strategy,
         approx,
         limit,
-    })
+    }))
 }
 
 pub(crate) fn stream_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a Stream>, Value> {
@@ -160,50 +156,81 @@ pub(crate) fn entry_value(id: StreamId, e: &Entry) -> Value {
     ])
 }
 
-pub(crate) fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut i = 2;
-    let mut nomkstream = false;
-    let mut trim = None;
-    loop {
-        let Some(a) = args.get(i) else {
-            return Err(syntax_error());
-        };
-        if is(a, "NOMKSTREAM") {
-            nomkstream = true;
-            i += 1;
-        } else if is(a, "MAXLEN") || is(a, "MINID") {
-            trim = Some(parse_trim(args, &mut i)?);
-        } else if is(a, "LIMIT") {
-            return Err(err(
-                "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
-            ));
+/// The id XADD is asked for: `*`, `ms-*`, or a whole one.
+enum WantedId {
+    Auto,
+    AutoSeq(u64),
+    Exact(StreamId),
+}
+
+/// XADD's arguments, parsed before anything is applied.
+struct XAddArgs<'a> {
+    key: &'a Bytes,
+    /// NOMKSTREAM: a missing stream is not created.
+    nomkstream: bool,
+    trim: Option<Trim>,
+    id: WantedId,
+    /// The field-value pairs (an even, non-zero number of words).
+    fields: &'a [Bytes],
+}
+
+impl<'a> XAddArgs<'a> {
+    /// `XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|ms-*|id field value [field value …]`
+    /// (the options in any order, a later trim replacing an earlier one); the fields are counted before the id is
+    /// read.
+    fn parse(argv: &'a [Bytes]) -> Result<XAddArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let (mut nomkstream, mut trim) = (false, None);
+        loop {
+            if args.eat("NOMKSTREAM") {
+                nomkstream = true;
+            } else if let Some(t) = parse_trim(&mut args)? {
+                trim = Some(t);
+            } else if args.peek().is_some_and(|w| is(w, "LIMIT")) {
+                return Err(err(
+                    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy",
+                ));
+            } else {
+                break;
+            }
+        }
+        let id_arg = args.next_bytes()?;
+        let fields = args.rest();
+        if fields.is_empty() || !fields.len().is_multiple_of(2) {
+            return Err(err("ERR wrong number of arguments for 'xadd' command"));
+        }
+        let id = if id_arg.as_ref() == b"*" {
+            WantedId::Auto
+        } else if let Some(ms) = id_arg.strip_suffix(b"-*") {
+            WantedId::AutoSeq(parse_id(ms, 0)?.ms)
         } else {
-            break;
-        }
+            let id = parse_id(id_arg, 0)?;
+            if id == StreamId::default() {
+                return Err(err("ERR The ID specified in XADD must be greater than 0-0"));
+            }
+            WantedId::Exact(id)
+        };
+        Ok(XAddArgs {
+            key,
+            nomkstream,
+            trim,
+            id,
+            fields,
+        })
     }
-    let id_arg = &args[i];
-    let fields = &args[i + 1..];
-    if fields.is_empty() || !fields.len().is_multiple_of(2) {
-        return Err(err("ERR wrong number of arguments for 'xadd' command"));
-    }
-    enum Wanted {
-        Auto,
-        AutoSeq(u64),
-        Exact(StreamId),
-    }
-    let wanted = if id_arg.as_ref() == b"*" {
-        Wanted::Auto
-    } else if let Some(ms) = id_arg.strip_suffix(b"-*") {
-        Wanted::AutoSeq(parse_id(ms, 0)?.ms)
-    } else {
-        let id = parse_id(id_arg, 0)?;
-        if id == StreamId::default() {
-            return Err(err("ERR The ID specified in XADD must be greater than 0-0"));
-        }
-        Wanted::Exact(id)
-    };
+}
+
+pub(crate) fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let XAddArgs {
+        key,
+        nomkstream,
+        trim,
+        id: wanted,
+        fields,
+    } = XAddArgs::parse(args)?;
     let now = u64::try_from(ctx.now).unwrap_or(0);
-    let Some(stream) = stream_mut(ctx, &args[1], !nomkstream)? else {
+    let Some(stream) = stream_mut(ctx, key, !nomkstream)? else {
         return Ok(Value::Null);
     };
     let smaller = || err("ERR The ID specified in XADD is equal or smaller than the target stream top item");
@@ -214,21 +241,21 @@ pub(crate) fn xadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         ));
     }
     let id = match wanted {
-        Wanted::Auto => {
+        WantedId::Auto => {
             if now > last.ms {
                 StreamId { ms: now, seq: 0 }
             } else {
                 last.next().ok_or_else(smaller)?
             }
         }
-        Wanted::AutoSeq(ms) if ms > last.ms => StreamId { ms, seq: 0 },
-        Wanted::AutoSeq(ms) if ms == last.ms => {
+        WantedId::AutoSeq(ms) if ms > last.ms => StreamId { ms, seq: 0 },
+        WantedId::AutoSeq(ms) if ms == last.ms => {
             let seq = last.seq.checked_add(1).ok_or_else(smaller)?;
             StreamId { ms, seq }
         }
-        Wanted::AutoSeq(_) => return Err(smaller()),
-        Wanted::Exact(id) if id > last => id,
-        Wanted::Exact(_) => return Err(smaller()),
+        WantedId::AutoSeq(_) => return Err(smaller()),
+        WantedId::Exact(id) if id > last => id,
+        WantedId::Exact(_) => return Err(smaller()),
     };
     let pairs = fields.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
     stream.append(id, pairs);
@@ -242,27 +269,54 @@ pub(crate) fn xlen(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(int(stream_of(ctx, &args[1])?.map_or(0, Stream::len)))
 }
 
+/// XRANGE's and XREVRANGE's arguments: the interval (in id order, whichever order the command names it) and COUNT.
+struct RangeArgs<'a> {
+    key: &'a Bytes,
+    start: StreamId,
+    end: StreamId,
+    /// COUNT, a negative one as 0.
+    count: Option<usize>,
+}
+
+impl<'a> RangeArgs<'a> {
+    /// `XRANGE key start end [COUNT n]`, or XREVRANGE's `key end start [COUNT n]` when `rev`: the start bound is
+    /// read first, then the end, then COUNT.
+    fn parse(argv: &'a [Bytes], rev: bool) -> Result<RangeArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let (first, second) = (args.next_bytes()?, args.next_bytes()?);
+        let (start, end) = if rev { (second, first) } else { (first, second) };
+        let start = parse_bound(start, true)?;
+        let end = parse_bound(end, false)?;
+        let count = match args.rest() {
+            [] => None,
+            [c, n] if is(c, "COUNT") => {
+                let n = parse_i64(n)?;
+                Some(usize::try_from(n.max(0)).unwrap_or(0))
+            }
+            _ => return Err(syntax_error()),
+        };
+        Ok(RangeArgs {
+            key,
+            start,
+            end,
+            count,
+        })
+    }
+}
+
 fn range(ctx: &mut Ctx<'_>, args: &[Bytes], rev: bool) -> Reply {
-    let (a, b) = if rev {
-        (&args[3], &args[2])
-    } else {
-        (&args[2], &args[3])
-    };
-    let start = parse_bound(a, true)?;
-    let end = parse_bound(b, false)?;
-    let count = match &args[4..] {
-        [] => None,
-        [c, n] if is(c, "COUNT") => {
-            let n = parse_i64(n)?;
-            Some(usize::try_from(n.max(0)).unwrap_or(0))
-        }
-        _ => return Err(syntax_error()),
-    };
+    let RangeArgs {
+        key,
+        start,
+        end,
+        count,
+    } = RangeArgs::parse(args, rev)?;
     // As Redis: a zero or negative COUNT answers a null array.
     if count == Some(0) {
         return Ok(Value::Null);
     }
-    let Some(s) = stream_of(ctx, &args[1])? else {
+    let Some(s) = stream_of(ctx, key)? else {
         return Ok(Value::Array(vec![]));
     };
     Ok(Value::Array(
@@ -303,16 +357,15 @@ pub(crate) fn xdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(int(n))
 }
 
-pub(crate) fn xtrim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut i = 2;
-    if !(is(&args[2], "MAXLEN") || is(&args[2], "MINID")) {
+pub(crate) fn xtrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> Reply {
+    // `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]`, nothing after.
+    let mut args = Args::new(argv);
+    let key = args.next_bytes()?;
+    let trim = parse_trim(&mut args)?.ok_or_else(syntax_error)?;
+    if args.next().is_some() {
         return Err(syntax_error());
     }
-    let trim = parse_trim(args, &mut i)?;
-    if i != args.len() {
-        return Err(syntax_error());
-    }
-    let Some(s) = stream_mut(ctx, &args[1], false)? else {
+    let Some(s) = stream_mut(ctx, key, false)? else {
         return Ok(int(0));
     };
     Ok(int(s.trim(&trim)))
@@ -371,59 +424,105 @@ impl BlockedRead {
     }
 }
 
-/// `COUNT n` or `BLOCK ms` at `args[i]` (shared by XREAD and XREADGROUP): how many arguments it took, or `None`
-/// when `args[i]` is neither.
-pub(crate) fn read_option(
-    args: &[Bytes],
-    i: usize,
-    count: &mut Option<usize>,
-    block: &mut Option<u64>,
-) -> Result<Option<usize>, Value> {
-    let a = &args[i];
-    if is(a, "COUNT") && i + 1 < args.len() {
-        let n = parse_i64(&args[i + 1])?;
-        *count = (n > 0).then_some(n as usize);
-        Ok(Some(2))
-    } else if is(a, "BLOCK") && i + 1 < args.len() {
-        let ms = parse_i64(&args[i + 1]).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
-        if ms < 0 {
-            return Err(err("ERR timeout is negative"));
+/// The COUNT and BLOCK options of XREAD and XREADGROUP.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReadOptions {
+    /// COUNT: at most this many entries per stream (a zero or negative count: no limit).
+    pub(crate) count: Option<usize>,
+    /// BLOCK: wait up to this many milliseconds (0: forever) when nothing is there yet.
+    pub(crate) block: Option<u64>,
+}
+
+impl ReadOptions {
+    /// Take `COUNT n` or `BLOCK ms` from the cursor: `false`, the cursor unmoved, when it is at neither (or at one
+    /// with no word after it).
+    pub(crate) fn eat(&mut self, args: &mut Args<'_>) -> Result<bool, Value> {
+        let mut ahead = *args;
+        let Some(option) = ahead.eat_one_of(["COUNT", "BLOCK"]) else {
+            return Ok(false);
+        };
+        let Some(value) = ahead.next() else {
+            return Ok(false);
+        };
+        *args = ahead;
+        if option == "COUNT" {
+            let n = parse_i64(value)?;
+            self.count = (n > 0).then_some(n as usize);
+        } else {
+            let ms = parse_i64(value).map_err(|_| err("ERR timeout is not an integer or out of range"))?;
+            if ms < 0 {
+                return Err(err("ERR timeout is negative"));
+            }
+            self.block = Some(ms as u64);
         }
-        *block = Some(ms as u64);
-        Ok(Some(2))
-    } else {
-        Ok(None)
+        Ok(true)
+    }
+}
+
+/// Where XREAD reads a stream from: after its last entry (`$`, resolved when the command runs), or after an id.
+#[derive(Debug, Clone, Copy)]
+enum ReadFrom {
+    Last,
+    After(StreamId),
+    /// An id that does not parse: reported once its key's type is checked, as Redis reads each key before its id.
+    Invalid,
+}
+
+/// XREAD's arguments, parsed before anything is applied.
+struct XReadArgs<'a> {
+    options: ReadOptions,
+    keys: &'a [Bytes],
+    /// One for each key.
+    from: Vec<ReadFrom>,
+}
+
+impl<'a> XReadArgs<'a> {
+    /// `XREAD [COUNT n] [BLOCK ms] STREAMS key… id…`.
+    fn parse(argv: &'a [Bytes]) -> Result<XReadArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let mut options = ReadOptions::default();
+        while args.peek().is_some() {
+            if options.eat(&mut args)? {
+                continue;
+            }
+            if args.eat("STREAMS") {
+                break;
+            }
+            return Err(syntax_error());
+        }
+        let (keys, ids) = streams(
+            args.rest(),
+            "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+        )?;
+        let from = ids
+            .iter()
+            .map(|id| {
+                if id.as_ref() == b"$" {
+                    ReadFrom::Last
+                } else {
+                    parse_id(id, 0).map_or(ReadFrom::Invalid, ReadFrom::After)
+                }
+            })
+            .collect();
+        Ok(XReadArgs { options, keys, from })
     }
 }
 
 pub(crate) fn xread(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut i = 1;
-    let mut count = None;
-    let mut block = None;
-    while i < args.len() {
-        let a = &args[i];
-        if let Some(used) = read_option(args, i, &mut count, &mut block)? {
-            i += used;
-        } else if is(a, "STREAMS") {
-            i += 1;
-            break;
-        } else {
-            return Err(syntax_error());
-        }
-    }
-    let (keys, id_args) = streams(
-        &args[i.min(args.len())..],
-        "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
-    )?;
+    let XReadArgs {
+        options: ReadOptions { count, block },
+        keys,
+        from,
+    } = XReadArgs::parse(args)?;
     let mut ids = Vec::with_capacity(keys.len());
-    for (key, id) in keys.iter().zip(id_args) {
+    for (key, from) in keys.iter().zip(from) {
         // Each key's type is checked before its id is read, as Redis.
         let last = stream_of(ctx, key)?.map_or(StreamId::default(), |s| s.last_id);
-        if id.as_ref() == b"$" {
-            ids.push(last);
-        } else {
-            ids.push(parse_id(id, 0)?);
-        }
+        ids.push(match from {
+            ReadFrom::Last => last,
+            ReadFrom::After(id) => id,
+            ReadFrom::Invalid => return Err(invalid_id()),
+        });
     }
     let found = read_new(ctx, keys, &ids, count)?;
     if !found.is_empty() {

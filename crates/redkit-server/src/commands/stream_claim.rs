@@ -4,6 +4,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
 use super::stream::{entry_value, parse_bound, parse_id, stream_mut, stream_of};
 use super::{Reply, err, int, is, parse_i64, syntax_error};
@@ -30,32 +31,73 @@ fn pending_group<'a>(ctx: &'a mut Ctx<'_>, key: &Bytes, group: &Bytes) -> Result
         .ok_or_else(|| no_key_or_group(key, group))
 }
 
+/// XPENDING's extended form: `[IDLE ms] start end count [consumer]`.
+struct PendingRange<'a> {
+    min_idle: Option<i64>,
+    start: StreamId,
+    end: StreamId,
+    count: i64,
+    consumer: Option<&'a Bytes>,
+}
+
+/// XPENDING's arguments: the key and group, and the extended form's range when given.
+struct XPendingArgs<'a> {
+    key: &'a Bytes,
+    group: &'a Bytes,
+    range: Option<PendingRange<'a>>,
+}
+
+impl<'a> XPendingArgs<'a> {
+    /// `XPENDING key group [[IDLE ms] start end count [consumer]]`, read before the group is looked up.
+    fn parse(argv: &'a [Bytes]) -> Result<XPendingArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let (key, group) = (args.next_bytes()?, args.next_bytes()?);
+        if args.peek().is_none() {
+            return Ok(XPendingArgs {
+                key,
+                group,
+                range: None,
+            });
+        }
+        let min_idle = if args.eat("IDLE") {
+            Some(parse_i64(args.next_bytes()?)?)
+        } else {
+            None
+        };
+        let [start, end, count, consumer @ ..] = args.rest() else {
+            return Err(syntax_error());
+        };
+        let consumer = match consumer {
+            [] => None,
+            [c] => Some(c),
+            _ => return Err(syntax_error()),
+        };
+        Ok(XPendingArgs {
+            key,
+            group,
+            range: Some(PendingRange {
+                min_idle,
+                start: parse_bound(start, true)?,
+                end: parse_bound(end, false)?,
+                count: parse_i64(count)?,
+                consumer,
+            }),
+        })
+    }
+}
+
 pub(crate) fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
-    // Extended form: [IDLE ms] start end count [consumer].
-    let mut i = 3;
-    let mut min_idle = None;
-    if args.len() > 3 {
-        if is(&args[3], "IDLE") {
-            let ms = parse_i64(args.get(4).ok_or_else(syntax_error)?)?;
-            min_idle = Some(ms);
-            i = 5;
-        }
-        if args.len() < i + 3 || args.len() > i + 4 {
-            return Err(syntax_error());
-        }
-    }
-    let extended = args.len() > 3;
-    let range = if extended {
-        let start = parse_bound(&args[i], true)?;
-        let end = parse_bound(&args[i + 1], false)?;
-        let count = parse_i64(&args[i + 2])?;
-        Some((start, end, count, args.get(i + 3).cloned()))
-    } else {
-        None
-    };
-    let g = pending_group(ctx, &args[1], &args[2])?;
-    let Some((start, end, count, consumer)) = range else {
+    let XPendingArgs { key, group, range } = XPendingArgs::parse(args)?;
+    let g = pending_group(ctx, key, group)?;
+    let Some(PendingRange {
+        min_idle,
+        start,
+        end,
+        count,
+        consumer,
+    }) = range
+    else {
         if g.pel.is_empty() {
             return Ok(Value::Array(vec![int(0), Value::Null, Value::Null, Value::Null]));
         }
@@ -85,7 +127,7 @@ pub(crate) fn xpending(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(Value::Array(
         g.pel
             .range(start..=end)
-            .filter(|(_, p)| consumer.as_ref().is_none_or(|c| *c == p.consumer))
+            .filter(|(_, p)| consumer.is_none_or(|c| *c == p.consumer))
             .filter(|(_, p)| min_idle.is_none_or(|m| now.saturating_sub(p.delivered_ms) >= m))
             .take(usize::try_from(count).unwrap_or(usize::MAX))
             .map(|(id, p)| {
@@ -126,55 +168,96 @@ fn claim_one(g: &mut Group, id: StreamId, consumer: &Bytes, at: i64, retry: Opti
     c.seen_ms = c.seen_ms.max(at);
 }
 
+/// When XCLAIM records the claimed entries as delivered.
+#[derive(Debug, Clone, Copy)]
+enum Delivered {
+    Now,
+    /// IDLE ms: that long ago.
+    IdleFor(i64),
+    /// TIME ms: at that Unix time.
+    At(i64),
+}
+
+/// XCLAIM's arguments after the key, group and consumer.
+struct XClaimArgs {
+    min_idle: i64,
+    ids: Vec<StreamId>,
+    /// IDLE or TIME, the last one given.
+    delivered: Delivered,
+    retry: Option<u64>,
+    force: bool,
+    justid: bool,
+}
+
+impl XClaimArgs {
+    /// `XCLAIM key group consumer min-idle id… [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE] [JUSTID] [LASTID id]`:
+    /// the ids run up to the first word that is not one.
+    fn parse(argv: &[Bytes]) -> Result<XClaimArgs, Value> {
+        let mut args = Args::at(argv, 4);
+        let min_idle = parse_i64(args.next_bytes()?)
+            .map_err(|_| err("ERR Invalid min-idle-time argument for XCLAIM"))?;
+        let mut ids = Vec::new();
+        while let Some(id) = args.peek().and_then(|a| parse_id(a, 0).ok()) {
+            ids.push(id);
+            args.next();
+        }
+        let mut claim = XClaimArgs {
+            min_idle,
+            ids,
+            delivered: Delivered::Now,
+            retry: None,
+            force: false,
+            justid: false,
+        };
+        let invalid = |option: &str| err(&format!("ERR Invalid {option} option argument for XCLAIM"));
+        while let Some(word) = args.next() {
+            if is(word, "IDLE") {
+                let idle = parse_i64(args.next_bytes()?).map_err(|_| invalid("IDLE"))?;
+                claim.delivered = Delivered::IdleFor(idle);
+            } else if is(word, "TIME") {
+                let at = parse_i64(args.next_bytes()?).map_err(|_| invalid("TIME"))?;
+                claim.delivered = Delivered::At(at);
+            } else if is(word, "RETRYCOUNT") {
+                let n = parse_i64(args.next_bytes()?).map_err(|_| invalid("RETRYCOUNT"))?;
+                claim.retry = Some(u64::try_from(n).unwrap_or(0));
+            } else if is(word, "LASTID") {
+                parse_id(args.next_bytes()?, 0)?;
+            } else if is(word, "FORCE") {
+                claim.force = true;
+            } else if is(word, "JUSTID") {
+                claim.justid = true;
+            } else {
+                return Err(err(&format!(
+                    "ERR Unrecognized XCLAIM option '{}'",
+                    String::from_utf8_lossy(word)
+                )));
+            }
+        }
+        Ok(claim)
+    }
+}
+
 pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
-    // The key and group first, as Redis.
+    let claim = XClaimArgs::parse(args);
+    // The key and group first, then the arguments' errors, as Redis.
     if !stream_of(ctx, key)?.is_some_and(|s| s.groups.contains_key(group)) {
         return Err(no_key_or_group(key, group));
     }
-    let min_idle = parse_i64(&args[4]).map_err(|_| err("ERR Invalid min-idle-time argument for XCLAIM"))?;
-    let mut ids = Vec::new();
-    let mut i = 5;
-    while i < args.len() {
-        match parse_id(&args[i], 0) {
-            Ok(id) => ids.push(id),
-            Err(_) => break,
-        }
-        i += 1;
-    }
-    let (mut at, mut retry, mut force, mut justid) = (now, None, false, false);
-    while i < args.len() {
-        let a = &args[i];
-        let value = || args.get(i + 1).ok_or_else(syntax_error);
-        if is(a, "IDLE") {
-            let idle = parse_i64(value()?).map_err(|_| err("ERR Invalid IDLE option argument for XCLAIM"))?;
-            at = now.saturating_sub(idle);
-            i += 2;
-        } else if is(a, "TIME") {
-            at = parse_i64(value()?).map_err(|_| err("ERR Invalid TIME option argument for XCLAIM"))?;
-            i += 2;
-        } else if is(a, "RETRYCOUNT") {
-            let n =
-                parse_i64(value()?).map_err(|_| err("ERR Invalid RETRYCOUNT option argument for XCLAIM"))?;
-            retry = Some(u64::try_from(n).unwrap_or(0));
-            i += 2;
-        } else if is(a, "LASTID") {
-            parse_id(value()?, 0)?;
-            i += 2;
-        } else if is(a, "FORCE") {
-            force = true;
-            i += 1;
-        } else if is(a, "JUSTID") {
-            justid = true;
-            i += 1;
-        } else {
-            return Err(err(&format!(
-                "ERR Unrecognized XCLAIM option '{}'",
-                String::from_utf8_lossy(a)
-            )));
-        }
-    }
+    let XClaimArgs {
+        min_idle,
+        ids,
+        delivered,
+        retry,
+        force,
+        justid,
+    } = claim?;
+    let mut at = match delivered {
+        Delivered::Now => now,
+        Delivered::IdleFor(idle) => now.saturating_sub(idle),
+        Delivered::At(at) => at,
+    };
     // A delivery time in the future or before the epoch is now, as Redis clamps it.
     if at < 0 || at > now {
         at = now;
@@ -219,32 +302,60 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(Value::Array(out))
 }
 
+/// XAUTOCLAIM's arguments after the key, group and consumer.
+struct XAutoClaimArgs {
+    min_idle: i64,
+    start: StreamId,
+    count: usize,
+    justid: bool,
+}
+
+impl XAutoClaimArgs {
+    /// `XAUTOCLAIM key group consumer min-idle start [COUNT n] [JUSTID]` (COUNT 100 by default).
+    fn parse(argv: &[Bytes]) -> Result<XAutoClaimArgs, Value> {
+        let mut args = Args::at(argv, 4);
+        let min_idle = parse_i64(args.next_bytes()?)
+            .map_err(|_| err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?;
+        let start = parse_bound(args.next_bytes()?, true)?;
+        let (mut count, mut justid) = (100usize, false);
+        while let Some(word) = args.next() {
+            if is(word, "COUNT")
+                && let Some(n) = args.next()
+            {
+                let n = parse_i64(n)?;
+                if !(1..=i64::MAX / 10).contains(&n) {
+                    return Err(err("ERR COUNT must be > 0"));
+                }
+                count = n as usize;
+            } else if is(word, "JUSTID") {
+                justid = true;
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        Ok(XAutoClaimArgs {
+            min_idle,
+            start,
+            count,
+            justid,
+        })
+    }
+}
+
 pub(crate) fn xautoclaim(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
     let (key, group, consumer) = (&args[1], &args[2], &args[3]);
+    let claim = XAutoClaimArgs::parse(args);
+    // The key and group first, then the arguments' errors.
     if !stream_of(ctx, key)?.is_some_and(|s| s.groups.contains_key(group)) {
         return Err(no_key_or_group(key, group));
     }
-    let min_idle =
-        parse_i64(&args[4]).map_err(|_| err("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?;
-    let start = parse_bound(&args[5], true)?;
-    let (mut count, mut justid) = (100usize, false);
-    let mut i = 6;
-    while i < args.len() {
-        if is(&args[i], "COUNT") && i + 1 < args.len() {
-            let n = parse_i64(&args[i + 1])?;
-            if !(1..=i64::MAX / 10).contains(&n) {
-                return Err(err("ERR COUNT must be > 0"));
-            }
-            count = n as usize;
-            i += 2;
-        } else if is(&args[i], "JUSTID") {
-            justid = true;
-            i += 1;
-        } else {
-            return Err(syntax_error());
-        }
-    }
+    let XAutoClaimArgs {
+        min_idle,
+        start,
+        count,
+        justid,
+    } = claim?;
     let Some(s) = stream_mut(ctx, key, false)? else {
         return Err(no_key_or_group(key, group));
     };

@@ -8,9 +8,9 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
-use super::args::streams;
+use super::args::{Args, streams};
 use super::registry::Decl;
-use super::stream::{entry_value, parse_id, read_reply, stream_mut, stream_of};
+use super::stream::{ReadOptions, entry_value, parse_id, read_reply, stream_mut, stream_of};
 use super::{Reply, err, int, is, ok, parse_i64, syntax_error};
 use crate::state::Block;
 use crate::state::blocked::{GroupRead, Retry};
@@ -37,18 +37,87 @@ pub(super) fn no_group(key: &[u8], group: &[u8]) -> Value {
     ))
 }
 
-/// `ENTRIESREAD n` at `args[i..]`, if there.
-fn entries_read_option(args: &[Bytes], i: usize) -> Result<Option<Option<u64>>, Value> {
-    match &args[i.min(args.len())..] {
+/// `ENTRIESREAD n`'s value: a count, or -1 for none.
+fn entries_read(arg: &[u8]) -> Result<Option<u64>, Value> {
+    let n = parse_i64(arg)?;
+    if n < 0 && n != -1 {
+        return Err(err("ERR value for ENTRIESREAD must be positive or -1"));
+    }
+    Ok(u64::try_from(n).ok())
+}
+
+/// An optional `ENTRIESREAD n` as the last words.
+fn entries_read_option(args: &mut Args<'_>) -> Result<Option<u64>, Value> {
+    match args.rest() {
         [] => Ok(None),
-        [opt, n] if is(opt, "ENTRIESREAD") => {
-            let n = parse_i64(n)?;
-            if n < 0 && n != -1 {
-                return Err(err("ERR value for ENTRIESREAD must be positive or -1"));
-            }
-            Ok(Some(u64::try_from(n).ok()))
-        }
+        [opt, n] if is(opt, "ENTRIESREAD") => entries_read(n),
         _ => Err(syntax_error()),
+    }
+}
+
+/// A group's last-delivered id as XGROUP CREATE and SETID name it: the stream's last id (`$`), or an id.
+#[derive(Debug, Clone, Copy)]
+enum GroupStart {
+    Last,
+    Id(StreamId),
+    /// An id that does not parse (XGROUP CREATE reports it after the key is looked up, as Redis).
+    Invalid,
+}
+
+impl GroupStart {
+    fn parse(arg: &[u8]) -> GroupStart {
+        if arg == b"$" {
+            GroupStart::Last
+        } else {
+            parse_id(arg, 0).map_or(GroupStart::Invalid, GroupStart::Id)
+        }
+    }
+
+    fn resolve(self, last: StreamId) -> Result<StreamId, Value> {
+        match self {
+            GroupStart::Last => Ok(last),
+            GroupStart::Id(id) => Ok(id),
+            GroupStart::Invalid => Err(super::stream::invalid_id()),
+        }
+    }
+}
+
+/// `XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n]` (MKSTREAM first when both).
+struct CreateArgs {
+    start: GroupStart,
+    mkstream: bool,
+    entries_read: Option<u64>,
+}
+
+impl CreateArgs {
+    fn parse(argv: &[Bytes]) -> Result<CreateArgs, Value> {
+        let mut args = Args::at(argv, 4);
+        let start = GroupStart::parse(args.next_bytes()?);
+        let mkstream = args.eat("MKSTREAM");
+        let entries_read = entries_read_option(&mut args)?;
+        Ok(CreateArgs {
+            start,
+            mkstream,
+            entries_read,
+        })
+    }
+}
+
+/// `XGROUP SETID key group id|$ [ENTRIESREAD n]`: the id is read first, then ENTRIESREAD.
+struct SetIdArgs {
+    start: GroupStart,
+    entries_read: Option<u64>,
+}
+
+impl SetIdArgs {
+    fn parse(argv: &[Bytes]) -> Result<SetIdArgs, Value> {
+        let mut args = Args::at(argv, 4);
+        let start = GroupStart::parse(args.next_bytes()?);
+        if let GroupStart::Invalid = start {
+            return Err(super::stream::invalid_id());
+        }
+        let entries_read = entries_read_option(&mut args)?;
+        Ok(SetIdArgs { start, entries_read })
     }
 }
 
@@ -68,21 +137,15 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let (key, group) = (&args[2], &args[3]);
     let now = ctx.now;
     if is(sub, "CREATE") {
-        let mut mkstream = false;
-        let mut i = 5;
-        if args.get(5).is_some_and(|a| is(a, "MKSTREAM")) {
-            mkstream = true;
-            i = 6;
-        }
-        let entries_read = entries_read_option(args, i)?;
+        let CreateArgs {
+            start,
+            mkstream,
+            entries_read,
+        } = CreateArgs::parse(args)?;
         let Some(s) = stream_mut(ctx, key, mkstream)? else {
             return Err(key_error());
         };
-        let id = if args[4].as_ref() == b"$" {
-            s.last_id()
-        } else {
-            parse_id(&args[4], 0)?
-        };
+        let id = start.resolve(s.last_id())?;
         if s.groups.contains_key(group) {
             return Err(err("BUSYGROUP Consumer Group name already exists"));
         }
@@ -90,12 +153,14 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             group.clone(),
             Group {
                 last_id: id,
-                entries_read: entries_read.flatten(),
+                entries_read,
                 ..Group::default()
             },
         );
         return ok();
     }
+    // SETID's words are read once the key and the group are found (Redis, too, reads the id after them).
+    let setid = is(sub, "SETID").then(|| SetIdArgs::parse(args));
     if stream_of(ctx, key)?.is_none() {
         return Err(key_error());
     }
@@ -109,6 +174,12 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let Some(g) = s.groups.get_mut(group) else {
         return Err(no_group(key, group));
     };
+    if let Some(setid) = setid {
+        let SetIdArgs { start, entries_read } = setid?;
+        g.last_id = start.resolve(last)?;
+        g.entries_read = entries_read;
+        return ok();
+    }
     if is(sub, "CREATECONSUMER") {
         if g.consumers.contains_key(&args[4]) {
             return Ok(int(0));
@@ -121,7 +192,7 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             },
         );
         Ok(int(1))
-    } else if is(sub, "DELCONSUMER") {
+    } else {
         let Some(c) = g.consumers.remove(&args[4]) else {
             return Ok(int(0));
         };
@@ -129,16 +200,6 @@ pub(crate) fn xgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             g.pel.remove(id);
         }
         Ok(int(c.pending.len()))
-    } else {
-        let id = if args[4].as_ref() == b"$" {
-            last
-        } else {
-            parse_id(&args[4], 0)?
-        };
-        let entries_read = entries_read_option(args, 5)?;
-        g.last_id = id;
-        g.entries_read = entries_read.flatten();
-        ok()
     }
 }
 
@@ -264,53 +325,109 @@ fn no_group_read(key: &[u8], group: &[u8]) -> Value {
     ))
 }
 
+/// Where XREADGROUP reads a stream from.
+#[derive(Debug, Clone, Copy)]
+enum GroupFrom {
+    /// `>`: entries never delivered to the group.
+    New,
+    /// The consumer's own pending entries after an id.
+    Pending(StreamId),
+    /// `$`, which XREADGROUP refuses — after the key's group is found, as Redis, like an id that does not parse.
+    Last,
+    Invalid,
+}
+
+/// XREADGROUP's arguments, parsed before anything is applied.
+struct XReadGroupArgs<'a> {
+    group: &'a Bytes,
+    consumer: &'a Bytes,
+    options: ReadOptions,
+    noack: bool,
+    keys: &'a [Bytes],
+    /// One for each key.
+    from: Vec<GroupFrom>,
+}
+
+impl<'a> XReadGroupArgs<'a> {
+    /// `XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key… id…` (options in any order; the
+    /// stream list is checked before the GROUP option is missed, as Redis).
+    fn parse(argv: &'a [Bytes]) -> Result<XReadGroupArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let (mut names, mut options, mut noack) = (None, ReadOptions::default(), false);
+        while let Some(word) = args.peek() {
+            if options.eat(&mut args)? {
+                continue;
+            }
+            let mut ahead = args;
+            ahead.next();
+            if is(word, "GROUP")
+                && let (Some(group), Some(consumer)) = (ahead.next(), ahead.next())
+            {
+                names = Some((group, consumer));
+                args = ahead;
+            } else if args.eat("NOACK") {
+                noack = true;
+            } else if args.eat("STREAMS") {
+                break;
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        let (keys, ids) = streams(
+            args.rest(),
+            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+        )?;
+        let Some((group, consumer)) = names else {
+            return Err(err("ERR Missing GROUP option for XREADGROUP"));
+        };
+        let from = ids
+            .iter()
+            .map(|id| match id.as_ref() {
+                b">" => GroupFrom::New,
+                b"$" => GroupFrom::Last,
+                _ => parse_id(id, 0).map_or(GroupFrom::Invalid, GroupFrom::Pending),
+            })
+            .collect();
+        Ok(XReadGroupArgs {
+            group,
+            consumer,
+            options,
+            noack,
+            keys,
+            from,
+        })
+    }
+}
+
 pub(crate) fn xreadgroup(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut i = 1;
-    let (mut group, mut consumer, mut count, mut block, mut noack) = (None, None, None, None, false);
-    while i < args.len() {
-        let a = &args[i];
-        if is(a, "GROUP") && i + 2 < args.len() {
-            group = Some(args[i + 1].clone());
-            consumer = Some(args[i + 2].clone());
-            i += 3;
-        } else if let Some(used) = super::stream::read_option(args, i, &mut count, &mut block)? {
-            i += used;
-        } else if is(a, "NOACK") {
-            noack = true;
-            i += 1;
-        } else if is(a, "STREAMS") {
-            i += 1;
-            break;
-        } else {
-            return Err(syntax_error());
-        }
-    }
-    let (keys, id_args) = streams(
-        &args[i.min(args.len())..],
-        "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
-    )?;
-    let (Some(group), Some(consumer)) = (group, consumer) else {
-        return Err(err("ERR Missing GROUP option for XREADGROUP"));
-    };
-    let mut ids = Vec::with_capacity(keys.len());
-    for (key, id) in keys.iter().zip(id_args) {
-        let has_group = stream_of(ctx, key)?.is_some_and(|s| s.groups.contains_key(&group));
-        if !has_group {
-            return Err(no_group_read(key, &group));
-        }
-        if id.as_ref() == b">" {
-            ids.push(None);
-        } else if id.as_ref() == b"$" {
-            return Err(err(
-                "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
-            ));
-        } else {
-            ids.push(Some(parse_id(id, 0)?));
-        }
-    }
-    let read = GroupRead {
+    let XReadGroupArgs {
         group,
         consumer,
+        options: ReadOptions { count, block },
+        noack,
+        keys,
+        from,
+    } = XReadGroupArgs::parse(args)?;
+    let mut ids = Vec::with_capacity(keys.len());
+    for (key, from) in keys.iter().zip(from) {
+        let has_group = stream_of(ctx, key)?.is_some_and(|s| s.groups.contains_key(group));
+        if !has_group {
+            return Err(no_group_read(key, group));
+        }
+        ids.push(match from {
+            GroupFrom::New => None,
+            GroupFrom::Pending(id) => Some(id),
+            GroupFrom::Last => {
+                return Err(err(
+                    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.",
+                ));
+            }
+            GroupFrom::Invalid => return Err(super::stream::invalid_id()),
+        });
+    }
+    let read = GroupRead {
+        group: group.clone(),
+        consumer: consumer.clone(),
         count,
         noack,
         keys: keys.to_vec(),

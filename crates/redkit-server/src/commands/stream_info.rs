@@ -4,6 +4,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
 use super::stream::{entry_value, stream_of};
 use super::stream_group::no_group;
@@ -116,6 +117,21 @@ fn lag(s: &crate::state::stream::Stream, g: &Group) -> Value {
     }
 }
 
+/// XINFO STREAM's `[FULL [COUNT n]]` after the key: `Some(count)` for FULL (10 by default; 0, or a negative
+/// count, for everything).
+fn full_option(argv: &[Bytes]) -> Result<Option<usize>, Value> {
+    let mut args = Args::at(argv, 3);
+    match args.rest() {
+        [] => Ok(None),
+        [f] if is(f, "FULL") => Ok(Some(10)),
+        [f, c, n] if is(f, "FULL") && is(c, "COUNT") => Ok(Some(parse_i64(n)?.max(0) as usize)),
+        _ => Err(err(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
+            String::from_utf8_lossy(&argv[1])
+        ))),
+    }
+}
+
 pub(crate) fn xinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let now = ctx.now;
     let sub = &args[1];
@@ -126,19 +142,8 @@ pub(crate) fn xinfo(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     if !known || !arity_ok {
         return Err(super::subcommand_error("xinfo", sub, known));
     }
-    // XINFO STREAM key [FULL [COUNT n]]: COUNT defaults to 10; 0 (or less) means everything.
-    let full = if is(sub, "STREAM") && args.len() > 3 {
-        let wrong = || {
-            err(&format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-                String::from_utf8_lossy(sub)
-            ))
-        };
-        match &args[3..] {
-            [f] if is(f, "FULL") => Some(10),
-            [f, c, n] if is(f, "FULL") && is(c, "COUNT") => Some(parse_i64(n)?.max(0) as usize),
-            _ => return Err(wrong()),
-        }
+    let full = if is(sub, "STREAM") {
+        full_option(args)?
     } else {
         None
     };

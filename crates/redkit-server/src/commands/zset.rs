@@ -111,52 +111,88 @@ fn not_float() -> Value {
     err("ERR value is not a valid float")
 }
 
+/// ZADD's arguments, parsed before anything is applied.
+struct ZAddArgs<'a> {
+    key: &'a Bytes,
+    /// NX/XX/GT/LT, their combinations checked.
+    conditions: Conditions,
+    /// CH: count changed members as well as added ones.
+    ch: bool,
+    /// INCR: add to the member's score, ZINCRBY-style (a single pair).
+    incr: bool,
+    /// The score-member pairs.
+    pairs: Vec<(f64, &'a Bytes)>,
+}
+
+impl<'a> ZAddArgs<'a> {
+    /// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member …]` (options in any order, repeats
+    /// allowed), with Redis's errors in its order: the pairs' count, the conflicting conditions, INCR's single pair,
+    /// then the scores.
+    fn parse(argv: &'a [Bytes]) -> Result<ZAddArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let (mut conditions, mut ch, mut incr) = (Conditions::default(), false, false);
+        loop {
+            if conditions.eat(&mut args) {
+                continue;
+            }
+            if args.eat("CH") {
+                ch = true;
+            } else if args.eat("INCR") {
+                incr = true;
+            } else {
+                break;
+            }
+        }
+        let Conditions { nx, xx, gt, lt } = conditions;
+        let pairs = args.rest();
+        if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
+            return Err(syntax_error());
+        }
+        if nx && xx {
+            return Err(err("ERR XX and NX options at the same time are not compatible"));
+        }
+        if (nx && (gt || lt)) || (gt && lt) {
+            return Err(err(
+                "ERR GT, LT, and/or NX options at the same time are not compatible",
+            ));
+        }
+        if incr && pairs.len() > 2 {
+            return Err(err("ERR INCR option supports a single increment-element pair"));
+        }
+        let pairs = pairs
+            .chunks(2)
+            .map(|p| Ok((parse_f64(&p[0]).map_err(|_| not_float())?, &p[1])))
+            .collect::<Result<_, Value>>()?;
+        Ok(ZAddArgs {
+            key,
+            conditions,
+            ch,
+            incr,
+            pairs,
+        })
+    }
+}
+
 pub(crate) fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let mut options = Args::at(args, 2);
-    let (mut conditions, mut ch, mut incr) = (Conditions::default(), false, false);
-    loop {
-        if conditions.eat(&mut options) {
-            continue;
-        }
-        if options.eat("CH") {
-            ch = true;
-        } else if options.eat("INCR") {
-            incr = true;
-        } else {
-            break;
-        }
-    }
-    let Conditions { nx, xx, gt, lt } = conditions;
-    let pairs = options.rest();
-    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
-        return Err(syntax_error());
-    }
-    if nx && xx {
-        return Err(err("ERR XX and NX options at the same time are not compatible"));
-    }
-    if (nx && (gt || lt)) || (gt && lt) {
-        return Err(err(
-            "ERR GT, LT, and/or NX options at the same time are not compatible",
-        ));
-    }
-    if incr && pairs.len() > 2 {
-        return Err(err("ERR INCR option supports a single increment-element pair"));
-    }
-    let parsed: Vec<(f64, Bytes)> = pairs
-        .chunks(2)
-        .map(|p| Ok((parse_f64(&p[0]).map_err(|_| not_float())?, p[1].clone())))
-        .collect::<Result<_, Value>>()?;
-    let missing = zset_ref(ctx, &args[1])?.is_none();
+    let ZAddArgs {
+        key,
+        conditions: Conditions { nx, xx, gt, lt },
+        ch,
+        incr,
+        pairs,
+    } = ZAddArgs::parse(args)?;
+    let missing = zset_ref(ctx, key)?.is_none();
     if xx && missing {
         return Ok(if incr { Value::Null } else { int(0) });
     }
-    let Some(z) = zset_mut(ctx, &args[1], true)? else {
+    let Some(z) = zset_mut(ctx, key, true)? else {
         return Ok(int(0));
     };
     let (mut added, mut changed) = (0, 0);
     let mut incr_result = None;
-    for (score, member) in parsed {
-        let current = z.scores.get(&member).copied();
+    for (score, member) in pairs {
+        let current = z.scores.get(member).copied();
         let mut new = score;
         if incr {
             new = current.unwrap_or(0.0) + score;
@@ -174,17 +210,17 @@ pub(crate) fn zadd(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         incr_result = Some(new);
         match current {
             None => {
-                z.insert(member, new);
+                z.insert(member.clone(), new);
                 added += 1;
             }
             Some(c) if c != new => {
-                z.insert(member, new);
+                z.insert(member.clone(), new);
                 changed += 1;
             }
             Some(_) => {}
         }
     }
-    ctx.db().drop_if_empty(&args[1]);
+    ctx.db().drop_if_empty(key);
     if incr {
         return Ok(incr_result.map_or(Value::Null, |s| score_value(ctx, s)));
     }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
 use super::zset::{reply_members, store};
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error, wrongtype};
@@ -45,54 +46,100 @@ enum Combine {
     Diff,
 }
 
-/// ZUNION/ZINTER/ZDIFF and their STORE forms. `dest` is set for the STORE forms.
-fn combine(ctx: &mut Ctx<'_>, args: &[Bytes], op: Combine, dest: Option<&Bytes>, name: &str) -> Reply {
-    let first = if dest.is_some() { 2 } else { 1 };
-    let n = parse_i64(&args[first])?;
-    if n <= 0 {
-        return Err(err(&format!(
-            "ERR at least 1 input key is needed for '{name}' command"
-        )));
-    }
-    let n = n as usize;
-    if args.len() < first + 1 + n {
-        return Err(syntax_error());
-    }
-    let keys = &args[first + 1..first + 1 + n];
-    let mut weights = vec![1.0; n];
-    let mut aggregate = 0u8; // 0 sum, 1 min, 2 max
-    let mut withscores = false;
-    let mut i = first + 1 + n;
-    while i < args.len() {
-        if op != Combine::Diff && is(&args[i], "WEIGHTS") && i + n < args.len() {
-            for (w, a) in weights.iter_mut().zip(&args[i + 1..=i + n]) {
-                *w = parse_f64(a).map_err(|_| err("ERR weight value is not a float"))?;
-            }
-            i += n;
-        } else if op != Combine::Diff && is(&args[i], "AGGREGATE") && i + 1 < args.len() {
-            aggregate = if is(&args[i + 1], "SUM") {
-                0
-            } else if is(&args[i + 1], "MIN") {
-                1
-            } else if is(&args[i + 1], "MAX") {
-                2
-            } else {
-                return Err(syntax_error());
-            };
-            i += 1;
-        } else if dest.is_none() && is(&args[i], "WITHSCORES") {
-            withscores = true;
-        } else {
+/// How ZUNION and ZINTER combine a member's weighted scores.
+#[derive(Clone, Copy, PartialEq)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+/// The arguments of ZUNION, ZINTER, ZDIFF and their STORE forms, parsed before any key is read.
+struct CombineArgs<'a> {
+    /// Where the STORE forms store.
+    dest: Option<&'a Bytes>,
+    keys: &'a [Bytes],
+    /// One for each key (1 unless WEIGHTS).
+    weights: Vec<f64>,
+    aggregate: Aggregate,
+    withscores: bool,
+}
+
+impl<'a> CombineArgs<'a> {
+    /// `[destination] numkeys key… [WEIGHTS w…] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]`: no WEIGHTS or AGGREGATE
+    /// for ZDIFF, no WITHSCORES for the STORE forms; a later option replaces an earlier one.
+    fn parse(argv: &'a [Bytes], op: Combine, store: bool, name: &str) -> Result<CombineArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let dest = if store { Some(args.next_bytes()?) } else { None };
+        let n = parse_i64(args.next_bytes()?)?;
+        if n <= 0 {
+            return Err(err(&format!(
+                "ERR at least 1 input key is needed for '{name}' command"
+            )));
+        }
+        let rest = args.rest();
+        let n = n as usize;
+        if rest.len() < n {
             return Err(syntax_error());
         }
-        i += 1;
+        let (keys, options) = rest.split_at(n);
+        let mut args = Args::at(options, 0);
+        let mut weights = vec![1.0; n];
+        let (mut aggregate, mut withscores) = (Aggregate::Sum, false);
+        while let Some(word) = args.next() {
+            let mut ahead = args;
+            if op != Combine::Diff
+                && is(word, "WEIGHTS")
+                && let Some((given, after)) = ahead.rest().split_at_checked(n)
+            {
+                for (w, a) in weights.iter_mut().zip(given) {
+                    *w = parse_f64(a).map_err(|_| err("ERR weight value is not a float"))?;
+                }
+                args = Args::at(after, 0);
+            } else if op != Combine::Diff
+                && is(word, "AGGREGATE")
+                && let Some(how) = args.next()
+            {
+                aggregate = if is(how, "SUM") {
+                    Aggregate::Sum
+                } else if is(how, "MIN") {
+                    Aggregate::Min
+                } else if is(how, "MAX") {
+                    Aggregate::Max
+                } else {
+                    return Err(syntax_error());
+                };
+            } else if !store && is(word, "WITHSCORES") {
+                withscores = true;
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        Ok(CombineArgs {
+            dest,
+            keys,
+            weights,
+            aggregate,
+            withscores,
+        })
     }
+}
+
+/// ZUNION/ZINTER/ZDIFF and their STORE forms (`store`: the destination is `args[1]`).
+fn combine(ctx: &mut Ctx<'_>, args: &[Bytes], op: Combine, store_result: bool, name: &str) -> Reply {
+    let CombineArgs {
+        dest,
+        keys,
+        weights,
+        aggregate,
+        withscores,
+    } = CombineArgs::parse(args, op, store_result, name)?;
     let sources: Vec<HashMap<Bytes, f64>> = keys.iter().map(|k| source(ctx, k)).collect::<Result<_, _>>()?;
     let agg = |a: f64, b: f64| {
         let v = match aggregate {
-            1 => a.min(b),
-            2 => a.max(b),
-            _ => a + b,
+            Aggregate::Min => a.min(b),
+            Aggregate::Max => a.max(b),
+            Aggregate::Sum => a + b,
         };
         if v.is_nan() { 0.0 } else { v }
     };
@@ -146,25 +193,22 @@ fn combine(ctx: &mut Ctx<'_>, args: &[Bytes], op: Combine, dest: Option<&Bytes>,
 }
 
 pub(crate) fn zunion(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    combine(ctx, args, Combine::Union, None, "zunion")
+    combine(ctx, args, Combine::Union, false, "zunion")
 }
 pub(crate) fn zinter(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    combine(ctx, args, Combine::Inter, None, "zinter")
+    combine(ctx, args, Combine::Inter, false, "zinter")
 }
 pub(crate) fn zdiff(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    combine(ctx, args, Combine::Diff, None, "zdiff")
+    combine(ctx, args, Combine::Diff, false, "zdiff")
 }
 pub(crate) fn zunionstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let dest = args[1].clone();
-    combine(ctx, args, Combine::Union, Some(&dest), "zunionstore")
+    combine(ctx, args, Combine::Union, true, "zunionstore")
 }
 pub(crate) fn zinterstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let dest = args[1].clone();
-    combine(ctx, args, Combine::Inter, Some(&dest), "zinterstore")
+    combine(ctx, args, Combine::Inter, true, "zinterstore")
 }
 pub(crate) fn zdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let dest = args[1].clone();
-    combine(ctx, args, Combine::Diff, Some(&dest), "zdiffstore")
+    combine(ctx, args, Combine::Diff, true, "zdiffstore")
 }
 
 pub(crate) fn zintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
 use super::zset::{pop, reply_members, score_value, with_scores, with_scores_nested, zset_ref};
 use super::{Reply, err, is, parse_i64, syntax_error};
@@ -52,24 +53,42 @@ pub(crate) fn zpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     zpop(ctx, args, true)
 }
 
+/// ZMPOP's (and BZMPOP's) `numkeys key… MIN|MAX [COUNT n]`.
+pub(super) struct MPopArgs<'a> {
+    pub(super) keys: &'a [Bytes],
+    /// MAX: pop the highest scores.
+    pub(super) max: bool,
+    /// COUNT, 1 by default.
+    pub(super) count: usize,
+}
+
+impl<'a> MPopArgs<'a> {
+    /// From the cursor at `numkeys`.
+    pub(super) fn parse(mut args: Args<'a>) -> Result<MPopArgs<'a>, Value> {
+        let n = parse_i64(args.next_bytes()?)?;
+        if n <= 0 {
+            return Err(err("ERR numkeys should be greater than 0"));
+        }
+        let n = n as usize;
+        let rest = args.rest();
+        let (Some(keys), Some(side)) = (rest.get(..n), rest.get(n)) else {
+            return Err(syntax_error());
+        };
+        let max = if is(side, "MAX") {
+            true
+        } else if is(side, "MIN") {
+            false
+        } else {
+            return Err(syntax_error());
+        };
+        let count = super::count_option(&rest[n + 1..])?;
+        Ok(MPopArgs { keys, max, count })
+    }
+}
+
 pub(crate) fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let n = parse_i64(&args[1])?;
-    if n <= 0 {
-        return Err(err("ERR numkeys should be greater than 0"));
-    }
-    let n = n as usize;
-    if args.len() < 3 + n {
-        return Err(syntax_error());
-    }
-    let max = if is(&args[2 + n], "MAX") {
-        true
-    } else if is(&args[2 + n], "MIN") {
-        false
-    } else {
-        return Err(syntax_error());
-    };
-    let count = super::count_option(&args[3 + n..])?;
-    for key in &args[2..2 + n] {
+    let MPopArgs { keys, max, count } = MPopArgs::parse(Args::new(args))?;
+    for key in keys {
         let items = pop(ctx, key, max, count)?;
         if !items.is_empty() {
             return Ok(Value::Array(vec![
@@ -81,17 +100,42 @@ pub(crate) fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(Value::Null)
 }
 
-pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
-    let withscores = match args.get(3) {
-        None => false,
-        Some(a) if is(a, "WITHSCORES") && args.len() == 4 => true,
-        _ => return Err(syntax_error()),
-    };
-    if let Some(n) = count.filter(|n| *n < 0) {
-        super::repeat_count(n, withscores)?;
+/// ZRANDMEMBER's `key [count [WITHSCORES]]`, the count checked (a negative one bounded) before the key is read.
+struct RandArgs<'a> {
+    key: &'a Bytes,
+    /// Without a count the reply is one member, not an array.
+    count: Option<i64>,
+    withscores: bool,
+}
+
+impl<'a> RandArgs<'a> {
+    fn parse(argv: &'a [Bytes]) -> Result<RandArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let count = args.next().map(|c| parse_i64(c)).transpose()?;
+        let withscores = match args.rest() {
+            [] => false,
+            [a] if is(a, "WITHSCORES") => true,
+            _ => return Err(syntax_error()),
+        };
+        if let Some(n) = count.filter(|n| *n < 0) {
+            super::repeat_count(n, withscores)?;
+        }
+        Ok(RandArgs {
+            key,
+            count,
+            withscores,
+        })
     }
-    let all: Vec<(Bytes, f64)> = zset_ref(ctx, &args[1])?
+}
+
+pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let RandArgs {
+        key,
+        count,
+        withscores,
+    } = RandArgs::parse(args)?;
+    let all: Vec<(Bytes, f64)> = zset_ref(ctx, key)?
         .map(|z| {
             (0..z.len())
                 .filter_map(|i| z.at(i))

@@ -7,6 +7,8 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
+use super::range_args::take;
 use super::registry::Decl;
 use super::zset::{reply_members, store, zset_mut, zset_ref};
 use super::{Reply, err, int, is, parse_f64, parse_i64, syntax_error};
@@ -178,119 +180,172 @@ fn members_at(z: &ZSet, idx: &[usize]) -> Vec<(Bytes, f64)> {
         .collect()
 }
 
-/// A parsed ZRANGE: the query, REV, LIMIT and WITHSCORES.
-type RangeArgs = (Query, bool, Option<(i64, i64)>, bool);
+/// How a range command orders its bounds: by rank, by score or by member.
+#[derive(Clone, Copy, PartialEq)]
+enum By {
+    Rank,
+    Score,
+    Lex,
+}
 
-/// Parse `start stop [BYSCORE|BYLEX] [REV] [LIMIT o c] [WITHSCORES]` (the ZRANGE form) from `args[from..]`.
-fn parse_zrange(args: &[Bytes], from: usize, allow_withscores: bool) -> Result<RangeArgs, Value> {
-    let (a, b) = (&args[from], &args[from + 1]);
-    let (mut by_score, mut by_lex, mut rev, mut limit, mut withscores) = (false, false, false, None, false);
-    let mut i = from + 2;
-    while i < args.len() {
-        if is(&args[i], "BYSCORE") {
-            by_score = true;
-        } else if is(&args[i], "BYLEX") {
-            by_lex = true;
-        } else if is(&args[i], "REV") {
-            rev = true;
-        } else if allow_withscores && is(&args[i], "WITHSCORES") {
-            withscores = true;
-        } else if is(&args[i], "LIMIT") && i + 2 < args.len() {
-            limit = Some((parse_i64(&args[i + 1])?, parse_i64(&args[i + 2])?));
-            i += 2;
-        } else {
+/// The arguments of every ZRANGE-style read — ZRANGE, ZRANGESTORE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE,
+/// ZRANGEBYLEX, ZREVRANGEBYLEX — parsed before anything is applied.
+struct RangeArgs<'a> {
+    /// The sorted set read.
+    key: &'a Bytes,
+    query: Query,
+    /// REV (or a ZREV… command): the high end first.
+    rev: bool,
+    /// LIMIT offset count.
+    limit: Option<(i64, i64)>,
+    withscores: bool,
+}
+
+impl<'a> RangeArgs<'a> {
+    /// The options are read before the bounds (whose errors come after theirs, as in Redis). With `rev`, a score
+    /// or lex range names the max first.
+    fn new(
+        key: &'a Bytes,
+        (a, b): (&Bytes, &Bytes),
+        by: By,
+        rev: bool,
+        limit: Option<(i64, i64)>,
+        withscores: bool,
+    ) -> Result<RangeArgs<'a>, Value> {
+        let (lo, hi) = if rev && by != By::Rank { (b, a) } else { (a, b) };
+        let query = match by {
+            By::Rank => Query::Rank(parse_i64(lo)?, parse_i64(hi)?),
+            By::Score => Query::Score(score_bound(lo)?, score_bound(hi)?),
+            By::Lex => Query::Lex(lex_bound(lo)?, lex_bound(hi)?),
+        };
+        Ok(RangeArgs {
+            key,
+            query,
+            rev,
+            limit,
+            withscores,
+        })
+    }
+
+    /// `key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]` (the ZRANGE form) from the cursor;
+    /// WITHSCORES only where `allow_withscores` (not ZRANGESTORE).
+    fn zrange(mut args: Args<'a>, allow_withscores: bool) -> Result<RangeArgs<'a>, Value> {
+        let key = args.next_bytes()?;
+        let bounds = (args.next_bytes()?, args.next_bytes()?);
+        let (mut by_score, mut by_lex, mut rev, mut limit, mut withscores) =
+            (false, false, false, None, false);
+        while let Some(word) = args.next() {
+            if is(word, "BYSCORE") {
+                by_score = true;
+            } else if is(word, "BYLEX") {
+                by_lex = true;
+            } else if is(word, "REV") {
+                rev = true;
+            } else if allow_withscores && is(word, "WITHSCORES") {
+                withscores = true;
+            } else if is(word, "LIMIT")
+                && let Some(l) = limit_option(&mut args)?
+            {
+                limit = Some(l);
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        if by_score && by_lex {
             return Err(syntax_error());
         }
-        i += 1;
+        if limit.is_some() && !by_score && !by_lex {
+            return Err(err(
+                "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+            ));
+        }
+        if withscores && by_lex {
+            return Err(err(
+                "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+            ));
+        }
+        let by = if by_score {
+            By::Score
+        } else if by_lex {
+            By::Lex
+        } else {
+            By::Rank
+        };
+        RangeArgs::new(key, bounds, by, rev, limit, withscores)
     }
-    if by_score && by_lex {
-        return Err(syntax_error());
+
+    /// The legacy forms: `key start stop [WITHSCORES]` (ZREVRANGE), `key min max [WITHSCORES] [LIMIT offset
+    /// count]` (ZRANGEBYSCORE and ZREVRANGEBYSCORE, max first), `key min max [LIMIT offset count]` (ZRANGEBYLEX and
+    /// ZREVRANGEBYLEX, max first).
+    fn legacy(argv: &'a [Bytes], by: By, rev: bool) -> Result<RangeArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let bounds = (args.next_bytes()?, args.next_bytes()?);
+        let (mut limit, mut withscores) = (None, false);
+        while let Some(word) = args.next() {
+            if by != By::Lex && is(word, "WITHSCORES") {
+                withscores = true;
+            } else if by != By::Rank
+                && is(word, "LIMIT")
+                && let Some(l) = limit_option(&mut args)?
+            {
+                limit = Some(l);
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        RangeArgs::new(key, bounds, by, rev, limit, withscores)
     }
-    if limit.is_some() && !by_score && !by_lex {
-        return Err(err(
-            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        ));
+
+    /// The members in range, with their scores, in reply order (none for a missing key).
+    fn items(&self, ctx: &mut Ctx<'_>) -> Result<Vec<(Bytes, f64)>, Value> {
+        Ok(zset_ref(ctx, self.key)?
+            .map(|z| members_at(z, &select(z, &self.query, self.rev, self.limit)))
+            .unwrap_or_default())
     }
-    if withscores && by_lex {
-        return Err(err(
-            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
-        ));
-    }
-    // With REV, the first bound is the max.
-    let (lo, hi) = if rev && (by_score || by_lex) {
-        (b, a)
-    } else {
-        (a, b)
+}
+
+/// LIMIT's `offset count`, once the cursor is past LIMIT: `None` (nothing taken) unless both words are there.
+fn limit_option(args: &mut Args<'_>) -> Result<Option<(i64, i64)>, Value> {
+    let Some([offset, count]) = take(args) else {
+        return Ok(None);
     };
-    let query = if by_score {
-        Query::Score(score_bound(lo)?, score_bound(hi)?)
-    } else if by_lex {
-        Query::Lex(lex_bound(lo)?, lex_bound(hi)?)
-    } else {
-        Query::Rank(parse_i64(a)?, parse_i64(b)?)
-    };
-    Ok((query, rev, limit, withscores))
+    Ok(Some((parse_i64(offset)?, parse_i64(count)?)))
 }
 
 pub(crate) fn zrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (query, rev, limit, withscores) = parse_zrange(args, 2, true)?;
-    let items = zset_ref(ctx, &args[1])?
-        .map(|z| members_at(z, &select(z, &query, rev, limit)))
-        .unwrap_or_default();
-    Ok(reply_members(ctx, items, withscores))
+    let range = RangeArgs::zrange(Args::new(args), true)?;
+    let items = range.items(ctx)?;
+    Ok(reply_members(ctx, items, range.withscores))
 }
 
 pub(crate) fn zrangestore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (query, rev, limit, _) = parse_zrange(args, 3, false)?;
-    let items = zset_ref(ctx, &args[2])?
-        .map(|z| members_at(z, &select(z, &query, rev, limit)))
-        .unwrap_or_default();
+    let range = RangeArgs::zrange(Args::at(args, 2), false)?;
+    let items = range.items(ctx)?;
     store(ctx, &args[1], items)
 }
 
 /// The legacy range commands: ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX.
-fn legacy(ctx: &mut Ctx<'_>, args: &[Bytes], kind: u8, rev: bool) -> Reply {
-    let (mut limit, mut withscores) = (None, false);
-    let mut i = 4;
-    while i < args.len() {
-        if kind != b'l' && is(&args[i], "WITHSCORES") {
-            withscores = true;
-        } else if kind != b'r' && is(&args[i], "LIMIT") && i + 2 < args.len() {
-            limit = Some((parse_i64(&args[i + 1])?, parse_i64(&args[i + 2])?));
-            i += 2;
-        } else {
-            return Err(syntax_error());
-        }
-        i += 1;
-    }
-    let (a, b) = (&args[2], &args[3]);
-    let query = match kind {
-        b'r' => Query::Rank(parse_i64(a)?, parse_i64(b)?),
-        b's' if rev => Query::Score(score_bound(b)?, score_bound(a)?),
-        b's' => Query::Score(score_bound(a)?, score_bound(b)?),
-        _ if rev => Query::Lex(lex_bound(b)?, lex_bound(a)?),
-        _ => Query::Lex(lex_bound(a)?, lex_bound(b)?),
-    };
-    let items = zset_ref(ctx, &args[1])?
-        .map(|z| members_at(z, &select(z, &query, rev, limit)))
-        .unwrap_or_default();
-    Ok(reply_members(ctx, items, withscores))
+fn legacy(ctx: &mut Ctx<'_>, args: &[Bytes], by: By, rev: bool) -> Reply {
+    let range = RangeArgs::legacy(args, by, rev)?;
+    let items = range.items(ctx)?;
+    Ok(reply_members(ctx, items, range.withscores))
 }
 
 pub(crate) fn zrevrange(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    legacy(ctx, args, b'r', true)
+    legacy(ctx, args, By::Rank, true)
 }
 pub(crate) fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    legacy(ctx, args, b's', false)
+    legacy(ctx, args, By::Score, false)
 }
 pub(crate) fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    legacy(ctx, args, b's', true)
+    legacy(ctx, args, By::Score, true)
 }
 pub(crate) fn zrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    legacy(ctx, args, b'l', false)
+    legacy(ctx, args, By::Lex, false)
 }
 pub(crate) fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    legacy(ctx, args, b'l', true)
+    legacy(ctx, args, By::Lex, true)
 }
 
 pub(crate) fn zcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
