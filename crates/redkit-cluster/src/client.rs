@@ -30,7 +30,6 @@ use tokio::task::JoinSet;
 
 use crate::config::ClusterConfig;
 use crate::join::{join, join_split};
-use crate::pipeline;
 use crate::route::{Route, route};
 use crate::topology::{NodeAddr, Topology};
 
@@ -73,7 +72,9 @@ enum Next {
 enum Retry {
     Moved(u16, NodeAddr),
     Ask(NodeAddr),
-    Backoff { refresh: bool },
+    Backoff {
+        refresh: bool,
+    },
     /// The node could not be connected to: a refresh was waited for.
     Unreachable,
 }
@@ -176,9 +177,7 @@ impl Inner {
             .or_default()
             .clone();
         let config = self.config.for_node(addr);
-        cell.get_or_try_init(|| Client::connect(config))
-            .await
-            .cloned()
+        cell.get_or_try_init(|| Client::connect(config)).await.cloned()
     }
 
     /// The primary for `slot`, or any primary when no shard serves it (the node will redirect).
@@ -273,7 +272,9 @@ impl Inner {
             let nodes = inner.refresh_candidates();
             match inner.read_topology(&nodes).await {
                 Ok(view) if view.covered() > 0 => inner.install(view),
-                Ok(_) => tracing::warn!("cluster topology refresh found no slots served; keeping the old view"),
+                Ok(_) => {
+                    tracing::warn!("cluster topology refresh found no slots served; keeping the old view")
+                }
                 Err(e) => tracing::warn!(error = %e, "cluster topology refresh failed"),
             }
             *inner.last_refresh.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
@@ -398,7 +399,8 @@ impl Inner {
                 }
                 let mut replies = Vec::new();
                 while let Some(done) = tasks.join_next().await {
-                    let done = done.map_err(|e| Error::Config(format!("a cluster request task failed: {e}")))?;
+                    let done =
+                        done.map_err(|e| Error::Config(format!("a cluster request task failed: {e}")))?;
                     replies.push(done?);
                 }
                 Ok(join_split(policy, groups, replies))
@@ -446,23 +448,5 @@ fn value_or_error(result: Result<Value>) -> Result<Value> {
         Ok(v) => Ok(v),
         Err(Error::Server { error, .. }) => Ok(Value::Error(error.text().to_owned().into())),
         Err(e) => Err(e),
-    }
-}
-
-impl Executor for ClusterClient {
-    async fn execute(&self, cmd: Cmd) -> Result<Value> {
-        let name = cmd.name();
-        let reply = self.inner.run(cmd).await?;
-        match reply {
-            Value::Error(text) => Err(Error::Server {
-                command: Some(name),
-                error: redkit_resp::ServerError::from_bytes(&text),
-            }),
-            other => Ok(other),
-        }
-    }
-
-    async fn execute_pipeline(&self, pipeline: Pipeline) -> Result<Vec<Value>> {
-        pipeline::run(&self.inner, pipeline).await
     }
 }

@@ -51,7 +51,9 @@ impl ClusterConfig {
         for url in urls {
             let config = Config::from_url(url.as_ref())?;
             let Addr::Tcp { host, port } = &config.addr else {
-                return Err(Error::Config("a cluster node needs a TCP address, not a Unix socket".into()));
+                return Err(Error::Config(
+                    "a cluster node needs a TCP address, not a Unix socket".into(),
+                ));
             };
             seeds.push(NodeAddr {
                 host: host.clone(),

@@ -38,7 +38,9 @@ pub(crate) fn join(policy: ResponsePolicy, replies: Vec<(NodeAddr, Value)>) -> V
         ResponsePolicy::AggMax => integers().max().map_or(Value::Null, Value::Integer),
         ResponsePolicy::AggLogicalAnd => logical(values, |a, b| a && b),
         ResponsePolicy::AggLogicalOr => logical(values, |a, b| a || b),
-        ResponsePolicy::Default | ResponsePolicy::OneSucceeded | ResponsePolicy::Special => concatenate(values),
+        ResponsePolicy::Default | ResponsePolicy::OneSucceeded | ResponsePolicy::Special => {
+            concatenate(values)
+        }
     }
 }
 
@@ -57,12 +59,9 @@ fn logical(values: Vec<Value>, op: fn(bool, bool) -> bool) -> Value {
         return Value::Null;
     };
     values.fold(first, |acc, v| match (acc, v) {
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => Value::Array(
-            a.into_iter()
-                .zip(b)
-                .map(|(x, y)| flag(op, &x, &y))
-                .collect(),
-        ),
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            Value::Array(a.into_iter().zip(b).map(|(x, y)| flag(op, &x, &y)).collect())
+        }
         (a, b) => flag(op, &a, &b),
     })
 }
@@ -109,10 +108,7 @@ pub(crate) fn join_split(
             .iter()
             .all(|(_, g, v)| matches!(v, Value::Array(items) if items.len() == g.len()));
     if !per_key {
-        return join(
-            policy,
-            parts.into_iter().map(|(addr, _, v)| (addr, v)).collect(),
-        );
+        return join(policy, parts.into_iter().map(|(addr, _, v)| (addr, v)).collect());
     }
     let mut slots: Vec<Value> = vec![Value::Null; groups];
     for (_, indices, value) in parts {
@@ -146,30 +142,62 @@ mod tests {
 
     #[test]
     fn policies_join_as_redis_documents() {
-        let ints = |ns: &[i64]| ns.iter().enumerate().map(|(i, n)| (at(i as u16), Value::Integer(*n))).collect();
+        let ints = |ns: &[i64]| {
+            ns.iter()
+                .enumerate()
+                .map(|(i, n)| (at(i as u16), Value::Integer(*n)))
+                .collect()
+        };
         assert_eq!(join(ResponsePolicy::AggSum, ints(&[1, 2, 3])), Value::Integer(6));
         assert_eq!(join(ResponsePolicy::AggMin, ints(&[4, 2, 3])), Value::Integer(2));
         assert_eq!(join(ResponsePolicy::AggMax, ints(&[4, 2, 3])), Value::Integer(4));
-        assert_eq!(join(ResponsePolicy::AggSum, ints(&[i64::MAX, 1])), Value::Integer(i64::MAX));
-        assert_eq!(join(ResponsePolicy::AggLogicalAnd, ints(&[1, 0])), Value::Integer(0));
-        assert_eq!(join(ResponsePolicy::AggLogicalOr, ints(&[1, 0])), Value::Integer(1));
+        assert_eq!(
+            join(ResponsePolicy::AggSum, ints(&[i64::MAX, 1])),
+            Value::Integer(i64::MAX)
+        );
+        assert_eq!(
+            join(ResponsePolicy::AggLogicalAnd, ints(&[1, 0])),
+            Value::Integer(0)
+        );
+        assert_eq!(
+            join(ResponsePolicy::AggLogicalOr, ints(&[1, 0])),
+            Value::Integer(1)
+        );
         let flags = |v: &[i64]| Value::Array(v.iter().map(|n| Value::Integer(*n)).collect());
         assert_eq!(
-            join(ResponsePolicy::AggLogicalAnd, vec![(at(1), flags(&[1, 1])), (at(2), flags(&[1, 0]))]),
+            join(
+                ResponsePolicy::AggLogicalAnd,
+                vec![(at(1), flags(&[1, 1])), (at(2), flags(&[1, 0]))]
+            ),
             flags(&[1, 0])
         );
         let ok = Value::SimpleString(Bytes::from_static(b"OK"));
-        assert_eq!(join(ResponsePolicy::AllSucceeded, vec![(at(1), ok.clone()), (at(2), ok.clone())]), ok);
         assert_eq!(
-            join(ResponsePolicy::AllSucceeded, vec![(at(1), ok.clone()), (at(2), err("ERR no"))]),
-            err("ERR no")
-        );
-        assert_eq!(
-            join(ResponsePolicy::OneSucceeded, vec![(at(1), err("ERR no")), (at(2), ok.clone())]),
+            join(
+                ResponsePolicy::AllSucceeded,
+                vec![(at(1), ok.clone()), (at(2), ok.clone())]
+            ),
             ok
         );
         assert_eq!(
-            join(ResponsePolicy::Default, vec![(at(1), flags(&[1])), (at(2), flags(&[2]))]),
+            join(
+                ResponsePolicy::AllSucceeded,
+                vec![(at(1), ok.clone()), (at(2), err("ERR no"))]
+            ),
+            err("ERR no")
+        );
+        assert_eq!(
+            join(
+                ResponsePolicy::OneSucceeded,
+                vec![(at(1), err("ERR no")), (at(2), ok.clone())]
+            ),
+            ok
+        );
+        assert_eq!(
+            join(
+                ResponsePolicy::Default,
+                vec![(at(1), flags(&[1])), (at(2), flags(&[2]))]
+            ),
             flags(&[1, 2])
         );
         let Value::Map(per_node) = join(ResponsePolicy::Special, vec![(at(1), ok.clone())]) else {
@@ -194,7 +222,10 @@ mod tests {
         let summed = join_split(
             ResponsePolicy::AggSum,
             3,
-            vec![(at(1), vec![0, 2], Value::Integer(2)), (at(2), vec![1], Value::Integer(0))],
+            vec![
+                (at(1), vec![0, 2], Value::Integer(2)),
+                (at(2), vec![1], Value::Integer(0)),
+            ],
         );
         assert_eq!(summed, Value::Integer(2));
     }

@@ -13,6 +13,7 @@
 //! | `join` | how several nodes' replies become one, by the `response_policy` tip |
 //! | [`client`] | [`ClusterClient`]: connections, the request loop (MOVED, ASK, TRYAGAIN, CLUSTERDOWN), refreshes |
 //! | `pipeline` | pipelines split per node, sent at once, answers back in order; transactions kept whole |
+//! | `executor` | `impl Executor for ClusterClient`: the top, joining the client and the pipeline splitter |
 //! | [`config`] | [`ClusterConfig`]: seeds, per-node connection settings, the redirect budget and deadline |
 //!
 //! Data flows one way: a command is routed (`route`), sent by the client to the node the topology names,
@@ -62,6 +63,7 @@
 
 pub mod client;
 pub mod config;
+mod executor;
 mod join;
 mod pipeline;
 pub mod route;

@@ -188,7 +188,8 @@ pub(crate) async fn run(inner: &Arc<Inner>, pipeline: Pipeline) -> Result<Vec<Va
         });
     }
     while let Some(done) = tasks.join_next().await {
-        let (i, replies) = done.map_err(|e| Error::Config(format!("a cluster pipeline task failed: {e}")))??;
+        let (i, replies) =
+            done.map_err(|e| Error::Config(format!("a cluster pipeline task failed: {e}")))??;
         for (k, reply) in replies.into_iter().enumerate() {
             answers[units[i].start + k] = Some(reply);
         }
@@ -206,9 +207,7 @@ impl Inner {
                 None => self.any_primary()?,
             };
             let client = self.client(&addr).await?;
-            let replies = client
-                .execute_pipeline(block.iter().cloned().collect())
-                .await?;
+            let replies = client.execute_pipeline(block.iter().cloned().collect()).await?;
             let moved = replies.iter().find_map(|v| match v {
                 Value::Error(text) => match ServerError::from_bytes(text).kind() {
                     ErrorKind::Moved { slot, addr } => Some((*slot, addr.to_string())),

@@ -187,17 +187,31 @@ mod tests {
     }
 
     fn words(c: &Cmd) -> Vec<String> {
-        c.args().map(|w| String::from_utf8_lossy(w).into_owned()).collect()
+        c.args()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect()
     }
 
     #[test]
     fn keyed_commands_go_to_their_slot() {
         assert_eq!(route(&cmd("GET foo")).unwrap(), Route::Slot(12182));
-        assert_eq!(route(&cmd("SUNIONSTORE {t}a {t}b {t}c")).unwrap(), Route::Slot(key_slot(b"t")));
-        assert_eq!(route(&cmd("EVAL return 2 {x}1 {x}2 arg")).unwrap(), Route::Slot(key_slot(b"x")));
-        assert_eq!(route(&cmd("XREAD COUNT 1 STREAMS s 0")).unwrap(), Route::Slot(key_slot(b"s")));
+        assert_eq!(
+            route(&cmd("SUNIONSTORE {t}a {t}b {t}c")).unwrap(),
+            Route::Slot(key_slot(b"t"))
+        );
+        assert_eq!(
+            route(&cmd("EVAL return 2 {x}1 {x}2 arg")).unwrap(),
+            Route::Slot(key_slot(b"x"))
+        );
+        assert_eq!(
+            route(&cmd("XREAD COUNT 1 STREAMS s 0")).unwrap(),
+            Route::Slot(key_slot(b"s"))
+        );
         assert_eq!(route(&cmd("OBJECT ENCODING foo")).unwrap(), Route::Slot(12182));
-        assert_eq!(route(&cmd("MGET {a}1 {a}2")).unwrap(), Route::Slot(key_slot(b"a")));
+        assert_eq!(
+            route(&cmd("MGET {a}1 {a}2")).unwrap(),
+            Route::Slot(key_slot(b"a"))
+        );
     }
 
     #[test]
@@ -206,15 +220,32 @@ mod tests {
         assert_eq!(route(&cmd("EVAL return 0")).unwrap(), Route::Any);
         assert_eq!(route(&cmd("PUBLISH ch msg")).unwrap(), Route::Any);
         assert_eq!(route(&cmd("NOSUCHCOMMAND x")).unwrap(), Route::Any);
-        assert_eq!(route(&cmd("DBSIZE")).unwrap(), Route::AllPrimaries(ResponsePolicy::AggSum));
-        assert_eq!(route(&cmd("KEYS *")).unwrap(), Route::AllPrimaries(ResponsePolicy::Default));
-        assert_eq!(route(&cmd("SCRIPT LOAD x")).unwrap(), Route::AllNodes(ResponsePolicy::AllSucceeded));
-        assert_eq!(route(&cmd("CONFIG SET a b")).unwrap(), Route::AllNodes(ResponsePolicy::AllSucceeded));
+        assert_eq!(
+            route(&cmd("DBSIZE")).unwrap(),
+            Route::AllPrimaries(ResponsePolicy::AggSum)
+        );
+        assert_eq!(
+            route(&cmd("KEYS *")).unwrap(),
+            Route::AllPrimaries(ResponsePolicy::Default)
+        );
+        assert_eq!(
+            route(&cmd("SCRIPT LOAD x")).unwrap(),
+            Route::AllNodes(ResponsePolicy::AllSucceeded)
+        );
+        assert_eq!(
+            route(&cmd("CONFIG SET a b")).unwrap(),
+            Route::AllNodes(ResponsePolicy::AllSucceeded)
+        );
     }
 
     #[test]
     fn multi_key_commands_split_by_slot_in_order() {
-        let Route::Split { parts, policy, groups } = route(&cmd("MSET a 1 b 2 {a}c 3")).unwrap() else {
+        let Route::Split {
+            parts,
+            policy,
+            groups,
+        } = route(&cmd("MSET a 1 b 2 {a}c 3")).unwrap()
+        else {
             panic!("MSET over slots splits");
         };
         assert_eq!((policy, groups), (ResponsePolicy::AllSucceeded, 3));
@@ -222,7 +253,10 @@ mod tests {
         assert_eq!(words(&a.cmd), ["MSET", "a", "1", "{a}c", "3"]);
         assert_eq!(a.groups, [0, 2]);
         let b = parts.iter().find(|p| p.slot == key_slot(b"b")).unwrap();
-        assert_eq!((words(&b.cmd), b.groups.clone()), (vec!["MSET".into(), "b".into(), "2".into()], vec![1]));
+        assert_eq!(
+            (words(&b.cmd), b.groups.clone()),
+            (vec!["MSET".into(), "b".into(), "2".into()], vec![1])
+        );
         let Route::Split { parts, policy, .. } = route(&cmd("DEL x y z")).unwrap() else {
             panic!("DEL over slots splits");
         };
@@ -232,7 +266,12 @@ mod tests {
 
     #[test]
     fn other_commands_across_slots_are_refused_unsent() {
-        for text in ["SUNIONSTORE a b c", "MSETNX a 1 b 2", "RENAME a b", "EVAL return 2 a b"] {
+        for text in [
+            "SUNIONSTORE a b c",
+            "MSETNX a 1 b 2",
+            "RENAME a b",
+            "EVAL return 2 a b",
+        ] {
             let e = route(&cmd(text)).unwrap_err();
             assert!(e.to_string().contains("CROSSSLOT"), "{text}: {e}");
         }

@@ -254,7 +254,10 @@ impl Topology {
                 let Value::Array(node) = node else {
                     return Err(bad("a slot range's node is not an array"));
                 };
-                let host = node.first().and_then(value_text).filter(|h| !h.is_empty() && h != "?");
+                let host = node
+                    .first()
+                    .and_then(value_text)
+                    .filter(|h| !h.is_empty() && h != "?");
                 let port = node
                     .get(1)
                     .and_then(integer)
@@ -386,7 +389,10 @@ mod tests {
         assert_eq!(topology.primary_for(10001).unwrap().port, 7000);
         assert_eq!(topology.primary_for(10002).unwrap().port, 7001);
         assert_eq!(topology.shard_for(0).unwrap().replicas.len(), 1);
-        assert!(topology.shard_for(6000).unwrap().replicas.is_empty(), "failed replicas are left out");
+        assert!(
+            topology.shard_for(6000).unwrap().replicas.is_empty(),
+            "failed replicas are left out"
+        );
         assert_eq!(topology.nodes().count(), 3);
     }
 

@@ -18,6 +18,7 @@ pub(crate) mod dispatch;
 pub(crate) mod families;
 mod function;
 mod geo;
+mod geohash;
 mod hash;
 mod hyperloglog;
 mod info;
