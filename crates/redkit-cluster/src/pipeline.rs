@@ -96,6 +96,9 @@ fn error_value(result: Result<Value>) -> Result<Value> {
     }
 }
 
+/// The answers of some units: (unit index, one answer per command of the unit).
+type UnitReplies = Vec<(usize, Vec<Value>)>;
+
 /// Run a pipeline over the cluster; one answer per command, in order, errors in place.
 pub(crate) async fn run(inner: &Arc<Inner>, pipeline: Pipeline) -> Result<Vec<Value>> {
     let total = pipeline.len();
@@ -120,7 +123,7 @@ pub(crate) async fn run(inner: &Arc<Inner>, pipeline: Pipeline) -> Result<Vec<Va
     let units = Arc::new(units);
 
     // Every node's sub-pipeline at once, and every lone unit beside them.
-    let mut tasks: JoinSet<Result<Vec<(usize, Vec<Value>)>>> = JoinSet::new();
+    let mut tasks: JoinSet<Result<UnitReplies>> = JoinSet::new();
     for (addr, members) in by_node {
         let (inner, units) = (Arc::clone(inner), Arc::clone(&units));
         tasks.spawn(async move {

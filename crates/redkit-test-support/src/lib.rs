@@ -1,4 +1,5 @@
-//! Test support for the redkit workspace: start a real `redis-server` for a test and stop it afterwards.
+//! Test support for the redkit workspace: start a real `redis-server` (or a whole Redis Cluster,
+//! [`RedisCluster`]) for a test and stop it afterwards.
 //!
 //! Each [`RedisServer`] runs on a free loopback port with its own temporary directory, never touches another
 //! server's data, and is killed when dropped. It can also listen with TLS (certificates generated for the test by
@@ -13,6 +14,10 @@
 //! let Some(server) = RedisServer::start_or_skip() else { return };
 //! println!("a private redis-server at {}", server.url());
 //! ```
+
+mod cluster;
+
+pub use cluster::{ClusterOptions, RedisCluster};
 
 use std::fmt;
 use std::io::{Read, Write};
