@@ -145,6 +145,9 @@ impl ClusterClient {
     }
 }
 
+/// How long one node may take to answer a topology read before the next node is asked.
+const TOPOLOGY_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn config_error(e: crate::topology::TopologyError) -> Error {
     Error::Config(e.to_string())
 }
@@ -177,7 +180,19 @@ impl Inner {
             .or_default()
             .clone();
         let config = self.config.for_node(addr);
-        cell.get_or_try_init(|| Client::connect(config)).await.cloned()
+        let client = cell.get_or_try_init(|| Client::connect(config)).await?;
+        // A connection that is down (lost, not replaced yet) would hold the request until it comes back: for a
+        // cluster node that may never happen (its replica takes over), so the request is not sent at all.
+        if *client.connection_epoch().borrow() % 2 == 1 {
+            return Err(Error::Io {
+                command: None,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotConnected,
+                    format!("cluster node {addr} is down (nothing was sent)"),
+                ),
+            });
+        }
+        Ok(client.clone())
     }
 
     /// The primary for `slot`, or any primary when no shard serves it (the node will redirect).
@@ -241,11 +256,14 @@ impl Inner {
 
     async fn ask_topology(&self, addr: &NodeAddr) -> Result<Topology> {
         let client = self.client(addr).await?;
-        let view = match client.execute(Cmd::new("CLUSTER").arg("SHARDS")).await {
+        let limit = Some(TOPOLOGY_READ_TIMEOUT);
+        let view = match client.execute_timeout(Cmd::new("CLUSTER").arg("SHARDS"), limit).await {
             Ok(reply) => Topology::from_cluster_shards(&reply, addr),
             // Before 7.0: CLUSTER SLOTS.
             Err(Error::Server { error, .. }) if error.code() == "ERR" => {
-                let reply = client.execute(Cmd::new("CLUSTER").arg("SLOTS")).await?;
+                let reply = client
+                    .execute_timeout(Cmd::new("CLUSTER").arg("SLOTS"), limit)
+                    .await?;
                 Topology::from_cluster_slots(&reply, addr)
             }
             Err(e) => return Err(e),
@@ -283,6 +301,14 @@ impl Inner {
         });
     }
 
+    /// `true` when a refresh finished less than `age` ago.
+    fn refreshed_within(&self, age: Duration) -> bool {
+        self.last_refresh
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < age)
+    }
+
     /// Schedule a refresh and wait for it to finish (or for the deadline).
     async fn await_refresh(self: &Arc<Self>, deadline: Instant) {
         let mut generation = self.generation.subscribe();
@@ -302,7 +328,19 @@ impl Inner {
                 None => (self.primary_for(slot)?, false),
             };
             let next = match self.client(&addr).await {
-                Ok(client) => classify(send(&client, &cmd, asking).await),
+                Ok(client) => match classify(send(&client, &cmd, asking).await) {
+                    // In flight when the node went away: it may have run. A read is safe to send again; a write is
+                    // returned (never applied twice), and the next request finds the new owner.
+                    Next::Done(Err(e @ (Error::ConnectionLost { .. } | Error::Io { .. }))) => {
+                        self.schedule_refresh();
+                        if read_only(&cmd) {
+                            Next::Retry(Retry::Unreachable, e)
+                        } else {
+                            Next::Done(Err(e))
+                        }
+                    }
+                    next => next,
+                },
                 Err(e) => Next::Retry(Retry::Unreachable, e),
             };
             let (retry, error) = match next {
@@ -320,8 +358,19 @@ impl Inner {
                 }
                 Retry::Ask(to) => ask = Some(to),
                 Retry::Unreachable => {
-                    tracing::debug!(node = %addr, %error, "cluster node unreachable; waiting for a refresh");
+                    tracing::debug!(node = %addr, %error, "cluster node unreachable");
+                    // A refresh that finished moments ago still names this node: the cluster has not replaced it
+                    // yet, and waiting for another would only hold the caller. Otherwise wait for one.
+                    if self.refreshed_within(self.config.min_refresh_interval) && self.primary_for(slot)? == addr {
+                        self.schedule_refresh();
+                        return Err(error.with_command(cmd.name()));
+                    }
                     self.await_refresh(deadline).await;
+                    // Still the same node after the refresh: its slots have no reachable owner yet (a failover
+                    // in progress). Fail now rather than hold the caller; a later request finds the new owner.
+                    if self.primary_for(slot)? == addr {
+                        return Err(error.with_command(cmd.name()));
+                    }
                 }
                 Retry::Backoff { refresh } => {
                     if refresh {
@@ -407,6 +456,15 @@ impl Inner {
             }
         }
     }
+}
+
+/// `true` for a command Redis flags `readonly` (safe to send twice).
+fn read_only(cmd: &Cmd) -> bool {
+    let words: Vec<&[u8]> = cmd.args().collect();
+    words.split_first().is_some_and(|(name, rest)| {
+        redkit_resp::command::resolve(name, rest.iter().copied())
+            .is_some_and(|info| info.flags.contains(redkit_resp::command::CommandFlags::READONLY))
+    })
 }
 
 /// Send `cmd` to one node (after ASKING when redirected by ASK), error replies as `Err(Error::Server)`.

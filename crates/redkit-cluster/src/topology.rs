@@ -214,7 +214,10 @@ impl Topology {
                 let addr = NodeAddr { host, port };
                 let online = text("health").is_none_or(|h| h == "online");
                 match text("role").as_deref() {
-                    Some("master") => primary = Some(addr),
+                    // After a failover the old primary may still be listed as `master` while it is down: an
+                    // online primary wins over one that is not.
+                    Some("master") if online || primary.is_none() => primary = Some(addr),
+                    Some("master") => {}
                     _ if online => replicas.push(addr),
                     _ => {}
                 }

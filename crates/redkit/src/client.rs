@@ -392,10 +392,9 @@ async fn drive(
     // Requests that arrived while disconnected, sent first on the next connection.
     let mut backlog: VecDeque<Request> = VecDeque::new();
     loop {
-        match run(conn, &mut requests, &mut backlog, &pushes).await {
+        match run(conn, &mut requests, &mut backlog, &pushes, &epoch).await {
             Exit::Shutdown => return,
             Exit::Lost(reason) => {
-                epoch.send_modify(|e| *e += 1);
                 tracing::warn!(addr = %config.addr, %reason, "connection lost; reconnecting")
             }
         }
@@ -470,12 +469,15 @@ enum Exit {
     Lost(String),
 }
 
-/// Run one connection: a writer and a reader, concurrently, until either ends.
+/// Run one connection: a writer and a reader, concurrently, until either ends. A lost connection bumps `epoch`
+/// before the callers of its unanswered commands hear of it, so a caller that sees `ConnectionLost` also sees
+/// the connection down.
 async fn run(
     conn: Connection,
     requests: &mut mpsc::Receiver<Request>,
     backlog: &mut VecDeque<Request>,
     pushes: &broadcast::Sender<Value>,
+    epoch: &tokio::sync::watch::Sender<u64>,
 ) -> Exit {
     let (io, read_buf, codec) = conn.into_parts();
     let (reader, writer) = tokio::io::split(io);
@@ -486,6 +488,7 @@ async fn run(
         exit = read_loop(reader, read_buf, codec, &mut pending_rx, &mut queue, pushes) => exit,
     };
     if let Exit::Lost(reason) = &exit {
+        epoch.send_modify(|e| *e += 1);
         // Everything written and not answered may or may not have run: tell each caller, naming its command.
         while let Ok(p) = pending_rx.try_recv() {
             queue.push_back(p);
