@@ -82,6 +82,12 @@ impl<'a> Args<'a> {
         self.pos = self.args.len();
         rest
     }
+
+    /// The next word as a signed 64-bit integer: `ERR syntax error` at the end, `ERR value is not an integer or
+    /// out of range` for anything else Redis's `string2ll` refuses.
+    pub(crate) fn next_i64(&mut self) -> Result<i64, Value> {
+        parse_i64(self.next_bytes()?)
+    }
 }
 
 /// The NX/XX/GT/LT conditions of EXPIRE and its family, and of ZADD (each command checks their combinations with
@@ -194,6 +200,20 @@ mod tests {
         );
         assert_eq!(db_index(b"15").unwrap(), 15);
         assert!(side(b"left").unwrap() && !side(b"RIGHT").unwrap() && side(b"up").is_err());
+    }
+
+    #[test]
+    fn reads_integers() {
+        let argv = words("INCRBY 12 x -0 9223372036854775808");
+        let mut args = Args::new(&argv);
+        assert_eq!(args.next_i64().unwrap(), 12);
+        for _ in 0..3 {
+            assert_eq!(
+                text(args.next_i64().unwrap_err()),
+                "ERR value is not an integer or out of range"
+            );
+        }
+        assert_eq!(text(args.next_i64().unwrap_err()), "ERR syntax error");
     }
 
     #[test]
