@@ -83,6 +83,11 @@ impl<'a> Args<'a> {
         rest
     }
 
+    /// How many words are left to read.
+    pub(crate) fn remaining(&self) -> usize {
+        self.args.len() - self.pos
+    }
+
     /// The next word as a signed 64-bit integer: `ERR syntax error` at the end, `ERR value is not an integer or
     /// out of range` for anything else Redis's `string2ll` refuses.
     pub(crate) fn next_i64(&mut self) -> Result<i64, Value> {
@@ -214,6 +219,18 @@ mod tests {
             );
         }
         assert_eq!(text(args.next_i64().unwrap_err()), "ERR syntax error");
+    }
+
+    #[test]
+    fn counts_the_words_left() {
+        let argv = words("SORT k LIMIT 0 1");
+        let mut args = Args::new(&argv);
+        assert_eq!(args.remaining(), 4);
+        args.next();
+        assert_eq!(args.remaining(), 3);
+        args.rest();
+        assert_eq!(args.remaining(), 0);
+        assert_eq!(Args::at(&argv, 99).remaining(), 0);
     }
 
     #[test]
