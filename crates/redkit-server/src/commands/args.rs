@@ -12,13 +12,13 @@
 //! }
 //! ```
 //!
-//! The option parsers several families share live here too: a database index, a list side (LEFT/RIGHT), and the
-//! `STREAMS key… id…` tail of XREAD and XREADGROUP.
+//! The grammars several families share live here too: a database index, a list side (LEFT/RIGHT), the `STREAMS key…
+//! id…` tail of XREAD and XREADGROUP and `numkeys key… <where> [COUNT n]` ([`MultiPop`]).
 
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use super::{err, is, parse_i64, syntax_error};
+use super::{count_option, err, is, parse_i64, syntax_error};
 use crate::state::DATABASES;
 
 /// A cursor over a command's words (`args[0]` is the name; reading starts after it).
@@ -83,6 +83,13 @@ impl<'a> Args<'a> {
         rest
     }
 
+    /// The next `n` words, or `None` (reading nothing) when fewer are left.
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [Bytes]> {
+        let words = self.args.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(words)
+    }
+
     /// How many words are left to read.
     pub(crate) fn remaining(&self) -> usize {
         self.args.len() - self.pos
@@ -120,6 +127,40 @@ impl Conditions {
             None => return false,
         }
         true
+    }
+}
+
+/// `numkeys key… <where> [COUNT n]` of LMPOP, ZMPOP, and (after their timeout) BLMPOP and BZMPOP; `W` is what the
+/// command makes of `<where>` (a list side, MIN or MAX).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MultiPop<'a, W> {
+    /// The keys, tried in order.
+    pub(crate) keys: &'a [Bytes],
+    /// The end to pop from, as `end` read the `<where>` word.
+    pub(crate) end: W,
+    /// COUNT: how many elements at most (1 unless given).
+    pub(crate) count: usize,
+}
+
+impl<'a, W> MultiPop<'a, W> {
+    /// `numkeys` (an integer above 0, `ERR numkeys should be greater than 0`), as many keys and a `<where>` word
+    /// (else `ERR syntax error`), `<where>` read by `end`, then nothing or exactly `COUNT n` (n > 0).
+    pub(crate) fn parse(
+        args: &mut Args<'a>,
+        end: impl FnOnce(&'a Bytes) -> Result<W, Value>,
+    ) -> Result<MultiPop<'a, W>, Value> {
+        let n = args.next_i64()?;
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err("ERR numkeys should be greater than 0"))?;
+        if args.remaining() <= n {
+            return Err(syntax_error());
+        }
+        let keys = args.take(n).ok_or_else(syntax_error)?;
+        let end = end(args.next_bytes()?)?;
+        let count = count_option(args.rest())?;
+        Ok(MultiPop { keys, end, count })
     }
 }
 
@@ -231,6 +272,55 @@ mod tests {
         args.rest();
         assert_eq!(args.remaining(), 0);
         assert_eq!(Args::at(&argv, 99).remaining(), 0);
+    }
+
+    #[test]
+    fn takes_words() {
+        let argv = words("LMPOP 2 a b LEFT");
+        let mut args = Args::at(&argv, 2);
+        assert!(args.take(4).is_none());
+        assert_eq!(args.remaining(), 3, "a take too long reads nothing");
+        assert!(args.take(usize::MAX).is_none());
+        assert_eq!(args.take(2).unwrap(), &argv[2..4]);
+        assert!(args.take(0).unwrap().is_empty());
+        assert_eq!(args.take(1).unwrap(), &argv[4..]);
+        assert!(args.take(0).unwrap().is_empty() && args.take(1).is_none());
+    }
+
+    #[test]
+    fn multi_pop_keys_end_and_count() {
+        let argv = words("LMPOP 2 a b left COUNT 3");
+        let pop = MultiPop::parse(&mut Args::new(&argv), |w| side(w)).unwrap();
+        assert_eq!((pop.keys, pop.end, pop.count), (&argv[2..4], true, 3));
+        let argv = words("LMPOP 1 a RIGHT");
+        let pop = MultiPop::parse(&mut Args::new(&argv), |w| side(w)).unwrap();
+        assert_eq!((pop.end, pop.count), (false, 1));
+        let error =
+            |line: &str| text(MultiPop::parse(&mut Args::new(&words(line)), |w| side(w)).unwrap_err());
+        assert_eq!(error("LMPOP 0 a LEFT"), "ERR numkeys should be greater than 0");
+        assert_eq!(
+            error("LMPOP x a LEFT"),
+            "ERR value is not an integer or out of range"
+        );
+        assert_eq!(error("LMPOP 2 a LEFT"), "ERR syntax error");
+        assert_eq!(error("LMPOP 1 a"), "ERR syntax error");
+        assert_eq!(error("LMPOP 9223372036854775807 a LEFT"), "ERR syntax error");
+        // The end is read before the count.
+        assert_eq!(error("LMPOP 1 a UP COUNT 0"), "ERR syntax error");
+        assert_eq!(
+            error("LMPOP 1 a LEFT COUNT 0"),
+            "ERR count should be greater than 0"
+        );
+        assert_eq!(
+            error("LMPOP 1 a LEFT COUNT x"),
+            "ERR value is not an integer or out of range"
+        );
+        assert_eq!(error("LMPOP 1 a LEFT COUNT x FOO"), "ERR syntax error");
+        assert_eq!(error("LMPOP 1 a LEFT COUNT"), "ERR syntax error");
+        // An end read as it is leaves its check to the caller, after the count's.
+        let argv = words("BZMPOP 1 a UP COUNT 0");
+        let error = MultiPop::parse(&mut Args::new(&argv), Ok).unwrap_err();
+        assert_eq!(text(error), "ERR count should be greater than 0");
     }
 
     #[test]
