@@ -13,12 +13,13 @@
 //! ```
 //!
 //! The grammars several families share live here too: a database index, a list side (LEFT/RIGHT), the `STREAMS key…
-//! id…` tail of XREAD and XREADGROUP and `numkeys key… <where> [COUNT n]` ([`MultiPop`]).
+//! id…` tail of XREAD and XREADGROUP, `numkeys key… [LIMIT n]` ([`InterCard`]), `numkeys key… <where> [COUNT n]`
+//! ([`MultiPop`]) and a RANDMEMBER-style count ([`Pick`]).
 
 use bytes::Bytes;
 use redkit_resp::Value;
 
-use super::{count_option, err, is, parse_i64, syntax_error};
+use super::{count_option, err, is, parse_i64, repeat_count, syntax_error};
 use crate::state::DATABASES;
 
 /// A cursor over a command's words (`args[0]` is the name; reading starts after it).
@@ -130,6 +131,39 @@ impl Conditions {
     }
 }
 
+/// `numkeys key… [LIMIT n]` of SINTERCARD and ZINTERCARD.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InterCard<'a> {
+    /// The keys to intersect.
+    pub(crate) keys: &'a [Bytes],
+    /// LIMIT: stop counting there (0, the default: no limit).
+    pub(crate) limit: usize,
+}
+
+impl<'a> InterCard<'a> {
+    /// `numkeys` (an integer above 0), that many keys, then nothing or exactly `LIMIT n` (n ≥ 0): anything else
+    /// after the keys is `ERR syntax error`, found before the limit is read.
+    pub(crate) fn parse(argv: &'a [Bytes]) -> Result<InterCard<'a>, Value> {
+        let mut args = Args::new(argv);
+        let n = args.next_i64()?;
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| err("ERR numkeys should be greater than 0"))?;
+        let keys = args
+            .take(n)
+            .ok_or_else(|| err("ERR Number of keys can't be greater than number of args"))?;
+        let limit = match args.rest() {
+            [] => 0,
+            [word, value] if is(word, "LIMIT") => {
+                usize::try_from(parse_i64(value)?).map_err(|_| err("ERR LIMIT can't be negative"))?
+            }
+            _ => return Err(syntax_error()),
+        };
+        Ok(InterCard { keys, limit })
+    }
+}
+
 /// `numkeys key… <where> [COUNT n]` of LMPOP, ZMPOP, and (after their timeout) BLMPOP and BZMPOP; `W` is what the
 /// command makes of `<where>` (a list side, MIN or MAX).
 #[derive(Debug, Clone, Copy)]
@@ -161,6 +195,29 @@ impl<'a, W> MultiPop<'a, W> {
         let end = end(args.next_bytes()?)?;
         let count = count_option(args.rest())?;
         Ok(MultiPop { keys, end, count })
+    }
+}
+
+/// How many random elements SRANDMEMBER, HRANDFIELD and ZRANDMEMBER pick, from their optional count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// No count: one element (its reply is the element, or null).
+    One,
+    /// A count n ≥ 0: up to n distinct elements.
+    Distinct(usize),
+    /// A count −n: n elements, with repetitions.
+    Repeated(usize),
+}
+
+impl Pick {
+    /// The pick a count asks for; a negative count checked as Redis checks it ([`repeat_count`]: the bounds are
+    /// tighter `with_values`).
+    pub(crate) fn new(count: Option<i64>, with_values: bool) -> Result<Pick, Value> {
+        Ok(match count {
+            None => Pick::One,
+            Some(n) if n >= 0 => Pick::Distinct(usize::try_from(n).unwrap_or(usize::MAX)),
+            Some(n) => Pick::Repeated(repeat_count(n, with_values)?),
+        })
     }
 }
 
@@ -288,6 +345,37 @@ mod tests {
     }
 
     #[test]
+    fn intercard_keys_and_limit() {
+        let argv = words("SINTERCARD 2 a b LIMIT 3");
+        let card = InterCard::parse(&argv).unwrap();
+        assert_eq!((card.keys, card.limit), (&argv[2..4], 3));
+        assert_eq!(InterCard::parse(&words("SINTERCARD 1 a")).unwrap().limit, 0);
+        let error = |line: &str| text(InterCard::parse(&words(line)).unwrap_err());
+        assert_eq!(error("SINTERCARD 0 a"), "ERR numkeys should be greater than 0");
+        assert_eq!(error("SINTERCARD -1 a"), "ERR numkeys should be greater than 0");
+        assert_eq!(
+            error("SINTERCARD x a"),
+            "ERR value is not an integer or out of range"
+        );
+        assert_eq!(
+            error("SINTERCARD 3 a b"),
+            "ERR Number of keys can't be greater than number of args"
+        );
+        assert_eq!(
+            error("SINTERCARD 9223372036854775807 a"),
+            "ERR Number of keys can't be greater than number of args"
+        );
+        assert_eq!(error("SINTERCARD 1 a LIMIT -1"), "ERR LIMIT can't be negative");
+        assert_eq!(
+            error("SINTERCARD 1 a LIMIT x"),
+            "ERR value is not an integer or out of range"
+        );
+        assert_eq!(error("SINTERCARD 1 a LIMIT x y"), "ERR syntax error");
+        assert_eq!(error("SINTERCARD 1 a LIMIT"), "ERR syntax error");
+        assert_eq!(error("SINTERCARD 1 a FOO 1"), "ERR syntax error");
+    }
+
+    #[test]
     fn multi_pop_keys_end_and_count() {
         let argv = words("LMPOP 2 a b left COUNT 3");
         let pop = MultiPop::parse(&mut Args::new(&argv), |w| side(w)).unwrap();
@@ -321,6 +409,29 @@ mod tests {
         let argv = words("BZMPOP 1 a UP COUNT 0");
         let error = MultiPop::parse(&mut Args::new(&argv), Ok).unwrap_err();
         assert_eq!(text(error), "ERR count should be greater than 0");
+    }
+
+    #[test]
+    fn picks_as_redis_counts() {
+        assert_eq!(Pick::new(None, true).unwrap(), Pick::One);
+        assert_eq!(Pick::new(Some(0), false).unwrap(), Pick::Distinct(0));
+        assert_eq!(
+            Pick::new(Some(i64::MAX), true).unwrap(),
+            Pick::Distinct(i64::MAX as usize)
+        );
+        assert_eq!(Pick::new(Some(-3), true).unwrap(), Pick::Repeated(3));
+        assert_eq!(
+            text(Pick::new(Some(i64::MIN), false).unwrap_err()),
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+        );
+        assert_eq!(
+            text(Pick::new(Some(-(i64::MAX / 2) - 1), true).unwrap_err()),
+            "ERR value is out of range"
+        );
+        assert_eq!(
+            text(Pick::new(Some(-(1 << 25)), false).unwrap_err()),
+            "ERR value is out of range"
+        );
     }
 
     #[test]
