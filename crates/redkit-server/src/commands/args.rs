@@ -12,9 +12,9 @@
 //! }
 //! ```
 //!
-//! The grammars several families share live here too: a database index, a list side (LEFT/RIGHT), the `STREAMS key…
-//! id…` tail of XREAD and XREADGROUP, `numkeys key… [LIMIT n]` ([`InterCard`]), `numkeys key… <where> [COUNT n]`
-//! ([`MultiPop`]) and a RANDMEMBER-style count ([`Pick`]).
+//! The grammars several families share live here too: a database index, a list side (LEFT/RIGHT), the
+//! `STREAMS key… id…` tail of XREAD and XREADGROUP, the SCAN options ([`ScanArgs`]), `numkeys key… [LIMIT n]`
+//! ([`InterCard`]), `numkeys key… <where> [COUNT n]` ([`MultiPop`]) and a RANDMEMBER-style count ([`Pick`]).
 
 use bytes::Bytes;
 use redkit_resp::Value;
@@ -128,6 +128,54 @@ impl Conditions {
             None => return false,
         }
         true
+    }
+}
+
+/// `cursor [MATCH pattern] [COUNT n] [TYPE type]`: the words after SCAN, and (TYPE refused) after the key of SSCAN,
+/// HSCAN and ZSCAN.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScanArgs<'a> {
+    /// Where the scan resumes (0 starts one).
+    pub(crate) cursor: u64,
+    /// MATCH: only names matching this glob.
+    pub(crate) pattern: Option<&'a Bytes>,
+    /// COUNT: how many names to visit (10 unless given).
+    pub(crate) count: usize,
+    /// TYPE (SCAN only): only keys of this type.
+    pub(crate) kind: Option<&'a Bytes>,
+}
+
+impl<'a> ScanArgs<'a> {
+    /// The cursor (`ERR invalid cursor` unless it is a decimal `u64`), then options in any order, the last of a
+    /// repeated one winning. A word whose value is missing, a COUNT below 1, TYPE unless `allow_type`, and any other
+    /// word: `ERR syntax error`, the missing value checked before the word is.
+    pub(crate) fn parse(args: &mut Args<'a>, allow_type: bool) -> Result<ScanArgs<'a>, Value> {
+        let cursor = std::str::from_utf8(args.next_bytes()?)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| err("ERR invalid cursor"))?;
+        let mut scan = ScanArgs {
+            cursor,
+            pattern: None,
+            count: 10,
+            kind: None,
+        };
+        while let Some(word) = args.next() {
+            let value = args.next_bytes()?;
+            if is(word, "MATCH") {
+                scan.pattern = Some(value);
+            } else if is(word, "COUNT") {
+                scan.count = usize::try_from(parse_i64(value)?)
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(syntax_error)?;
+            } else if allow_type && is(word, "TYPE") {
+                scan.kind = Some(value);
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        Ok(scan)
     }
 }
 
@@ -342,6 +390,34 @@ mod tests {
         assert!(args.take(0).unwrap().is_empty());
         assert_eq!(args.take(1).unwrap(), &argv[4..]);
         assert!(args.take(0).unwrap().is_empty() && args.take(1).is_none());
+    }
+
+    #[test]
+    fn scan_options_as_redis_reads_them() {
+        let argv = words("SCAN 17 match a* COUNT 5 type list MATCH b*");
+        let scan = ScanArgs::parse(&mut Args::new(&argv), true).unwrap();
+        assert_eq!(scan.cursor, 17);
+        assert_eq!(scan.pattern.unwrap().as_ref(), b"b*");
+        assert_eq!(scan.count, 5);
+        assert_eq!(scan.kind.unwrap().as_ref(), b"list");
+        let argv = words("SCAN 0");
+        let defaults = ScanArgs::parse(&mut Args::new(&argv), true).unwrap();
+        assert!(defaults.pattern.is_none() && defaults.kind.is_none() && defaults.count == 10);
+        let error = |line: &str, allow_type: bool| {
+            text(ScanArgs::parse(&mut Args::at(&words(line), 2), allow_type).unwrap_err())
+        };
+        assert_eq!(error("SSCAN k x", false), "ERR invalid cursor");
+        assert_eq!(error("SSCAN k -1", false), "ERR invalid cursor");
+        assert_eq!(error("SSCAN k x COUNT 0", false), "ERR invalid cursor");
+        assert_eq!(error("SSCAN k 0 TYPE set", false), "ERR syntax error");
+        assert_eq!(error("SSCAN k 0 COUNT 0", false), "ERR syntax error");
+        assert_eq!(error("SSCAN k 0 COUNT -1", false), "ERR syntax error");
+        assert_eq!(
+            error("SSCAN k 0 COUNT x", false),
+            "ERR value is not an integer or out of range"
+        );
+        assert_eq!(error("SSCAN k 0 COUNT 1 MATCH", false), "ERR syntax error");
+        assert_eq!(error("SSCAN k 0 FOO bar", true), "ERR syntax error");
     }
 
     #[test]

@@ -4,9 +4,9 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
-use super::args::{Args, Conditions, db_index};
+use super::args::{Args, Conditions, ScanArgs, db_index};
 use super::registry::Decl;
-use super::{Reply, err, glob_match, int, is, ok, scan_options, syntax_error};
+use super::{Reply, err, glob_match, int, is, ok, syntax_error};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -334,11 +334,12 @@ pub(crate) fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 /// SCAN walks the keys in order; the cursor names the last key returned (kept server-side), so every key present
 /// for the whole scan is returned exactly once even while others come and go.
 pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let cursor: u64 = std::str::from_utf8(&args[1])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| err("ERR invalid cursor"))?;
-    let (pattern, count, kind) = scan_options(args, 2, true)?;
+    let ScanArgs {
+        cursor,
+        pattern,
+        count,
+        kind,
+    } = ScanArgs::parse(&mut Args::new(args), true)?;
     let db_index = ctx.session.db;
     let after = match cursor {
         0 => None,
@@ -353,10 +354,10 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let more = batch.len() == count && !ctx.db().keys_after(batch.last(), 1, now).is_empty();
     let mut items = Vec::new();
     for key in &batch {
-        if pattern.as_ref().is_some_and(|p| !glob_match(p, key)) {
+        if pattern.is_some_and(|p| !glob_match(p, key)) {
             continue;
         }
-        if let Some(t) = &kind {
+        if let Some(t) = kind {
             let matches = ctx
                 .db()
                 .get(key, now)
