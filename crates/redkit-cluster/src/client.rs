@@ -257,7 +257,10 @@ impl Inner {
     async fn ask_topology(&self, addr: &NodeAddr) -> Result<Topology> {
         let client = self.client(addr).await?;
         let limit = Some(TOPOLOGY_READ_TIMEOUT);
-        let view = match client.execute_timeout(Cmd::new("CLUSTER").arg("SHARDS"), limit).await {
+        let view = match client
+            .execute_timeout(Cmd::new("CLUSTER").arg("SHARDS"), limit)
+            .await
+        {
             Ok(reply) => Topology::from_cluster_shards(&reply, addr),
             // Before 7.0: CLUSTER SLOTS.
             Err(Error::Server { error, .. }) if error.code() == "ERR" => {
@@ -361,7 +364,9 @@ impl Inner {
                     tracing::debug!(node = %addr, %error, "cluster node unreachable");
                     // A refresh that finished moments ago still names this node: the cluster has not replaced it
                     // yet, and waiting for another would only hold the caller. Otherwise wait for one.
-                    if self.refreshed_within(self.config.min_refresh_interval) && self.primary_for(slot)? == addr {
+                    if self.refreshed_within(self.config.min_refresh_interval)
+                        && self.primary_for(slot)? == addr
+                    {
                         self.schedule_refresh();
                         return Err(error.with_command(cmd.name()));
                     }

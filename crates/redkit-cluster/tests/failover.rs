@@ -108,7 +108,10 @@ async fn a_killed_primary_is_survived() {
     }
     let promoted = promoted.expect("the client never saw the replica take over");
     let (late, at) = ticker.await.unwrap();
-    eprintln!("runtime: worst 5 ms sleep took {late:?}, {:?} after the kill", at.saturating_duration_since(killed_at));
+    eprintln!(
+        "runtime: worst 5 ms sleep took {late:?}, {:?} after the kill",
+        at.saturating_duration_since(killed_at)
+    );
 
     let log = log.lock().unwrap();
     let healthy_failures = log.failed.iter().filter(|(s, _)| *s != victim).count();
@@ -145,7 +148,10 @@ async fn a_killed_primary_is_survived() {
         log.acked.len(),
         promoted - killed_at,
     );
-    assert_eq!(healthy_failures, 0, "no request to a healthy primary's slots fails");
+    assert_eq!(
+        healthy_failures, 0,
+        "no request to a healthy primary's slots fails"
+    );
     assert!(after_promotion > 0, "writes resume on the dead primary's slots");
 
     // Every acknowledged write to a healthy primary is there; on the failed one, Redis's asynchronous replication
@@ -156,7 +162,9 @@ async fn a_killed_primary_is_survived() {
     for (key, ..) in &log.acked {
         pipeline.add(redkit_resp::Cmd::new("EXISTS").arg(key));
     }
-    let replies = redkit_resp::Executor::execute_pipeline(&client, pipeline).await.unwrap();
+    let replies = redkit_resp::Executor::execute_pipeline(&client, pipeline)
+        .await
+        .unwrap();
     for ((_, shard, _), reply) in log.acked.iter().zip(replies) {
         if reply != redkit_resp::Value::Integer(1) {
             if *shard == victim {
@@ -166,6 +174,8 @@ async fn a_killed_primary_is_survived() {
             }
         }
     }
-    eprintln!("failover: acknowledged writes missing afterwards: {missing_victim} on the failed primary's slots");
+    eprintln!(
+        "failover: acknowledged writes missing afterwards: {missing_victim} on the failed primary's slots"
+    );
     assert_eq!(missing_healthy, 0);
 }

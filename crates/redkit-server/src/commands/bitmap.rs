@@ -7,6 +7,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
 use super::{Reply, err, int, is, parse_i64, syntax_error};
 use crate::state::db::{Data, StrEnc};
@@ -97,41 +98,85 @@ fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
     (len > 0 && s <= e && s < len).then_some((s, e))
 }
 
-/// `[start end [BYTE|BIT]]`: the range and whether it counts bits.
-fn range_args(tail: &[Bytes]) -> Result<Option<(i64, i64, bool)>, Value> {
-    match tail {
-        [] => Ok(None),
-        [s, e] => Ok(Some((parse_i64(s)?, parse_i64(e)?, false))),
-        [s, e, unit] if is(unit, "BYTE") || is(unit, "BIT") => {
-            Ok(Some((parse_i64(s)?, parse_i64(e)?, is(unit, "BIT"))))
-        }
-        _ => Err(syntax_error()),
+/// A `start end [BYTE|BIT]` range of BITCOUNT and BITPOS, unclamped.
+#[derive(Debug, Clone, Copy)]
+struct BitRange {
+    start: i64,
+    end: i64,
+    /// BIT: the indexes count bits, not bytes.
+    bits: bool,
+}
+
+impl BitRange {
+    /// `start end [BYTE|BIT]`: a third word other than BYTE or BIT is `ERR syntax error`, found before the indexes
+    /// are read.
+    fn parse(start: &[u8], end: &[u8], unit: Option<&Bytes>) -> Result<BitRange, Value> {
+        let bits = match unit {
+            None => false,
+            Some(unit) if is(unit, "BYTE") || is(unit, "BIT") => is(unit, "BIT"),
+            Some(_) => return Err(syntax_error()),
+        };
+        Ok(BitRange {
+            start: parse_i64(start)?,
+            end: parse_i64(end)?,
+            bits,
+        })
+    }
+}
+
+/// BITCOUNT's arguments, parsed before the key is read.
+struct BitCountArgs<'a> {
+    key: &'a Bytes,
+    /// The range to count in (`None`: the whole string).
+    range: Option<BitRange>,
+}
+
+impl<'a> BitCountArgs<'a> {
+    /// `BITCOUNT key [start end [BYTE|BIT]]`: a start without an end is `ERR syntax error`.
+    fn parse(argv: &'a [Bytes]) -> Result<BitCountArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let range = match args.rest() {
+            [] => None,
+            [start, end] => Some(BitRange::parse(start, end, None)?),
+            [start, end, unit] => Some(BitRange::parse(start, end, Some(unit))?),
+            _ => return Err(syntax_error()),
+        };
+        Ok(BitCountArgs { key, range })
     }
 }
 
 pub(crate) fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let range = range_args(&args[2..])?;
-    let Some(bytes) = bytes_of(ctx, &args[1])? else {
+    let BitCountArgs { key, range } = BitCountArgs::parse(args)?;
+    let Some(bytes) = bytes_of(ctx, key)? else {
         return Ok(int(0));
     };
     // As Redis: two negative indexes the wrong way round select nothing (before they are clamped).
-    if let Some((s, e, _)) = range
-        && s < 0
-        && e < 0
-        && s > e
+    if let Some(BitRange { start, end, .. }) = range
+        && start < 0
+        && end < 0
+        && start > end
     {
         return Ok(int(0));
     }
     let n = match range {
         None => bytes.iter().map(|b| u64::from(b.count_ones())).sum(),
-        Some((s, e, false)) => match clamp_range(s, e, bytes.len() as i64) {
+        Some(BitRange {
+            start,
+            end,
+            bits: false,
+        }) => match clamp_range(start, end, bytes.len() as i64) {
             None => 0,
             Some((s, e)) => bytes[s as usize..=e as usize]
                 .iter()
                 .map(|b| u64::from(b.count_ones()))
                 .sum(),
         },
-        Some((s, e, true)) => match clamp_range(s, e, bytes.len() as i64 * 8) {
+        Some(BitRange {
+            start,
+            end,
+            bits: true,
+        }) => match clamp_range(start, end, bytes.len() as i64 * 8) {
             None => 0,
             Some((s, e)) => (s..=e).map(|bit| u64::from(get_bit(&bytes, bit as u64))).sum(),
         },
@@ -139,24 +184,58 @@ pub(crate) fn bitcount(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(int(n))
 }
 
+/// BITPOS's arguments, parsed before the key is read.
+struct BitPosArgs<'a> {
+    key: &'a Bytes,
+    /// The bit to look for, 0 or 1.
+    bit: u8,
+    /// Where to look: the start (0 unless given), the end (`None`: the string's end, past which a 0 is found),
+    /// and whether they count bits.
+    start: i64,
+    end: Option<i64>,
+    bits: bool,
+}
+
+impl<'a> BitPosArgs<'a> {
+    /// `BITPOS key bit [start [end [BYTE|BIT]]]`: the bit first (`ERR The bit argument must be 1 or 0.`), then the
+    /// range as BITCOUNT reads it.
+    fn parse(argv: &'a [Bytes]) -> Result<BitPosArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let bit = match args.next_bytes()?.as_ref() {
+            b"1" => 1u8,
+            b"0" => 0u8,
+            _ => return Err(err("ERR The bit argument must be 1 or 0.")),
+        };
+        let (start, end, bits) = match args.rest() {
+            [] => (0, None, false),
+            [start] => (parse_i64(start)?, None, false),
+            [start, end] => (parse_i64(start)?, Some(parse_i64(end)?), false),
+            [start, end, unit] => {
+                let range = BitRange::parse(start, end, Some(unit))?;
+                (range.start, Some(range.end), range.bits)
+            }
+            _ => return Err(syntax_error()),
+        };
+        Ok(BitPosArgs {
+            key,
+            bit,
+            start,
+            end,
+            bits,
+        })
+    }
+}
+
 pub(crate) fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let want = match args[2].as_ref() {
-        b"1" => 1u8,
-        b"0" => 0u8,
-        _ => return Err(err("ERR The bit argument must be 1 or 0.")),
-    };
-    // [start [end [BYTE|BIT]]]
-    let tail = &args[3..];
-    let (start, end, bits) = match tail {
-        [] => (None, None, false),
-        [s] => (Some(parse_i64(s)?), None, false),
-        [s, e] => (Some(parse_i64(s)?), Some(parse_i64(e)?), false),
-        [s, e, unit] if is(unit, "BYTE") || is(unit, "BIT") => {
-            (Some(parse_i64(s)?), Some(parse_i64(e)?), is(unit, "BIT"))
-        }
-        _ => return Err(syntax_error()),
-    };
-    let Some(bytes) = bytes_of(ctx, &args[1])? else {
+    let BitPosArgs {
+        key,
+        bit: want,
+        start,
+        end,
+        bits,
+    } = BitPosArgs::parse(args)?;
+    let Some(bytes) = bytes_of(ctx, key)? else {
         return Ok(int(if want == 1 { -1 } else { 0 }));
     };
     let unit_len = if bits {
@@ -164,7 +243,7 @@ pub(crate) fn bitpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     } else {
         bytes.len() as i64
     };
-    let Some((s, e)) = clamp_range(start.unwrap_or(0), end.unwrap_or(-1), unit_len) else {
+    let Some((s, e)) = clamp_range(start, end.unwrap_or(-1), unit_len) else {
         return Ok(int(-1));
     };
     let (first_bit, last_bit) = if bits { (s, e) } else { (s * 8, e * 8 + 7) };
@@ -325,66 +404,74 @@ fn fit(value: i128, t: FieldType, rule: Overflow) -> Option<i64> {
     }
 }
 
+/// One BITFIELD operation, with the OVERFLOW rule in force where it stands.
 enum Op {
     Get(FieldType, u64),
     Set(FieldType, u64, i64, Overflow),
     Incr(FieldType, u64, i64, Overflow),
 }
 
-fn parse_ops(args: &[Bytes], read_only: bool) -> Result<Vec<Op>, Value> {
-    let mut ops = Vec::new();
-    let mut overflow = Overflow::Wrap;
-    let mut i = 2;
-    while i < args.len() {
-        let sub = &args[i];
-        let need = |n: usize| -> Result<(), Value> {
-            if i + n >= args.len() {
-                Err(syntax_error())
-            } else {
-                Ok(())
-            }
-        };
-        if is(sub, "GET") {
-            need(2)?;
-            let t = parse_type(&args[i + 1])?;
-            ops.push(Op::Get(t, parse_field_offset(&args[i + 2], t)?));
-            i += 3;
-        } else if read_only {
-            return Err(err("ERR BITFIELD_RO only supports the GET subcommand"));
-        } else if is(sub, "SET") || is(sub, "INCRBY") {
-            need(3)?;
-            let t = parse_type(&args[i + 1])?;
-            let at = parse_field_offset(&args[i + 2], t)?;
-            let v = parse_i64(&args[i + 3])?;
-            ops.push(if is(sub, "SET") {
-                Op::Set(t, at, v, overflow)
-            } else {
-                Op::Incr(t, at, v, overflow)
-            });
-            i += 4;
-        } else if is(sub, "OVERFLOW") {
-            need(1)?;
-            let rule = &args[i + 1];
-            overflow = if is(rule, "WRAP") {
-                Overflow::Wrap
-            } else if is(rule, "SAT") {
-                Overflow::Sat
-            } else if is(rule, "FAIL") {
-                Overflow::Fail
-            } else {
-                return Err(err("ERR Invalid OVERFLOW type specified"));
-            };
-            i += 2;
-        } else {
-            return Err(syntax_error());
-        }
+/// The arguments of BITFIELD and BITFIELD_RO: every operation is parsed before the key is read, so one bad
+/// operation anywhere changes nothing.
+struct BitfieldArgs<'a> {
+    key: &'a Bytes,
+    ops: Vec<Op>,
+}
+
+/// `ERR syntax error` unless `n` more words are left.
+fn need(args: &Args<'_>, n: usize) -> Result<(), Value> {
+    if args.remaining() < n {
+        Err(syntax_error())
+    } else {
+        Ok(())
     }
-    Ok(ops)
+}
+
+impl<'a> BitfieldArgs<'a> {
+    /// `key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL]…`,
+    /// each operation checked as it is read: a word short of its values or unknown is `ERR syntax error`, then the
+    /// type, the offset and the value. BITFIELD_RO (`read_only`) refuses any word but GET where it stands.
+    fn parse(argv: &'a [Bytes], read_only: bool) -> Result<BitfieldArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let mut ops = Vec::new();
+        let mut overflow = Overflow::Wrap;
+        while let Some(sub) = args.next() {
+            if is(sub, "GET") {
+                need(&args, 2)?;
+                let t = parse_type(args.next_bytes()?)?;
+                ops.push(Op::Get(t, parse_field_offset(args.next_bytes()?, t)?));
+            } else if read_only {
+                return Err(err("ERR BITFIELD_RO only supports the GET subcommand"));
+            } else if is(sub, "SET") || is(sub, "INCRBY") {
+                need(&args, 3)?;
+                let t = parse_type(args.next_bytes()?)?;
+                let at = parse_field_offset(args.next_bytes()?, t)?;
+                let v = args.next_i64()?;
+                ops.push(if is(sub, "SET") {
+                    Op::Set(t, at, v, overflow)
+                } else {
+                    Op::Incr(t, at, v, overflow)
+                });
+            } else if is(sub, "OVERFLOW") {
+                need(&args, 1)?;
+                overflow = match args.eat_one_of(["WRAP", "SAT", "FAIL"]) {
+                    Some("WRAP") => Overflow::Wrap,
+                    Some("SAT") => Overflow::Sat,
+                    Some(_) => Overflow::Fail,
+                    None => return Err(err("ERR Invalid OVERFLOW type specified")),
+                };
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        Ok(BitfieldArgs { key, ops })
+    }
 }
 
 fn run_bitfield(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
-    let ops = parse_ops(args, read_only)?;
-    let existing = bytes_of(ctx, &args[1])?;
+    let BitfieldArgs { key, ops } = BitfieldArgs::parse(args, read_only)?;
+    let existing = bytes_of(ctx, key)?;
     let mut bytes = existing.as_ref().map(|b| b.to_vec()).unwrap_or_default();
     let mut wrote = false;
     let mut out = Vec::with_capacity(ops.len());
@@ -416,7 +503,7 @@ fn run_bitfield(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
         }
     }
     if wrote {
-        store(ctx, &args[1], bytes);
+        store(ctx, key, bytes);
     }
     Ok(Value::Array(out))
 }
@@ -432,6 +519,80 @@ pub(crate) fn bitfield_ro(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::error_text;
+
+    fn words(text: &str) -> Vec<Bytes> {
+        text.split(' ')
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn bitfield_operations_are_read_and_checked_in_order() {
+        let argv = words("BITFIELD k GET u8 0 OVERFLOW SAT SET i4 #2 -1 overflow fail INCRBY u2 3 1");
+        let BitfieldArgs { key, ops } = BitfieldArgs::parse(&argv, false).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(key.as_ref(), b"k");
+        assert!(matches!(
+            ops.as_slice(),
+            [
+                Op::Get(
+                    FieldType {
+                        signed: false,
+                        bits: 8
+                    },
+                    0
+                ),
+                Op::Set(
+                    FieldType {
+                        signed: true,
+                        bits: 4
+                    },
+                    8,
+                    -1,
+                    Overflow::Sat
+                ),
+                Op::Incr(
+                    FieldType {
+                        signed: false,
+                        bits: 2
+                    },
+                    3,
+                    1,
+                    Overflow::Fail
+                ),
+            ]
+        ));
+        let error = |line: &str, read_only: bool| match BitfieldArgs::parse(&words(line), read_only) {
+            Ok(_) => "parsed".to_owned(),
+            Err(e) => error_text(&e),
+        };
+        let bad_type = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+        // Each operation whole, in turn: a short one is a syntax error even after a bad type elsewhere.
+        assert_eq!(error("BITFIELD k GET u8", false), "ERR syntax error");
+        assert_eq!(error("BITFIELD k GET x8 0 GET u8", false), bad_type);
+        assert_eq!(error("BITFIELD k SET u8 0 1 GET x8 0", false), bad_type);
+        assert_eq!(error("BITFIELD k SET x8 x x", false), bad_type);
+        assert_eq!(
+            error("BITFIELD k SET u8 x x", false),
+            "ERR bit offset is not an integer or out of range"
+        );
+        assert_eq!(
+            error("BITFIELD k SET u8 0 x", false),
+            "ERR value is not an integer or out of range"
+        );
+        assert_eq!(error("BITFIELD k OVERFLOW", false), "ERR syntax error");
+        assert_eq!(
+            error("BITFIELD k OVERFLOW up", false),
+            "ERR Invalid OVERFLOW type specified"
+        );
+        assert_eq!(error("BITFIELD k FOO", false), "ERR syntax error");
+        assert_eq!(error("BITFIELD_RO k GET u8 0", true), "parsed");
+        assert_eq!(error("BITFIELD_RO k GET x8 0 SET u8 0 1", true), bad_type);
+        assert_eq!(
+            error("BITFIELD_RO k GET u8 0 SET x8 0 1", true),
+            "ERR BITFIELD_RO only supports the GET subcommand"
+        );
+    }
 
     #[test]
     fn fields_wrap_saturate_and_fail_like_redis() {

@@ -11,9 +11,10 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
-use super::args::side;
+use super::args::{Args, MultiPop, side};
+use super::list::MoveArgs;
 use super::registry::Decl;
-use super::{Reply, err, is, parse_i64, syntax_error};
+use super::{Reply, err, is, syntax_error};
 use crate::state::Block;
 use crate::state::blocked::Retry;
 
@@ -158,112 +159,121 @@ fn block_or_reply(ctx: &mut Ctx<'_>, retry: Retry, wait: Option<Duration>) -> Re
     Ok(Value::Null)
 }
 
+/// The arguments of BLPOP, BRPOP, BZPOPMIN and BZPOPMAX: `key… timeout`.
+struct PopArgs<'a> {
+    keys: &'a [Bytes],
+    wait: Option<Duration>,
+}
+
+impl<'a> PopArgs<'a> {
+    /// The timeout is the last word; every word between the name and it is a key.
+    fn parse(argv: &'a [Bytes]) -> Result<PopArgs<'a>, Value> {
+        let (last, words) = argv.split_last().ok_or_else(syntax_error)?;
+        Ok(PopArgs {
+            keys: words.get(1..).unwrap_or_default(),
+            wait: timeout(last)?,
+        })
+    }
+}
+
+fn blocking_pop(ctx: &mut Ctx<'_>, args: &[Bytes], retry: impl FnOnce(Vec<Bytes>) -> Retry) -> Reply {
+    let PopArgs { keys, wait } = PopArgs::parse(args)?;
+    block_or_reply(ctx, retry(keys.to_vec()), wait)
+}
+
 pub(crate) fn blpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let wait = timeout(&args[args.len() - 1])?;
-    block_or_reply(
-        ctx,
-        Retry::Pop {
-            keys: args[1..args.len() - 1].to_vec(),
-            left: true,
-        },
-        wait,
-    )
+    blocking_pop(ctx, args, |keys| Retry::Pop { keys, left: true })
 }
 
 pub(crate) fn brpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let wait = timeout(&args[args.len() - 1])?;
-    block_or_reply(
-        ctx,
-        Retry::Pop {
-            keys: args[1..args.len() - 1].to_vec(),
-            left: false,
-        },
-        wait,
-    )
-}
-
-pub(crate) fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (from_left, to_left) = (side(&args[3])?, side(&args[4])?);
-    let wait = timeout(&args[5])?;
-    block_or_reply(
-        ctx,
-        Retry::Move {
-            src: args[1].clone(),
-            dst: args[2].clone(),
-            from_left,
-            to_left,
-        },
-        wait,
-    )
-}
-
-pub(crate) fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let wait = timeout(&args[3])?;
-    block_or_reply(
-        ctx,
-        Retry::Move {
-            src: args[1].clone(),
-            dst: args[2].clone(),
-            from_left: false,
-            to_left: true,
-        },
-        wait,
-    )
-}
-
-/// `timeout numkeys key… <where> [COUNT n]`: the keys, the `<where>` argument and the count.
-fn multi_pop_args(args: &[Bytes]) -> Result<(Option<Duration>, Vec<Bytes>, Bytes, usize), Value> {
-    let wait = timeout(&args[1])?;
-    let n = parse_i64(&args[2])?;
-    if n <= 0 {
-        return Err(err("ERR numkeys should be greater than 0"));
-    }
-    let n = n as usize;
-    if args.len() < 4 + n {
-        return Err(syntax_error());
-    }
-    let count = super::count_option(&args[4 + n..])?;
-    Ok((wait, args[3..3 + n].to_vec(), args[3 + n].clone(), count))
-}
-
-pub(crate) fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (wait, keys, dir, count) = multi_pop_args(args)?;
-    let left = side(&dir)?;
-    block_or_reply(ctx, Retry::MPop { keys, left, count }, wait)
+    blocking_pop(ctx, args, |keys| Retry::Pop { keys, left: false })
 }
 
 pub(crate) fn bzpopmin(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let wait = timeout(&args[args.len() - 1])?;
-    block_or_reply(
-        ctx,
-        Retry::ZPop {
-            keys: args[1..args.len() - 1].to_vec(),
-            max: false,
-        },
-        wait,
-    )
+    blocking_pop(ctx, args, |keys| Retry::ZPop { keys, max: false })
 }
 
 pub(crate) fn bzpopmax(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let wait = timeout(&args[args.len() - 1])?;
-    block_or_reply(
-        ctx,
-        Retry::ZPop {
-            keys: args[1..args.len() - 1].to_vec(),
-            max: true,
-        },
+    blocking_pop(ctx, args, |keys| Retry::ZPop { keys, max: true })
+}
+
+/// A blocking move and its timeout.
+fn blocking_move(ctx: &mut Ctx<'_>, mv: MoveArgs<'_>, wait: Option<Duration>) -> Reply {
+    let MoveArgs {
+        source,
+        destination,
+        from_left,
+        to_left,
+    } = mv;
+    let retry = Retry::Move {
+        src: source.clone(),
+        dst: destination.clone(),
+        from_left,
+        to_left,
+    };
+    block_or_reply(ctx, retry, wait)
+}
+
+pub(crate) fn blmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    // LMOVE's arguments (the sides checked first), then the timeout.
+    let mut words = Args::new(args);
+    let mv = MoveArgs::parse(&mut words)?;
+    let wait = timeout(words.next_bytes()?)?;
+    blocking_move(ctx, mv, wait)
+}
+
+pub(crate) fn brpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let mut words = Args::new(args);
+    let (source, destination) = (words.next_bytes()?, words.next_bytes()?);
+    let wait = timeout(words.next_bytes()?)?;
+    let mv = MoveArgs {
+        source,
+        destination,
+        from_left: false,
+        to_left: true,
+    };
+    blocking_move(ctx, mv, wait)
+}
+
+/// The arguments of BLMPOP and BZMPOP: `timeout numkeys key… <where> [COUNT n]`, checked in the order this server
+/// has always checked them: the timeout, numkeys, the number of words, the count, and only then (by the caller)
+/// `<where>`. (Redis 7.0 checks `<where>` before the count, and the timeout last.)
+struct BlockingMultiPop<'a> {
+    wait: Option<Duration>,
+    pop: MultiPop<'a, &'a Bytes>,
+}
+
+impl<'a> BlockingMultiPop<'a> {
+    fn parse(argv: &'a [Bytes]) -> Result<BlockingMultiPop<'a>, Value> {
+        let mut args = Args::new(argv);
+        let wait = timeout(args.next_bytes()?)?;
+        let pop = MultiPop::parse(&mut args, Ok)?;
+        Ok(BlockingMultiPop { wait, pop })
+    }
+}
+
+pub(crate) fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let BlockingMultiPop {
         wait,
-    )
+        pop: MultiPop { keys, end, count },
+    } = BlockingMultiPop::parse(args)?;
+    let left = side(end)?;
+    let keys = keys.to_vec();
+    block_or_reply(ctx, Retry::MPop { keys, left, count }, wait)
 }
 
 pub(crate) fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (wait, keys, dir, count) = multi_pop_args(args)?;
-    let max = if is(&dir, "MAX") {
+    let BlockingMultiPop {
+        wait,
+        pop: MultiPop { keys, end, count },
+    } = BlockingMultiPop::parse(args)?;
+    let max = if is(end, "MAX") {
         true
-    } else if is(&dir, "MIN") {
+    } else if is(end, "MIN") {
         false
     } else {
         return Err(syntax_error());
     };
+    let keys = keys.to_vec();
     block_or_reply(ctx, Retry::ZMPop { keys, max, count }, wait)
 }

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::{Args, Pick};
 use super::registry::Decl;
 use super::{Reply, bulk, err, format_float, int, is, ok, parse_f64, parse_i64, read, syntax_error};
 use crate::state::db::Data;
@@ -184,36 +185,60 @@ pub(crate) fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(Value::BulkString(text))
 }
 
-pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
-    let with_values = match args.get(3) {
-        None => false,
-        Some(a) if is(a, "WITHVALUES") && args.len() == 4 => true,
-        _ => return Err(syntax_error()),
-    };
-    if let Some(n) = count.filter(|n| *n < 0) {
-        super::repeat_count(n, with_values)?;
+/// HRANDFIELD's arguments, parsed before the key is read.
+struct RandFieldArgs<'a> {
+    key: &'a Bytes,
+    pick: Pick,
+    /// WITHVALUES: each field with its value.
+    with_values: bool,
+}
+
+impl<'a> RandFieldArgs<'a> {
+    /// `HRANDFIELD key [count [WITHVALUES]]`: the count is read first, then anything but a lone WITHVALUES after
+    /// it is `ERR syntax error`, then a negative count is checked (more tightly WITHVALUES).
+    fn parse(argv: &'a [Bytes]) -> Result<RandFieldArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let count = args.next().map(|c| parse_i64(c)).transpose()?;
+        let with_values = match args.rest() {
+            [] => false,
+            [word] if is(word, "WITHVALUES") => true,
+            _ => return Err(syntax_error()),
+        };
+        Ok(RandFieldArgs {
+            key,
+            pick: Pick::new(count, with_values)?,
+            with_values,
+        })
     }
-    let pairs: Vec<(Bytes, Bytes)> = hash_of(ctx, &args[1])?
+}
+
+pub(crate) fn hrandfield(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let RandFieldArgs {
+        key,
+        pick,
+        with_values,
+    } = RandFieldArgs::parse(args)?;
+    let pairs: Vec<(Bytes, Bytes)> = hash_of(ctx, key)?
         .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let Some(n) = count else {
-        return Ok(if pairs.is_empty() {
-            Value::Null
-        } else {
-            Value::BulkString(pairs[fastrand::usize(0..pairs.len())].0.clone())
-        });
-    };
-    let chosen: Vec<(Bytes, Bytes)> = if n >= 0 {
-        let mut all = pairs;
-        fastrand::shuffle(&mut all);
-        all.into_iter().take(n as usize).collect()
-    } else if pairs.is_empty() {
-        Vec::new()
-    } else {
-        (0..super::repeat_count(n, with_values)?)
+    let chosen: Vec<(Bytes, Bytes)> = match pick {
+        Pick::One => {
+            return Ok(if pairs.is_empty() {
+                Value::Null
+            } else {
+                Value::BulkString(pairs[fastrand::usize(0..pairs.len())].0.clone())
+            });
+        }
+        Pick::Distinct(n) => {
+            let mut all = pairs;
+            fastrand::shuffle(&mut all);
+            all.into_iter().take(n).collect()
+        }
+        Pick::Repeated(_) if pairs.is_empty() => Vec::new(),
+        Pick::Repeated(n) => (0..n)
             .map(|_| pairs[fastrand::usize(0..pairs.len())].clone())
-            .collect()
+            .collect(),
     };
     let resp3 = ctx.session.protocol() == redkit_resp::RespVersion::Resp3;
     Ok(Value::Array(if with_values && resp3 {

@@ -4,9 +4,9 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
-use super::args::{Args, Conditions, db_index};
+use super::args::{Args, Conditions, ScanArgs, db_index};
 use super::registry::Decl;
-use super::{Reply, err, glob_match, int, is, ok, parse_i64, scan_options, syntax_error};
+use super::{Reply, err, glob_match, int, is, ok, syntax_error};
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[
@@ -95,39 +95,63 @@ pub(crate) fn pexpiretime(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     expire_time(ctx, &args[1], 1)
 }
 
+/// The arguments of EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT, parsed before the key is read.
+struct ExpireArgs<'a> {
+    key: &'a Bytes,
+    /// The new deadline, absolute, in milliseconds.
+    at: i64,
+    /// NX/XX/GT/LT, compatible with each other.
+    conditions: Conditions,
+}
+
+impl<'a> ExpireArgs<'a> {
+    /// `key time [NX|XX|GT|LT]…`, `time` in units of `unit_ms` milliseconds, from now or (`absolute`) from the
+    /// epoch. Checked in this order: the time is an integer, the options are known (`ERR Unsupported option …`),
+    /// compatible, and the deadline fits (`ERR invalid expire time in '<command>' command`).
+    fn parse(now: i64, argv: &'a [Bytes], unit_ms: i64, absolute: bool) -> Result<ExpireArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let n = args.next_i64()?;
+        let mut conditions = Conditions::default();
+        while let Some(word) = args.peek() {
+            if !conditions.eat(&mut args) {
+                return Err(err(&format!(
+                    "ERR Unsupported option {}",
+                    String::from_utf8_lossy(word)
+                )));
+            }
+        }
+        let Conditions { nx, xx, gt, lt } = conditions;
+        if nx && (xx || gt || lt) {
+            return Err(err(
+                "ERR NX and XX, GT or LT options at the same time are not compatible",
+            ));
+        }
+        if gt && lt {
+            return Err(err("ERR GT and LT options at the same time are not compatible"));
+        }
+        let name = String::from_utf8_lossy(&argv[0]).to_ascii_lowercase();
+        let invalid = || err(&format!("ERR invalid expire time in '{name}' command"));
+        let ms = n.checked_mul(unit_ms).ok_or_else(invalid)?;
+        let at = if absolute {
+            ms
+        } else {
+            now.checked_add(ms).ok_or_else(invalid)?
+        };
+        Ok(ExpireArgs { key, at, conditions })
+    }
+}
+
 /// EXPIRE and friends: `unit_ms` per unit, relative or absolute, with NX/XX/GT/LT.
 fn set_expire(ctx: &mut Ctx<'_>, args: &[Bytes], unit_ms: i64, absolute: bool) -> Reply {
-    let n = parse_i64(&args[2])?;
-    let mut options = Args::at(args, 3);
-    let mut conditions = Conditions::default();
-    while let Some(word) = options.peek() {
-        if !conditions.eat(&mut options) {
-            return Err(err(&format!(
-                "ERR Unsupported option {}",
-                String::from_utf8_lossy(word)
-            )));
-        }
-    }
-    let Conditions { nx, xx, gt, lt } = conditions;
-    if nx && (xx || gt || lt) {
-        return Err(err(
-            "ERR NX and XX, GT or LT options at the same time are not compatible",
-        ));
-    }
-    if gt && lt {
-        return Err(err("ERR GT and LT options at the same time are not compatible"));
-    }
-    let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
-    let invalid = || err(&format!("ERR invalid expire time in '{name}' command"));
-    let ms = n.checked_mul(unit_ms).ok_or_else(invalid)?;
-    let at = if absolute {
-        ms
-    } else {
-        ctx.now.checked_add(ms).ok_or_else(invalid)?
-    };
+    let ExpireArgs {
+        key,
+        at,
+        conditions: Conditions { nx, xx, gt, lt },
+    } = ExpireArgs::parse(ctx.now, args, unit_ms, absolute)?;
     let now = ctx.now;
     let db = ctx.db();
-    let Some(entry) = db.get_mut(&args[1], now) else {
+    let Some(entry) = db.get_mut(key, now) else {
         return Ok(int(0));
     };
     let current = entry.expire_at;
@@ -140,10 +164,10 @@ fn set_expire(ctx: &mut Ctx<'_>, args: &[Bytes], unit_ms: i64, absolute: bool) -
         return Ok(int(0));
     }
     if at <= now {
-        db.remove(&args[1], now);
+        db.remove(key, now);
     } else {
         entry.expire_at = Some(at);
-        db.touch(&args[1]);
+        db.touch(key);
     }
     Ok(int(1))
 }
@@ -205,36 +229,65 @@ pub(crate) fn renamenx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     do_rename(ctx, args, true)
 }
 
-pub(crate) fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (mut target_db, mut replace) = (ctx.session.db_index(), false);
-    let mut i = 3;
-    while i < args.len() {
-        if is(&args[i], "REPLACE") {
-            replace = true;
-            i += 1;
-        } else if is(&args[i], "DB") && i + 1 < args.len() {
-            target_db = db_index(&args[i + 1])?;
-            i += 2;
-        } else {
-            return Err(syntax_error());
+/// COPY's arguments, parsed before any key is read.
+struct CopyArgs<'a> {
+    source: &'a Bytes,
+    destination: &'a Bytes,
+    /// DB: the destination's database (`None`: the current one).
+    db: Option<usize>,
+    /// REPLACE: overwrite an existing destination.
+    replace: bool,
+}
+
+impl<'a> CopyArgs<'a> {
+    /// `COPY source destination [DB index] [REPLACE]`, in any order, the last DB winning.
+    fn parse(argv: &'a [Bytes]) -> Result<CopyArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let mut copy = CopyArgs {
+            source: args.next_bytes()?,
+            destination: args.next_bytes()?,
+            db: None,
+            replace: false,
+        };
+        while let Some(word) = args.next() {
+            if is(word, "REPLACE") {
+                copy.replace = true;
+            } else if is(word, "DB")
+                && let Some(index) = args.next()
+            {
+                copy.db = Some(db_index(index)?);
+            } else {
+                return Err(syntax_error());
+            }
         }
+        Ok(copy)
     }
+}
+
+pub(crate) fn copy(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let CopyArgs {
+        source,
+        destination,
+        db,
+        replace,
+    } = CopyArgs::parse(args)?;
+    let target_db = db.unwrap_or(ctx.session.db_index());
     let now = ctx.now;
     let src_db = ctx.session.db_index();
-    if src_db == target_db && args[1] == args[2] {
+    if src_db == target_db && source == destination {
         return Err(err("ERR source and destination objects are the same"));
     }
-    let Some(entry) = ctx.state.dbs[src_db].get(&args[1], now).cloned() else {
+    let Some(entry) = ctx.state.dbs[src_db].get(source, now).cloned() else {
         return Ok(int(0));
     };
     let dest = &mut ctx.state.dbs[target_db];
-    if dest.contains(&args[2], now) {
+    if dest.contains(destination, now) {
         if !replace {
             return Ok(int(0));
         }
-        dest.remove(&args[2], now);
+        dest.remove(destination, now);
     }
-    dest.set_entry(args[2].clone(), entry);
+    dest.set_entry(destination.clone(), entry);
     Ok(int(1))
 }
 
@@ -281,11 +334,12 @@ pub(crate) fn dbsize(ctx: &mut Ctx<'_>, _args: &[Bytes]) -> Reply {
 /// SCAN walks the keys in order; the cursor names the last key returned (kept server-side), so every key present
 /// for the whole scan is returned exactly once even while others come and go.
 pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let cursor: u64 = std::str::from_utf8(&args[1])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| err("ERR invalid cursor"))?;
-    let (pattern, count, kind) = scan_options(args, 2, true)?;
+    let ScanArgs {
+        cursor,
+        pattern,
+        count,
+        kind,
+    } = ScanArgs::parse(&mut Args::new(args), true)?;
     let db_index = ctx.session.db_index();
     let after = match cursor {
         0 => None,
@@ -300,10 +354,10 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let more = batch.len() == count && !ctx.db().keys_after(batch.last(), 1, now).is_empty();
     let mut items = Vec::new();
     for key in &batch {
-        if pattern.as_ref().is_some_and(|p| !glob_match(p, key)) {
+        if pattern.is_some_and(|p| !glob_match(p, key)) {
             continue;
         }
-        if let Some(t) = &kind {
+        if let Some(t) = kind {
             let matches = ctx
                 .db()
                 .get(key, now)

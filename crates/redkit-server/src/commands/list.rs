@@ -6,7 +6,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
-use super::args::side;
+use super::args::{Args, MultiPop, side};
 use super::registry::Decl;
 use super::{Reply, bulk, err, int, is, ok, parse_i64, read, syntax_error, wrongtype};
 use crate::commands::string::clamp_range;
@@ -179,22 +179,48 @@ pub(crate) fn lset(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     ok()
 }
 
-pub(crate) fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    super::touch_if_changed(ctx, &args[1], |ctx| {
-        let before = if is(&args[2], "BEFORE") {
-            true
-        } else if is(&args[2], "AFTER") {
-            false
-        } else {
-            return Err(syntax_error());
+/// LINSERT's arguments.
+struct LinsertArgs<'a> {
+    key: &'a Bytes,
+    /// BEFORE (`true`) or AFTER the pivot.
+    before: bool,
+    pivot: &'a Bytes,
+    element: &'a Bytes,
+}
+
+impl<'a> LinsertArgs<'a> {
+    /// `LINSERT key BEFORE|AFTER pivot element`; another word than BEFORE or AFTER is `ERR syntax error`.
+    fn parse(argv: &'a [Bytes]) -> Result<LinsertArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let before = match args.eat_one_of(["BEFORE", "AFTER"]) {
+            Some(word) => word == "BEFORE",
+            None => return Err(syntax_error()),
         };
-        let Some(list) = list_mut(ctx, &args[1], false)? else {
+        Ok(LinsertArgs {
+            key,
+            before,
+            pivot: args.next_bytes()?,
+            element: args.next_bytes()?,
+        })
+    }
+}
+
+pub(crate) fn linsert(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let LinsertArgs {
+        key,
+        before,
+        pivot,
+        element,
+    } = LinsertArgs::parse(args)?;
+    super::touch_if_changed(ctx, key, |ctx| {
+        let Some(list) = list_mut(ctx, key, false)? else {
             return Ok(int(0));
         };
-        match list.iter().position(|v| *v == args[3]) {
+        match list.iter().position(|v| v == pivot) {
             None => Ok(int(-1)),
             Some(p) => {
-                list.insert(if before { p } else { p + 1 }, args[4].clone());
+                list.insert(if before { p } else { p + 1 }, element.clone());
                 Ok(int(list.len()))
             }
         }
@@ -255,41 +281,72 @@ pub(crate) fn lrem(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     })
 }
 
-pub(crate) fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (mut rank, mut count, mut maxlen) = (1i64, None::<i64>, 0i64);
-    let mut i = 3;
-    while i < args.len() {
-        let v = args.get(i + 1).ok_or_else(syntax_error)?;
-        if is(&args[i], "RANK") {
-            rank = parse_i64(v)?;
-            if rank == 0 {
-                return Err(err(
-                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
-                ));
+/// LPOS's arguments, parsed before the key is read.
+struct LposArgs<'a> {
+    key: &'a Bytes,
+    element: &'a Bytes,
+    /// RANK: which match to start from (1: the first; negative: from the end). Never 0 or `i64::MIN`.
+    rank: i64,
+    /// COUNT: how many matches to answer, as an array (0: all); `None` answers the first alone.
+    count: Option<i64>,
+    /// MAXLEN: compare at most this many elements (0: all).
+    maxlen: i64,
+}
+
+impl<'a> LposArgs<'a> {
+    /// `LPOS key element [RANK rank] [COUNT n] [MAXLEN len]`, in any order, each checked as it is read; a word
+    /// without its value is `ERR syntax error` whatever the word.
+    fn parse(argv: &'a [Bytes]) -> Result<LposArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let mut lpos = LposArgs {
+            key: args.next_bytes()?,
+            element: args.next_bytes()?,
+            rank: 1,
+            count: None,
+            maxlen: 0,
+        };
+        while let Some(word) = args.next() {
+            let value = args.next_bytes()?;
+            if is(word, "RANK") {
+                lpos.rank = parse_i64(value)?;
+                if lpos.rank == 0 {
+                    return Err(err(
+                        "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                    ));
+                }
+                if lpos.rank == i64::MIN {
+                    return Err(err(
+                        "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+                    ));
+                }
+            } else if is(word, "COUNT") {
+                let c = parse_i64(value)?;
+                if c < 0 {
+                    return Err(err("ERR COUNT can't be negative"));
+                }
+                lpos.count = Some(c);
+            } else if is(word, "MAXLEN") {
+                lpos.maxlen = parse_i64(value)?;
+                if lpos.maxlen < 0 {
+                    return Err(err("ERR MAXLEN can't be negative"));
+                }
+            } else {
+                return Err(syntax_error());
             }
-            if rank == i64::MIN {
-                return Err(err(
-                    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-                ));
-            }
-        } else if is(&args[i], "COUNT") {
-            let c = parse_i64(v)?;
-            if c < 0 {
-                return Err(err("ERR COUNT can't be negative"));
-            }
-            count = Some(c);
-        } else if is(&args[i], "MAXLEN") {
-            maxlen = parse_i64(v)?;
-            if maxlen < 0 {
-                return Err(err("ERR MAXLEN can't be negative"));
-            }
-        } else {
-            return Err(syntax_error());
         }
-        i += 2;
+        Ok(lpos)
     }
-    let target = args[2].clone();
-    let found = read(ctx, &args[1], |d| match d {
+}
+
+pub(crate) fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let LposArgs {
+        key,
+        element: target,
+        rank,
+        count,
+        maxlen,
+    } = LposArgs::parse(args)?;
+    let found = read(ctx, key, |d| match d {
         Data::List(l) => {
             let n = l.len();
             let limit = if maxlen == 0 { n } else { (maxlen as usize).min(n) };
@@ -306,7 +363,7 @@ pub(crate) fn lpos(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 Box::new((n - limit..n).rev())
             };
             for idx in order {
-                if l[idx] == target {
+                if l[idx] == *target {
                     if skip > 0 {
                         skip -= 1;
                     } else {
@@ -376,9 +433,36 @@ pub(crate) fn do_move(ctx: &mut Ctx<'_>, src: &Bytes, dst: &Bytes, from_left: bo
     Ok(Value::BulkString(v))
 }
 
+/// The arguments of LMOVE, and of BLMOVE before its timeout.
+pub(crate) struct MoveArgs<'a> {
+    pub(crate) source: &'a Bytes,
+    pub(crate) destination: &'a Bytes,
+    /// Pop from the source's left end (`true`) or right.
+    pub(crate) from_left: bool,
+    /// Push onto the destination's left end (`true`) or right.
+    pub(crate) to_left: bool,
+}
+
+impl<'a> MoveArgs<'a> {
+    /// `source destination LEFT|RIGHT LEFT|RIGHT`, the source's side checked first.
+    pub(crate) fn parse(args: &mut Args<'a>) -> Result<MoveArgs<'a>, Value> {
+        Ok(MoveArgs {
+            source: args.next_bytes()?,
+            destination: args.next_bytes()?,
+            from_left: side(args.next_bytes()?)?,
+            to_left: side(args.next_bytes()?)?,
+        })
+    }
+}
+
 pub(crate) fn lmove(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (from, to) = (side(&args[3])?, side(&args[4])?);
-    do_move(ctx, &args[1], &args[2], from, to)
+    let MoveArgs {
+        source,
+        destination,
+        from_left,
+        to_left,
+    } = MoveArgs::parse(&mut Args::new(args))?;
+    do_move(ctx, source, destination, from_left, to_left)
 }
 
 pub(crate) fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
@@ -386,17 +470,12 @@ pub(crate) fn rpoplpush(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let n = parse_i64(&args[1])?;
-    if n <= 0 {
-        return Err(err("ERR numkeys should be greater than 0"));
-    }
-    let n = n as usize;
-    if args.len() < 2 + n + 1 {
-        return Err(syntax_error());
-    }
-    let keys = &args[2..2 + n];
-    let left = side(&args[2 + n])?;
-    let count = super::count_option(&args[3 + n..])?;
+    // `numkeys key… LEFT|RIGHT [COUNT n]`: the side checked before the count.
+    let MultiPop {
+        keys,
+        end: left,
+        count,
+    } = MultiPop::parse(&mut Args::new(args), |word| side(word))?;
     for key in keys {
         if let Some(items) = pop_n(ctx, key, left, count)?
             && !items.is_empty()

@@ -224,34 +224,6 @@ pub(crate) fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     pattern == b"*" || crate::glob::matches(pattern, text)
 }
 
-/// Parse `[MATCH pattern] [COUNT n]` (and, for SCAN, `[TYPE t]`) starting at `args[from]`.
-pub(crate) fn scan_options(
-    args: &[Bytes],
-    from: usize,
-    allow_type: bool,
-) -> Result<(Option<Bytes>, usize, Option<Bytes>), Value> {
-    let (mut pattern, mut count, mut kind) = (None, 10usize, None);
-    let mut i = from;
-    while i < args.len() {
-        let value = args.get(i + 1).ok_or_else(syntax_error)?;
-        if is(&args[i], "MATCH") {
-            pattern = Some(value.clone());
-        } else if is(&args[i], "COUNT") {
-            let n = parse_i64(value)?;
-            if n < 1 {
-                return Err(syntax_error());
-            }
-            count = n as usize;
-        } else if allow_type && is(&args[i], "TYPE") {
-            kind = Some(value.clone());
-        } else {
-            return Err(syntax_error());
-        }
-        i += 2;
-    }
-    Ok((pattern, count, kind))
-}
-
 /// An optional `COUNT n` tail (n ≥ 1); 1 when absent.
 pub(crate) fn count_option(tail: &[Bytes]) -> Result<usize, Value> {
     match tail {

@@ -12,9 +12,10 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::{Args, ScanArgs};
 use super::registry::Decl;
 use super::zset::g17;
-use super::{Reply, err, glob_match, scan_options, wrongtype};
+use super::{Reply, glob_match, wrongtype};
 use crate::state::cursors::Cursor;
 use crate::state::db::Data;
 
@@ -66,17 +67,21 @@ fn emit(data: &Data, member: &Bytes, pattern: Option<&Bytes>, out: &mut Vec<Valu
     }
 }
 
-fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
-    let cursor: u64 = std::str::from_utf8(&args[2])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| err("ERR invalid cursor"))?;
-    let (pattern, count, _) = scan_options(args, 3, false)?;
+fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind) -> Reply {
+    // `key cursor [MATCH pattern] [COUNT n]`, all checked before the key is read.
+    let mut args = Args::new(argv);
+    let key = args.next_bytes()?;
+    let ScanArgs {
+        cursor,
+        pattern,
+        count,
+        ..
+    } = ScanArgs::parse(&mut args, false)?;
     let done = |items: Vec<Value>| Ok(Value::Array(vec![Value::bulk("0"), Value::Array(items)]));
     let now = ctx.now;
     let db_index = ctx.session.db_index();
     let state = &mut *ctx.state;
-    let Some(entry) = state.dbs[db_index].get(&args[1], now) else {
+    let Some(entry) = state.dbs[db_index].get(key, now) else {
         return done(Vec::new());
     };
     let data = &entry.data;
@@ -94,19 +99,19 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
             Data::ZSet(z) => {
                 for i in 0..z.len() {
                     if let Some((_, m)) = z.at(i) {
-                        emit(data, m, pattern.as_ref(), &mut items);
+                        emit(data, m, pattern, &mut items);
                     }
                 }
             }
             // An intset in ascending order, a listpack hash in insertion order: as Redis.
             Data::Set(set) => {
                 for m in super::set::ordered_members(set) {
-                    emit(data, &m, pattern.as_ref(), &mut items);
+                    emit(data, &m, pattern, &mut items);
                 }
             }
             Data::Hash(h) => {
                 for m in h.keys() {
-                    emit(data, m, pattern.as_ref(), &mut items);
+                    emit(data, m, pattern, &mut items);
                 }
             }
             _ => {}
@@ -118,13 +123,13 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
         (Arc::new(members(data)), 0)
     } else {
         match cursors.open.get(&cursor) {
-            Some(c) if c.db == db_index && c.key == args[1] => (c.members.clone(), c.pos),
+            Some(c) if c.db == db_index && c.key == key => (c.members.clone(), c.pos),
             _ => return done(Vec::new()),
         }
     };
     let end = (pos + count).min(snapshot.len());
     for m in &snapshot[pos..end] {
-        emit(data, m, pattern.as_ref(), &mut items);
+        emit(data, m, pattern, &mut items);
     }
     if end >= snapshot.len() {
         return done(items);
@@ -136,7 +141,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[Bytes], kind: Kind) -> Reply {
         Cursor {
             db: db_index,
             // A copy: the key may be a slice of the request, which must not stay alive for the cursor.
-            key: Bytes::copy_from_slice(&args[1]),
+            key: Bytes::copy_from_slice(key),
             members: snapshot,
             pos: end,
         },

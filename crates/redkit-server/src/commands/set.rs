@@ -6,6 +6,7 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::{Args, InterCard, Pick};
 use super::registry::Decl;
 use super::{Reply, err, int, parse_i64, read, syntax_error};
 use crate::state::db::Data;
@@ -157,42 +158,53 @@ pub(crate) fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     })
 }
 
+/// SRANDMEMBER's arguments, parsed before the key is read.
+struct RandMemberArgs<'a> {
+    key: &'a Bytes,
+    pick: Pick,
+}
+
+impl<'a> RandMemberArgs<'a> {
+    /// `SRANDMEMBER key [count]`: a word after the count is `ERR syntax error`, found before the count is read.
+    fn parse(argv: &'a [Bytes]) -> Result<RandMemberArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let count = args.next();
+        if args.peek().is_some() {
+            return Err(syntax_error());
+        }
+        let count = count.map(|c| parse_i64(c)).transpose()?;
+        Ok(RandMemberArgs {
+            key,
+            pick: Pick::new(count, false)?,
+        })
+    }
+}
+
 pub(crate) fn srandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    if args.len() > 3 {
-        return Err(syntax_error());
-    }
-    let count = args.get(2).map(|c| parse_i64(c)).transpose()?;
-    if let Some(n) = count.filter(|n| *n < 0) {
-        super::repeat_count(n, false)?;
-    }
-    let all: Vec<Bytes> = set_of(ctx, &args[1])?
+    let RandMemberArgs { key, pick } = RandMemberArgs::parse(args)?;
+    let all: Vec<Bytes> = set_of(ctx, key)?
         .map(|s| s.iter().cloned().collect())
         .unwrap_or_default();
-    Ok(match count {
-        None => {
+    Ok(match pick {
+        Pick::One => {
             if all.is_empty() {
                 Value::Null
             } else {
                 Value::BulkString(all[fastrand::usize(0..all.len())].clone())
             }
         }
-        Some(n) if n >= 0 => {
+        Pick::Distinct(n) => {
             let mut all = all;
             fastrand::shuffle(&mut all);
-            Value::Array(all.into_iter().take(n as usize).map(Value::BulkString).collect())
+            Value::Array(all.into_iter().take(n).map(Value::BulkString).collect())
         }
-        Some(n) => {
-            if all.is_empty() {
-                Value::Array(vec![])
-            } else {
-                let n = super::repeat_count(n, false)?;
-                Value::Array(
-                    (0..n)
-                        .map(|_| Value::BulkString(all[fastrand::usize(0..all.len())].clone()))
-                        .collect(),
-                )
-            }
-        }
+        Pick::Repeated(_) if all.is_empty() => Value::Array(vec![]),
+        Pick::Repeated(n) => Value::Array(
+            (0..n)
+                .map(|_| Value::BulkString(all[fastrand::usize(0..all.len())].clone()))
+                .collect(),
+        ),
     })
 }
 
@@ -286,8 +298,8 @@ pub(crate) fn sdiffstore(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn sintercard(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (n, limit) = super::intercard_args(args)?;
-    let all = sets(ctx, &args[2..2 + n])?;
+    let InterCard { keys, limit } = InterCard::parse(args)?;
+    let all = sets(ctx, keys)?;
     let size = combine(all, Op::Inter).len();
     Ok(int(if limit > 0 { size.min(limit) } else { size }))
 }

@@ -12,59 +12,68 @@ use bytes::Bytes;
 use redkit_resp::Value;
 
 use super::Ctx;
+use super::args::Args;
 use super::registry::Decl;
-use super::{Reply, err, int, is, parse_i64, syntax_error};
+use super::{Reply, err, int, is, syntax_error};
 use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
 pub(super) static COMMANDS: &[Decl] = &[Decl::new("sort", sort), Decl::new("sort_ro", sort_ro)];
 
-struct Options {
-    by: Option<Bytes>,
-    gets: Vec<Bytes>,
+/// The arguments of SORT and SORT_RO, parsed before the key is read.
+struct SortArgs<'a> {
+    key: &'a Bytes,
+    /// BY: the pattern of the keys (or hash fields) to sort by.
+    by: Option<&'a Bytes>,
+    /// GET: the patterns of what to answer for each element, in order (none: the element).
+    gets: Vec<&'a Bytes>,
+    /// LIMIT: offset and count, unclamped.
     limit: Option<(i64, i64)>,
+    /// DESC (the last of ASC and DESC wins).
     desc: bool,
+    /// ALPHA: compare bytes, not numbers.
     alpha: bool,
-    store: Option<Bytes>,
+    /// STORE (SORT only): the list to store the result in.
+    store: Option<&'a Bytes>,
 }
 
-fn parse(args: &[Bytes], read_only: bool) -> Result<Options, Value> {
-    let mut o = Options {
-        by: None,
-        gets: Vec::new(),
-        limit: None,
-        desc: false,
-        alpha: false,
-        store: None,
-    };
-    let mut i = 2;
-    while i < args.len() {
-        let rest = args.len() - i - 1;
-        let a = &args[i];
-        if is(a, "ASC") {
-            o.desc = false;
-        } else if is(a, "DESC") {
-            o.desc = true;
-        } else if is(a, "ALPHA") {
-            o.alpha = true;
-        } else if is(a, "LIMIT") && rest >= 2 {
-            o.limit = Some((parse_i64(&args[i + 1])?, parse_i64(&args[i + 2])?));
-            i += 2;
-        } else if is(a, "STORE") && rest >= 1 && !read_only {
-            o.store = Some(args[i + 1].clone());
-            i += 1;
-        } else if is(a, "BY") && rest >= 1 {
-            o.by = Some(args[i + 1].clone());
-            i += 1;
-        } else if is(a, "GET") && rest >= 1 {
-            o.gets.push(args[i + 1].clone());
-            i += 1;
-        } else {
-            return Err(syntax_error());
+impl<'a> SortArgs<'a> {
+    /// `key [BY pattern] [LIMIT offset count] [GET pattern]… [ASC|DESC] [ALPHA] [STORE destination]`, in any
+    /// order, as Redis reads them: a word short of its values, STORE in SORT_RO, and any other word are `ERR syntax
+    /// error`; LIMIT's offset and count are integers.
+    fn parse(argv: &'a [Bytes], read_only: bool) -> Result<SortArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let mut sort = SortArgs {
+            key: args.next_bytes()?,
+            by: None,
+            gets: Vec::new(),
+            limit: None,
+            desc: false,
+            alpha: false,
+            store: None,
+        };
+        while let Some(word) = args.next() {
+            let values = args.remaining();
+            if is(word, "ASC") {
+                sort.desc = false;
+            } else if is(word, "DESC") {
+                sort.desc = true;
+            } else if is(word, "ALPHA") {
+                sort.alpha = true;
+            } else if is(word, "LIMIT") && values >= 2 {
+                sort.limit = Some((args.next_i64()?, args.next_i64()?));
+            } else if is(word, "STORE") && values >= 1 && !read_only {
+                sort.store = Some(args.next_bytes()?);
+            } else if is(word, "BY") && values >= 1 {
+                sort.by = Some(args.next_bytes()?);
+            } else if is(word, "GET") && values >= 1 {
+                sort.gets.push(args.next_bytes()?);
+            } else {
+                return Err(syntax_error());
+            }
         }
-        i += 1;
+        Ok(sort)
     }
-    Ok(o)
 }
 
 /// The value `pattern` names for `element` (Redis's `lookupKeyByPattern`): `#` is the element; otherwise the first
@@ -99,19 +108,27 @@ enum Key {
 }
 
 fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
-    let mut o = parse(args, read_only)?;
+    let SortArgs {
+        key,
+        mut by,
+        gets,
+        limit,
+        desc,
+        mut alpha,
+        store,
+    } = SortArgs::parse(args, read_only)?;
     let now = ctx.now;
     // A BY pattern without `*` sorts nothing.
-    let mut dont_sort = o.by.as_ref().is_some_and(|p| !p.contains(&b'*'));
+    let mut dont_sort = by.is_some_and(|p| !p.contains(&b'*'));
     // Redis 7.0 converts a sorted set it sorts to its skiplist encoding (for good: OBJECT ENCODING shows it).
-    if let Some(entry) = ctx.db().get_mut(&args[1], now)
+    if let Some(entry) = ctx.db().get_mut(key, now)
         && matches!(entry.data, Data::ZSet(_))
         && entry.enc != crate::state::db::StrEnc::Big
     {
         entry.enc = crate::state::db::StrEnc::Big;
-        ctx.db().stored_form_changed(&args[1]);
+        ctx.db().stored_form_changed(key);
     }
-    let source = match ctx.db().get(&args[1], now).map(|e| &e.data) {
+    let source = match ctx.db().get(key, now).map(|e| &e.data) {
         None => None,
         Some(Data::List(l)) => Some(Source::List(l.iter().cloned().collect())),
         Some(Data::Set(s)) => {
@@ -134,13 +151,13 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
         }
     };
     // An unsorted set being stored is sorted by bytes, so the result is the same everywhere.
-    if dont_sort && matches!(source, Some(Source::Set(_))) && o.store.is_some() {
+    if dont_sort && matches!(source, Some(Source::Set(_))) && store.is_some() {
         dont_sort = false;
-        o.alpha = true;
-        o.by = None;
+        alpha = true;
+        by = None;
     }
     let total = source.as_ref().map_or(0, Source::len) as i64;
-    let (mut start, mut end) = match o.limit {
+    let (mut start, mut end) = match limit {
         Some((offset, count)) => {
             // Clamped first, as Redis 7.0 does (CVE-2022-35977): no sum below can overflow.
             let start = offset.clamp(0, total);
@@ -163,7 +180,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
             let mut window = Vec::new();
             if end >= start {
                 let n = (end - start + 1) as usize;
-                window = if o.desc {
+                window = if desc {
                     all.iter().rev().skip(start as usize).take(n).cloned().collect()
                 } else {
                     all.iter().skip(start as usize).take(n).cloned().collect()
@@ -178,14 +195,14 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     if !dont_sort {
         let mut keyed = Vec::with_capacity(elements.len());
         for element in elements {
-            let by = match &o.by {
+            let value = match by {
                 Some(pattern) => lookup(ctx, pattern, &element),
                 None => Some(element.clone()),
             };
-            let key = if o.alpha {
-                Key::Text(by)
+            let sort_key = if alpha {
+                Key::Text(value)
             } else {
-                let score = match by {
+                let score = match value {
                     None => 0.0,
                     Some(b) => std::str::from_utf8(&b)
                         .ok()
@@ -195,9 +212,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
                 };
                 Key::Score(score)
             };
-            keyed.push((key, element));
+            keyed.push((sort_key, element));
         }
-        let by_pattern = o.by.is_some();
+        let by_pattern = by.is_some();
         keyed.sort_by(|(ka, a), (kb, b)| {
             let cmp = match (ka, kb) {
                 (Key::Score(x), Key::Score(y)) => x
@@ -212,7 +229,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
                 },
                 _ => a.cmp(b),
             };
-            if o.desc { cmp.reverse() } else { cmp }
+            if desc { cmp.reverse() } else { cmp }
         });
         elements = keyed.into_iter().map(|(_, e)| e).collect();
     }
@@ -227,21 +244,21 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[Bytes], read_only: bool) -> Reply {
     };
     let mut out: Vec<Option<Bytes>> = Vec::new();
     for element in &window {
-        if o.gets.is_empty() {
+        if gets.is_empty() {
             out.push(Some(element.clone()));
         }
-        for pattern in &o.gets {
+        for pattern in &gets {
             out.push(lookup(ctx, pattern, element));
         }
     }
-    match o.store {
+    match store {
         Some(dest) => {
             let n = out.len();
             if n == 0 {
-                ctx.db().remove(&dest, now);
+                ctx.db().remove(dest, now);
             } else {
                 let list = out.into_iter().map(Option::unwrap_or_default).collect();
-                ctx.db().set(dest, Data::List(list));
+                ctx.db().set(dest.clone(), Data::List(list));
             }
             Ok(int(n))
         }

@@ -220,37 +220,66 @@ pub(crate) fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(old.map_or(Value::Null, |s| bulk(&s)))
 }
 
-pub(crate) fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    // GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST]: at most one change.
-    let mut change: Option<Option<i64>> = None;
-    let mut options = Args::at(args, 2);
-    while let Some(word) = options.next() {
-        if is(word, "PERSIST") && change.is_none() {
-            change = Some(None);
-            continue;
-        }
-        match (
-            SET_EXPIRY.iter().find(|(name, ..)| is(word, name)),
-            options.next(),
-            change,
-        ) {
-            (Some(&(_, unit_ms, absolute)), Some(time), None) => {
-                change = Some(Some(expire_at(ctx, time, unit_ms, absolute, "getex")?));
+/// What GETEX does to the key's expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExpiryChange {
+    /// No option: leave it.
+    Keep,
+    /// PERSIST: remove it.
+    Persist,
+    /// EX/PX/EXAT/PXAT: expire at this absolute time, in milliseconds.
+    At(i64),
+}
+
+/// GETEX's arguments, parsed before the key is read.
+struct GetExArgs<'a> {
+    key: &'a Bytes,
+    change: ExpiryChange,
+}
+
+impl<'a> GetExArgs<'a> {
+    /// `GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST]`: at most one change (a second one, even the same again, is
+    /// `ERR syntax error`), the expiry checked as SET checks it.
+    fn parse(ctx: &Ctx<'_>, argv: &'a [Bytes]) -> Result<GetExArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let key = args.next_bytes()?;
+        let mut change = ExpiryChange::Keep;
+        while let Some(word) = args.next() {
+            if is(word, "PERSIST") && change == ExpiryChange::Keep {
+                change = ExpiryChange::Persist;
+                continue;
             }
-            _ => return Err(syntax_error()),
+            // The next word is taken as a time whatever this one is (a wrong word is an error either way).
+            match (
+                SET_EXPIRY.iter().find(|(name, ..)| is(word, name)),
+                args.next(),
+                change,
+            ) {
+                (Some(&(_, unit_ms, absolute)), Some(time), ExpiryChange::Keep) => {
+                    change = ExpiryChange::At(expire_at(ctx, time, unit_ms, absolute, "getex")?);
+                }
+                _ => return Err(syntax_error()),
+            }
         }
+        Ok(GetExArgs { key, change })
     }
-    let value = string_of(ctx, &args[1])?;
-    if value.is_some()
-        && let Some(new) = change
-    {
+}
+
+pub(crate) fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
+    let GetExArgs { key, change } = GetExArgs::parse(ctx, args)?;
+    let value = string_of(ctx, key)?;
+    if value.is_some() && change != ExpiryChange::Keep {
+        let deadline = match change {
+            ExpiryChange::At(t) => Some(t),
+            ExpiryChange::Keep | ExpiryChange::Persist => None,
+        };
         let now = ctx.now;
         let db = ctx.db();
-        if new.is_some_and(|t| t <= now) {
-            db.remove(&args[1], now);
-        } else if let Some(entry) = db.get_mut(&args[1], now) {
-            entry.expire_at = new;
-            db.touch(&args[1]);
+        if deadline.is_some_and(|t| t <= now) {
+            db.remove(key, now);
+        } else if let Some(entry) = db.get_mut(key, now) {
+            entry.expire_at = deadline;
+            db.touch(key);
         }
     }
     Ok(value.map_or(Value::Null, |s| bulk(&s)))
@@ -432,26 +461,61 @@ pub(crate) fn msetnx(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     Ok(int(1))
 }
 
+/// LCS's arguments, parsed before the keys are read.
+struct LcsArgs<'a> {
+    a: &'a Bytes,
+    b: &'a Bytes,
+    /// LEN: only the length.
+    len: bool,
+    /// IDX: the matching ranges.
+    idx: bool,
+    /// WITHMATCHLEN: each range with its length.
+    with_match_len: bool,
+    /// MINMATCHLEN: only ranges at least this long (a negative value is 0).
+    min_match_len: i64,
+}
+
+impl<'a> LcsArgs<'a> {
+    /// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]`, in any order. LEN with IDX is refused only once
+    /// the keys are read (see [`lcs`]).
+    fn parse(argv: &'a [Bytes]) -> Result<LcsArgs<'a>, Value> {
+        let mut args = Args::new(argv);
+        let mut lcs = LcsArgs {
+            a: args.next_bytes()?,
+            b: args.next_bytes()?,
+            len: false,
+            idx: false,
+            with_match_len: false,
+            min_match_len: 0,
+        };
+        while let Some(word) = args.next() {
+            if is(word, "LEN") {
+                lcs.len = true;
+            } else if is(word, "IDX") {
+                lcs.idx = true;
+            } else if is(word, "WITHMATCHLEN") {
+                lcs.with_match_len = true;
+            } else if is(word, "MINMATCHLEN") && args.peek().is_some() {
+                lcs.min_match_len = args.next_i64()?.max(0);
+            } else {
+                return Err(syntax_error());
+            }
+        }
+        Ok(lcs)
+    }
+}
+
 /// LCS: the longest common subsequence of two strings, its length, or (IDX) the matching ranges, computed and
 /// walked back exactly as Redis does so the ranges come out in the same order.
 pub(crate) fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let (mut get_len, mut get_idx, mut with_match_len, mut min_match_len) = (false, false, false, 0i64);
-    let mut i = 3;
-    while i < args.len() {
-        if is(&args[i], "LEN") {
-            get_len = true;
-        } else if is(&args[i], "IDX") {
-            get_idx = true;
-        } else if is(&args[i], "WITHMATCHLEN") {
-            with_match_len = true;
-        } else if is(&args[i], "MINMATCHLEN") && i + 1 < args.len() {
-            min_match_len = parse_i64(&args[i + 1])?.max(0);
-            i += 1;
-        } else {
-            return Err(syntax_error());
-        }
-        i += 1;
-    }
+    let LcsArgs {
+        a,
+        b,
+        len: get_len,
+        idx: get_idx,
+        with_match_len,
+        min_match_len,
+    } = LcsArgs::parse(args)?;
     let now = ctx.now;
     let mut fetch = |key: &Bytes| -> Result<Bytes, Value> {
         match ctx.db().get(key, now) {
@@ -462,7 +526,8 @@ pub(crate) fn lcs(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
             Some(_) => Err(err("ERR The specified keys must contain string values")),
         }
     };
-    let (a, b) = (fetch(&args[1])?, fetch(&args[2])?);
+    let (a, b) = (fetch(a)?, fetch(b)?);
+    // After the keys' types, as Redis checks it.
     if get_len && get_idx {
         return Err(err(
             "ERR If you want both the length and indexes, please just use IDX.",
