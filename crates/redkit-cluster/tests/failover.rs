@@ -58,12 +58,8 @@ async fn a_killed_primary_is_survived() {
                 n += 1;
                 let key = format!("fo:{task}:{n}");
                 let shard = shard_of(&key);
-                let sent = Instant::now();
                 let result = client.set(&key, n).await;
                 let now = Instant::now();
-                if now - sent > Duration::from_millis(300) {
-                    eprintln!("slow: shard {shard} {:?} ok={}", now - sent, result.is_ok());
-                }
                 let mut log = log.lock().unwrap();
                 match result {
                     Ok(()) => log.acked.push((key, shard, now)),
@@ -73,6 +69,7 @@ async fn a_killed_primary_is_survived() {
         }));
     }
 
+    // Whether the client's own runtime ever stalls (a pause seen here is not the servers').
     let ticker_stop = stop.clone();
     let ticker = tokio::spawn(async move {
         let mut worst = (Duration::ZERO, Instant::now());
@@ -113,7 +110,7 @@ async fn a_killed_primary_is_survived() {
         at.saturating_duration_since(killed_at)
     );
 
-    let log = log.lock().unwrap();
+    let log = std::mem::take(&mut *log.lock().unwrap());
     let healthy_failures = log.failed.iter().filter(|(s, _)| *s != victim).count();
     let victim_failures = log.failed.iter().filter(|(s, _)| *s == victim).count();
     let after_promotion = log

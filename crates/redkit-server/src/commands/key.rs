@@ -343,8 +343,8 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let db_index = ctx.session.db_index();
     let after = match cursor {
         0 => None,
-        c => match ctx.state.cursors.get(&c) {
-            Some((db, key)) if *db == db_index => Some(key.clone()),
+        c => match ctx.state.cursors.resume(c, db_index) {
+            Some(key) => Some(key.clone()),
             // An unknown cursor ends the scan, as a stale cursor effectively does in Redis.
             _ => return Ok(Value::Array(vec![Value::bulk("0"), Value::Array(vec![])])),
         },
@@ -369,15 +369,7 @@ pub(crate) fn scan(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
         items.push(Value::BulkString(key.clone()));
     }
     let next = match (more, batch.last()) {
-        (true, Some(last)) => {
-            let id = ctx.state.next_cursor;
-            ctx.state.next_cursor += 1;
-            if ctx.state.cursors.len() > 100_000 {
-                ctx.state.cursors.clear();
-            }
-            ctx.state.cursors.insert(id, (db_index, last.clone()));
-            id
-        }
+        (true, Some(last)) => ctx.state.cursors.save(db_index, last.clone()),
         _ => 0,
     };
     Ok(Value::Array(vec![

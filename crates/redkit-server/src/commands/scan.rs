@@ -122,7 +122,7 @@ fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind) -> Reply {
     let (snapshot, pos) = if cursor == 0 {
         (Arc::new(members(data)), 0)
     } else {
-        match cursors.open.get(&cursor) {
+        match cursors.get(cursor) {
             Some(c) if c.db == db_index && c.key == key => (c.members.clone(), c.pos),
             _ => return done(Vec::new()),
         }
@@ -134,18 +134,13 @@ fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes], kind: Kind) -> Reply {
     if end >= snapshot.len() {
         return done(items);
     }
-    cursors.next += 1;
-    let id = cursors.next;
-    cursors.insert(
-        id,
-        Cursor {
-            db: db_index,
-            // A copy: the key may be a slice of the request, which must not stay alive for the cursor.
-            key: Bytes::copy_from_slice(key),
-            members: snapshot,
-            pos: end,
-        },
-    );
+    let id = cursors.open(Cursor {
+        db: db_index,
+        // A copy: the key may be a slice of the request, which must not stay alive for the cursor.
+        key: Bytes::copy_from_slice(key),
+        members: snapshot,
+        pos: end,
+    });
     Ok(Value::Array(vec![
         Value::bulk(id.to_string()),
         Value::Array(items),

@@ -1,4 +1,5 @@
-//! SSCAN/HSCAN/ZSCAN cursors over large collections ([`Cursors`]): bounded in count and in the member names their snapshots hold.
+//! Scan cursors: SCAN's over a database's keys ([`KeyCursors`]), and SSCAN/HSCAN/ZSCAN's over large collections
+//! ([`Cursors`]), bounded in count and in the member names their snapshots hold.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,17 +13,68 @@ const MAX_CURSORS: usize = 1024;
 /// oldest cursors are dropped, so scans of large collections cannot make the server hold copy after copy.
 const MAX_HELD_MEMBERS: usize = 8 << 20;
 
+/// Most SCAN cursors kept; past it all are forgotten (a forgotten cursor ends its scan, as a stale one does).
+const MAX_KEY_CURSORS: usize = 100_000;
+
+/// SCAN's cursors: each remembers its database and the last key it returned (keys are walked in order, so a scan
+/// resumes after that key whatever changed meanwhile).
+#[derive(Debug)]
+pub(crate) struct KeyCursors {
+    open: HashMap<u64, (usize, Bytes)>,
+    next: u64,
+}
+
+impl Default for KeyCursors {
+    fn default() -> Self {
+        KeyCursors {
+            open: HashMap::new(),
+            next: 1,
+        }
+    }
+}
+
+impl KeyCursors {
+    /// Where cursor `id` left off in database `db`: `None` for a cursor unknown, forgotten, or of another database.
+    pub(crate) fn resume(&self, id: u64, db: usize) -> Option<&Bytes> {
+        self.open.get(&id).filter(|(at, _)| *at == db).map(|(_, key)| key)
+    }
+
+    /// A new cursor that resumes after `last` in database `db`.
+    pub(crate) fn save(&mut self, db: usize, last: Bytes) -> u64 {
+        let id = self.next;
+        self.next += 1;
+        if self.open.len() > MAX_KEY_CURSORS {
+            self.open.clear();
+        }
+        self.open.insert(id, (db, last));
+        id
+    }
+}
+
 /// Open element cursors.
 #[derive(Debug, Default)]
 pub(crate) struct Cursors {
-    pub(crate) open: HashMap<u64, Cursor>,
-    pub(crate) next: u64,
+    open: HashMap<u64, Cursor>,
+    next: u64,
     /// Member names held by the distinct snapshots of the open cursors.
-    pub(crate) held: usize,
+    held: usize,
 }
 
 impl Cursors {
-    pub(crate) fn insert(&mut self, id: u64, cursor: Cursor) {
+    /// An open cursor by id.
+    pub(crate) fn get(&self, id: u64) -> Option<&Cursor> {
+        self.open.get(&id)
+    }
+
+    /// Keep a cursor under a new id; the oldest are dropped past the bounds.
+    pub(crate) fn open(&mut self, cursor: Cursor) -> u64 {
+        self.next += 1;
+        let id = self.next;
+        self.insert(id, cursor);
+        id
+    }
+
+    fn insert(&mut self, id: u64, cursor: Cursor) {
         if Arc::strong_count(&cursor.members) == 1 {
             self.held += cursor.members.len();
         }
@@ -35,7 +87,7 @@ impl Cursors {
         }
     }
 
-    pub(crate) fn remove(&mut self, id: u64) {
+    fn remove(&mut self, id: u64) {
         if let Some(c) = self.open.remove(&id)
             && Arc::strong_count(&c.members) == 1
         {

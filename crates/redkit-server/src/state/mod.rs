@@ -1,10 +1,8 @@
 //! The server's state, below the commands: the keyspace, the sessions, and every registry a command reads or
 //! changes. Commands depend on state; nothing here imports a command.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use redkit_resp::Value;
 
 pub(crate) mod blocked;
@@ -35,9 +33,8 @@ pub(crate) struct State {
     pub(crate) dbs: Vec<Db>,
     pub(crate) clock: Clock,
     pub(crate) config: ServerConfig,
-    /// SCAN cursors: cursor → (db, last key returned).
-    pub(crate) cursors: HashMap<u64, (usize, Bytes)>,
-    pub(crate) next_cursor: u64,
+    /// SCAN cursors.
+    pub(crate) cursors: cursors::KeyCursors,
     pub(crate) commands_processed: u64,
     pub(crate) started_ms: i64,
     /// Who subscribes to what.
@@ -79,8 +76,7 @@ impl State {
             dbs: (0..DATABASES).map(|_| Db::default()).collect(),
             clock: clock.clone(),
             config,
-            cursors: HashMap::new(),
-            next_cursor: 1,
+            cursors: cursors::KeyCursors::default(),
             commands_processed: 0,
             started_ms,
             blocked: blocked::BlockedQueue::default(),
