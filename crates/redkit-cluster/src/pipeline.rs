@@ -3,44 +3,84 @@
 //!
 //! A pipeline is cut into *units*: single commands, and transactions (`MULTI` … `EXEC`/`DISCARD`), which stay
 //! whole and in order on one node — their keys must share a slot, or the pipeline is refused before anything is
-//! sent (`CROSSSLOT`). Units that go to one node (keys in one slot, or no keys) join that node's sub-pipeline;
-//! the rest (split or fanned-out commands) run on their own, concurrently. A unit whose answer is a redirection
-//! (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) is sent again alone, following it; the others keep their answers.
+//! sent (`CROSSSLOT`). Every unit becomes entries in the sub-pipelines of the nodes it needs, in pipeline order: a
+//! command on one slot goes to that slot's primary; a split command (MGET across slots) sends each part to its
+//! slot's primary; a fanned-out one (DBSIZE) goes to every node it names. Since a key lives on one node and each
+//! node's entries keep the caller's order, every command sees the effects of the commands before it on its keys,
+//! as on a single server. An entry answered with a redirection (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) is sent again
+//! alone, following it (a transaction: the whole block); the other answers stand.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use redkit_resp::command::ResponsePolicy;
 use redkit_resp::{Cmd, Error, ErrorKind, Executor, Pipeline, Result, ServerError, Value};
 use tokio::task::JoinSet;
 
 use crate::client::Inner;
+use crate::join::{join, join_split};
 use crate::route::{Route, command_slot, cross_slot, route};
 use crate::topology::NodeAddr;
 
-/// A run of commands that travels together: one command, or a whole transaction.
-struct Unit {
-    /// Index of the first command in the caller's pipeline.
-    start: usize,
-    cmds: Vec<Cmd>,
-    target: Target,
+/// How a unit's entries become its answers.
+enum Shape {
+    /// One command, or a transaction's commands: one entry and one answer each.
+    Plain,
+    /// A command split by slot: one entry per part, joined into one answer.
+    Split {
+        policy: ResponsePolicy,
+        groups: usize,
+        part_groups: Vec<Vec<usize>>,
+    },
+    /// A command fanned out to nodes: one entry per node, joined into one answer.
+    FanOut { policy: ResponsePolicy },
 }
 
-enum Target {
-    /// One node's sub-pipeline; `slot` is `None` for commands without keys.
-    Node { slot: Option<u16> },
-    /// Split or fanned out: run alone.
-    Alone,
+/// A run of commands that travels together, and where its answers go.
+struct Unit {
+    /// Index of its first answer in the caller's pipeline.
+    start: usize,
+    shape: Shape,
+    /// A MULTI … EXEC block's entries (resent whole when redirected); `None` for any other unit.
+    block: Option<Vec<Entry>>,
+}
+
+/// One command of one node's sub-pipeline.
+#[derive(Clone)]
+struct Entry {
+    unit: usize,
+    /// Which command of the unit (Plain), part (Split) or node (FanOut).
+    part: usize,
+    cmd: Cmd,
+    /// The slot it is for, when it has one (used to resend it after a redirection).
+    slot: Option<u16>,
 }
 
 fn is(cmd: &Cmd, name: &str) -> bool {
     cmd.name_bytes().eq_ignore_ascii_case(name.as_bytes())
 }
 
-/// Cut the pipeline into units and decide where each goes.
-fn units(cmds: Vec<Cmd>) -> Result<Vec<Unit>> {
-    let mut units = Vec::new();
+/// The plan: units, and each node's entries in pipeline order.
+struct Plan {
+    units: Vec<Unit>,
+    /// How many entries (and so answers before joining) each unit has.
+    entries_of: Vec<usize>,
+    by_node: HashMap<NodeAddr, Vec<Entry>>,
+}
+
+fn plan(inner: &Inner, cmds: Vec<Cmd>) -> Result<Plan> {
+    let mut plan = Plan {
+        units: Vec::new(),
+        entries_of: Vec::new(),
+        by_node: HashMap::new(),
+    };
+    let node_of = |slot: Option<u16>| match slot {
+        Some(slot) => inner.primary_for(slot),
+        None => inner.any_primary(),
+    };
     let mut cmds = cmds.into_iter().enumerate().peekable();
     while let Some((start, cmd)) = cmds.next() {
+        let unit = plan.units.len();
         if is(&cmd, "MULTI") {
             let mut block = vec![cmd];
             let mut slot = None;
@@ -57,28 +97,104 @@ fn units(cmds: Vec<Cmd>) -> Result<Vec<Unit>> {
                     break;
                 }
             }
-            units.push(Unit {
+            let node = node_of(slot)?;
+            plan.entries_of.push(block.len());
+            let entries: Vec<Entry> = block
+                .into_iter()
+                .enumerate()
+                .map(|(part, cmd)| Entry {
+                    unit,
+                    part,
+                    cmd,
+                    slot,
+                })
+                .collect();
+            plan.by_node
+                .entry(node)
+                .or_default()
+                .extend(entries.iter().cloned());
+            plan.units.push(Unit {
                 start,
-                cmds: block,
-                target: Target::Node { slot },
+                shape: Shape::Plain,
+                block: Some(entries),
             });
             continue;
         }
-        let target = match route(&cmd)? {
-            Route::Slot(slot) => Target::Node { slot: Some(slot) },
-            Route::Any => Target::Node { slot: None },
-            Route::AllPrimaries(_) | Route::AllNodes(_) | Route::Split { .. } => Target::Alone,
+        let shape = match route(&cmd)? {
+            Route::Slot(slot) => {
+                plan.by_node.entry(node_of(Some(slot))?).or_default().push(Entry {
+                    unit,
+                    part: 0,
+                    cmd,
+                    slot: Some(slot),
+                });
+                plan.entries_of.push(1);
+                Shape::Plain
+            }
+            Route::Any => {
+                plan.by_node.entry(node_of(None)?).or_default().push(Entry {
+                    unit,
+                    part: 0,
+                    cmd,
+                    slot: None,
+                });
+                plan.entries_of.push(1);
+                Shape::Plain
+            }
+            Route::Split {
+                parts,
+                policy,
+                groups,
+            } => {
+                plan.entries_of.push(parts.len());
+                let mut part_groups = Vec::with_capacity(parts.len());
+                for (i, part) in parts.into_iter().enumerate() {
+                    plan.by_node
+                        .entry(node_of(Some(part.slot))?)
+                        .or_default()
+                        .push(Entry {
+                            unit,
+                            part: i,
+                            cmd: part.cmd,
+                            slot: Some(part.slot),
+                        });
+                    part_groups.push(part.groups);
+                }
+                Shape::Split {
+                    policy,
+                    groups,
+                    part_groups,
+                }
+            }
+            Route::AllPrimaries(policy) | Route::AllNodes(policy) => {
+                let topology = inner.current();
+                let targets: Vec<NodeAddr> = if matches!(route(&cmd)?, Route::AllNodes(_)) {
+                    topology.nodes().cloned().collect()
+                } else {
+                    topology.primaries().cloned().collect()
+                };
+                plan.entries_of.push(targets.len());
+                for (i, node) in targets.into_iter().enumerate() {
+                    plan.by_node.entry(node).or_default().push(Entry {
+                        unit,
+                        part: i,
+                        cmd: cmd.clone(),
+                        slot: None,
+                    });
+                }
+                Shape::FanOut { policy }
+            }
         };
-        units.push(Unit {
+        plan.units.push(Unit {
             start,
-            cmds: vec![cmd],
-            target,
+            shape,
+            block: None,
         });
     }
-    Ok(units)
+    Ok(plan)
 }
 
-/// `true` for an answer the unit must be sent again for.
+/// `true` for an answer that must be sent again.
 fn redirected(value: &Value) -> bool {
     let Value::Error(text) = value else {
         return false;
@@ -96,110 +212,122 @@ fn error_value(result: Result<Value>) -> Result<Value> {
     }
 }
 
-/// The answers of some units: (unit index, one answer per command of the unit).
-type UnitReplies = Vec<(usize, Vec<Value>)>;
+/// The answers of one node's sub-pipeline, with the node they came from.
+type NodeAnswers = (NodeAddr, Vec<(Entry, Value)>);
 
 /// Run a pipeline over the cluster; one answer per command, in order, errors in place.
 pub(crate) async fn run(inner: &Arc<Inner>, pipeline: Pipeline) -> Result<Vec<Value>> {
     let total = pipeline.len();
-    let units = units(pipeline.into_cmds())?;
-    let mut answers: Vec<Option<Value>> = vec![None; total];
+    let Plan {
+        units,
+        entries_of,
+        by_node,
+    } = plan(inner, pipeline.into_cmds())?;
 
-    // Group the node-bound units by the node serving them now.
-    let mut by_node: HashMap<NodeAddr, Vec<usize>> = HashMap::new();
-    let mut alone = Vec::new();
-    for (i, unit) in units.iter().enumerate() {
-        match unit.target {
-            Target::Node { slot } => {
-                let addr = match slot {
-                    Some(slot) => inner.primary_for(slot)?,
-                    None => inner.any_primary()?,
-                };
-                by_node.entry(addr).or_default().push(i);
+    // Every node's sub-pipeline at once.
+    let mut tasks: JoinSet<Result<NodeAnswers>> = JoinSet::new();
+    for (addr, entries) in by_node {
+        let inner = Arc::clone(inner);
+        tasks.spawn(async move {
+            let replies = match inner.client(&addr).await {
+                Ok(client) => {
+                    let sub: Pipeline = entries.iter().map(|e| e.cmd.clone()).collect();
+                    client.execute_pipeline(sub).await?
+                }
+                // Unreachable: nothing was sent; each entry is sent again alone below.
+                Err(_) => vec![Value::Error("TRYAGAIN node unreachable".into()); entries.len()],
+            };
+            Ok((addr, entries.into_iter().zip(replies).collect()))
+        });
+    }
+    let mut answers: Vec<Vec<Option<(NodeAddr, Value)>>> =
+        entries_of.iter().map(|&n| vec![None; n]).collect();
+    let mut again: Vec<(NodeAddr, Entry)> = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (addr, replies) =
+            done.map_err(|e| Error::Config(format!("a cluster pipeline task failed: {e}")))??;
+        for (entry, reply) in replies {
+            if redirected(&reply) {
+                again.push((addr.clone(), entry));
+            } else if let Some(slot) = answers.get_mut(entry.unit).and_then(|a| a.get_mut(entry.part)) {
+                *slot = Some((addr.clone(), reply));
             }
-            Target::Alone => alone.push(i),
         }
     }
-    let units = Arc::new(units);
 
-    // Every node's sub-pipeline at once, and every lone unit beside them.
-    let mut tasks: JoinSet<Result<UnitReplies>> = JoinSet::new();
-    for (addr, members) in by_node {
-        let (inner, units) = (Arc::clone(inner), Arc::clone(&units));
-        tasks.spawn(async move {
-            let client = match inner.client(&addr).await {
-                Ok(client) => client,
-                // Unreachable: nothing was sent; each unit is retried alone below.
-                Err(_) => {
-                    let unreached = |i: &usize| {
-                        let n = units[*i].cmds.len();
-                        (*i, vec![Value::Error("TRYAGAIN node unreachable".into()); n])
-                    };
-                    return Ok(members.iter().map(unreached).collect());
-                }
-            };
-            let sub: Pipeline = members
-                .iter()
-                .flat_map(|&i| units[i].cmds.iter().cloned())
-                .collect();
-            let mut replies = client.execute_pipeline(sub).await?.into_iter();
-            Ok(members
-                .iter()
-                .map(|&i| (i, replies.by_ref().take(units[i].cmds.len()).collect()))
-                .collect())
-        });
-    }
-    for i in alone {
-        let (inner, units) = (Arc::clone(inner), Arc::clone(&units));
-        tasks.spawn(async move {
-            let reply = inner.run(units[i].cmds[0].clone()).await?;
-            Ok(vec![(i, vec![reply])])
-        });
-    }
-    let mut retry = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        let done = done.map_err(|e| Error::Config(format!("a cluster pipeline task failed: {e}")))??;
-        for (i, replies) in done {
-            let unit = &units[i];
-            if replies.len() != unit.cmds.len() || replies.iter().any(redirected) {
-                retry.push(i);
+    // Redirected entries, each alone (a transaction: its whole block, once), following their redirections.
+    let mut tasks: JoinSet<Result<Vec<(Entry, NodeAddr, Value)>>> = JoinSet::new();
+    let mut blocks_sent = std::collections::HashSet::new();
+    for (addr, entry) in again {
+        let inner = Arc::clone(inner);
+        if let Some(block) = &units[entry.unit].block {
+            if !blocks_sent.insert(entry.unit) {
                 continue;
             }
-            for (k, reply) in replies.into_iter().enumerate() {
-                answers[unit.start + k] = Some(reply);
+            let block = block.clone();
+            tasks.spawn(async move {
+                let cmds: Vec<Cmd> = block.iter().map(|e| e.cmd.clone()).collect();
+                let replies = inner.run_block(&cmds, entry.slot).await?;
+                Ok(block
+                    .into_iter()
+                    .zip(replies)
+                    .map(|(e, v)| (e, addr.clone(), v))
+                    .collect())
+            });
+            continue;
+        }
+        tasks.spawn(async move {
+            let reply = match entry.slot {
+                Some(slot) => error_value(inner.run_slot(entry.cmd.clone(), slot).await)?,
+                None => error_value(inner.client(&addr).await?.execute(entry.cmd.clone()).await)?,
+            };
+            Ok(vec![(entry, addr, reply)])
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let replies = done.map_err(|e| Error::Config(format!("a cluster pipeline task failed: {e}")))??;
+        for (entry, addr, reply) in replies {
+            if let Some(slot) = answers.get_mut(entry.unit).and_then(|a| a.get_mut(entry.part)) {
+                *slot = Some((addr, reply));
             }
         }
     }
 
-    // Redirected units, each alone, following its redirections.
-    let mut tasks: JoinSet<Result<(usize, Vec<Value>)>> = JoinSet::new();
-    for i in retry {
-        let (inner, units) = (Arc::clone(inner), Arc::clone(&units));
-        tasks.spawn(async move {
-            let unit = &units[i];
-            let replies = match (unit.cmds.as_slice(), &unit.target) {
-                ([cmd], Target::Node { slot: Some(slot) }) => {
-                    vec![error_value(inner.run_slot(cmd.clone(), *slot).await)?]
+    // Back in the caller's order, split and fanned-out answers joined.
+    let mut out = vec![Value::Null; total];
+    for (unit, parts) in units.iter().zip(answers) {
+        match &unit.shape {
+            Shape::Plain => {
+                for (k, part) in parts.into_iter().enumerate() {
+                    if let Some(place) = out.get_mut(unit.start + k) {
+                        *place = part.map_or(Value::Null, |(_, v)| v);
+                    }
                 }
-                ([cmd], _) => vec![inner.run(cmd.clone()).await?],
-                (block, Target::Node { slot }) => inner.run_block(block, *slot).await?,
-                (block, Target::Alone) => {
-                    vec![Value::Error("ERR a transaction must go to one node".into()); block.len()]
+            }
+            Shape::Split {
+                policy,
+                groups,
+                part_groups,
+            } => {
+                let joined = parts
+                    .into_iter()
+                    .zip(part_groups.iter().cloned())
+                    .filter_map(|(part, g)| part.map(|(addr, v)| (addr, g, v)))
+                    .collect();
+                if let Some(place) = out.get_mut(unit.start) {
+                    *place = join_split(*policy, *groups, joined);
                 }
-            };
-            Ok((i, replies))
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        let (i, replies) =
-            done.map_err(|e| Error::Config(format!("a cluster pipeline task failed: {e}")))??;
-        for (k, reply) in replies.into_iter().enumerate() {
-            answers[units[i].start + k] = Some(reply);
+            }
+            Shape::FanOut { policy } => {
+                let replies = parts.into_iter().flatten().collect();
+                if let Some(place) = out.get_mut(unit.start) {
+                    *place = join(*policy, replies);
+                }
+            }
         }
     }
-    Ok(answers.into_iter().map(|a| a.unwrap_or(Value::Null)).collect())
+    Ok(out)
 }
-
 impl Inner {
     /// Run a transaction block alone on its slot's primary, sending it again (whole) while it is redirected.
     pub(crate) async fn run_block(self: &Arc<Self>, block: &[Cmd], slot: Option<u16>) -> Result<Vec<Value>> {

@@ -1,5 +1,6 @@
 //! Test support for the redkit workspace: start a real `redis-server` (or a whole Redis Cluster,
-//! [`RedisCluster`]) for a test and stop it afterwards.
+//! [`RedisCluster`], or a primary with replicas and sentinels, [`RedisSentinels`]) for a test and stop it
+//! afterwards.
 //!
 //! Each [`RedisServer`] runs on a free loopback port with its own temporary directory, never touches another
 //! server's data, and is killed when dropped. It can also listen with TLS (certificates generated for the test by
@@ -16,8 +17,10 @@
 //! ```
 
 mod cluster;
+mod sentinel;
 
 pub use cluster::{ClusterOptions, RedisCluster};
+pub use sentinel::{RedisSentinels, Sentinel, SentinelOptions};
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -31,7 +34,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a server could not be started.
 #[derive(Debug)]
-pub struct StartError(String);
+pub struct StartError(pub(crate) String);
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

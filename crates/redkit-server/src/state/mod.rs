@@ -1,5 +1,14 @@
 //! The server's state, below the commands: the keyspace, the sessions, and every registry a command reads or
 //! changes. Commands depend on state; nothing here imports a command.
+//!
+//! Each concern is one module whose type keeps its data private and is changed through methods that hold its
+//! rules: [`Session`] (identity, its MULTI queue and WATCHed keys as [`session::Transaction`], what the running
+//! command asks of the connection), [`pubsub::Registry`] (subscribe, unsubscribe, deliver), [`tracking::Tracking`]
+//! (who read which key, bounded by `tracking-table-max-keys`), [`scripts::Scripts`] (the Lua state, script cache
+//! and libraries), [`slowlog::Slowlog`], [`blocked::BlockedQueue`], [`client::Clients`], and the scan cursors
+//! ([`cursors::KeyCursors`], [`cursors::Cursors`]). The keyspace's [`Db`] holds plain data values (`Entry`,
+//! `ZSet`, `Stream`) and keeps its indexes (expiries, versions for WATCH, changed keys for persistence and
+//! tracking) behind its methods.
 
 use std::sync::Arc;
 
