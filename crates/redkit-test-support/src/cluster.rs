@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::{RedisServer, ServerOptions, StartError, free_port, in_ci, redis_server_binary};
+use crate::server::{RedisServer, ServerOptions, StartError, free_port, in_ci, redis_server_binary};
 
 /// How long a new cluster may take to agree on its slots.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(30);

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{RedisServer, ServerOptions, StartError, free_port, in_ci, redis_server_binary};
+use crate::server::{RedisServer, ServerOptions, StartError, free_port, in_ci, redis_server_binary};
 
 /// How long the sentinels may take to discover the replicas and each other.
 const SENTINEL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -242,7 +242,7 @@ fn start_sentinel(options: &SentinelOptions, primary_port: &str) -> Result<Senti
                 let text = std::fs::read_to_string(&log).unwrap_or_default();
                 last = StartError(format!(
                     "sentinel on {port} did not start: {}",
-                    crate::last_lines(&text)
+                    crate::server::last_lines(&text)
                 ));
                 sentinel.kill();
                 break;
