@@ -27,10 +27,12 @@ mod modules;
 mod server_bin;
 
 /// Benchmarks of the bench-only package, each a bench target in `bench/benches/`.
-const BENCHES: &[&str] = &["resp", "client", "log", "server", "pool", "observe", "cache"];
+const BENCHES: &[&str] = &[
+    "resp", "client", "cluster", "log", "server", "pool", "observe", "cache",
+];
 
 /// Benchmarks with their own harness, which repeat their runs and write `target/bench/NAME.md` themselves.
-const SELF_REPORTING: &[&str] = &["client", "log", "server", "pool", "observe", "cache"];
+const SELF_REPORTING: &[&str] = &["client", "cluster", "log", "server", "pool", "observe", "cache"];
 
 /// Packages that only `cargo xtask bench` builds: heavy comparison crates live there.
 const BENCH_ONLY: &str = "redkit-bench";

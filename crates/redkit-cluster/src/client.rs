@@ -332,6 +332,11 @@ impl Inner {
             };
             let next = match self.client(&addr).await {
                 Ok(client) => match classify(send(&client, &cmd, asking).await) {
+                    // The connection was down: nothing was sent, so any command may be routed again.
+                    Next::Done(Err(e)) if unsent(&e) => {
+                        self.schedule_refresh();
+                        Next::Retry(Retry::Unreachable, e)
+                    }
                     // In flight when the node went away: it may have run. A read is safe to send again; a write is
                     // returned (never applied twice), and the next request finds the new owner.
                     Next::Done(Err(e @ (Error::ConnectionLost { .. } | Error::Io { .. }))) => {
@@ -461,6 +466,11 @@ impl Inner {
             }
         }
     }
+}
+
+/// `true` for an error that proves the command was not sent (the node's connection was down).
+pub(crate) fn unsent(error: &Error) -> bool {
+    matches!(error, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotConnected)
 }
 
 /// `true` for a command Redis flags `readonly` (safe to send twice).

@@ -121,6 +121,9 @@ impl ClusterConfig {
             host: addr.host.clone(),
             port: addr.port,
         };
+        // A request for a node that is down fails at once, unsent, and is routed again (its slot may have a
+        // new owner) instead of waiting for that node to come back.
+        config.queue_while_disconnected = false;
         config
     }
 }

@@ -232,7 +232,14 @@ pub(crate) async fn run(inner: &Arc<Inner>, pipeline: Pipeline) -> Result<Vec<Va
             let replies = match inner.client(&addr).await {
                 Ok(client) => {
                     let sub: Pipeline = entries.iter().map(|e| e.cmd.clone()).collect();
-                    client.execute_pipeline(sub).await?
+                    match client.execute_pipeline(sub).await {
+                        Ok(replies) => replies,
+                        // The connection was down: nothing was sent; each entry is sent again alone below.
+                        Err(e) if crate::client::unsent(&e) => {
+                            vec![Value::Error("TRYAGAIN node unreachable".into()); entries.len()]
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 // Unreachable: nothing was sent; each entry is sent again alone below.
                 Err(_) => vec![Value::Error("TRYAGAIN node unreachable".into()); entries.len()],

@@ -31,6 +31,7 @@ async fn a_real_cluster() {
         primaries: 3,
         replicas: 1,
         node_timeout_ms: 2000,
+        require_full_coverage: true,
     };
     let Some(cluster) = RedisCluster::start_or_skip(options) else {
         return;

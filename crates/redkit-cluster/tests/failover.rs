@@ -21,12 +21,25 @@ struct Log {
     failed: Vec<(usize, Instant)>,
 }
 
+/// Redis's default `cluster-require-full-coverage yes`: between the dead primary's FAIL mark and its replica's
+/// promotion every node answers CLUSTERDOWN, which the client waits out (so nothing fails, but everything pauses).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_primary_is_survived() {
+    survive_a_killed_primary(true).await;
+}
+
+/// `cluster-require-full-coverage no`: the healthy primaries keep serving their slots throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_primary_is_survived_without_full_coverage() {
+    survive_a_killed_primary(false).await;
+}
+
+async fn survive_a_killed_primary(require_full_coverage: bool) {
     let options = ClusterOptions {
         primaries: 3,
         replicas: 1,
         node_timeout_ms: 2000,
+        require_full_coverage,
     };
     let Some(mut cluster) = RedisCluster::start_or_skip(options) else {
         return;
@@ -139,7 +152,7 @@ async fn a_killed_primary_is_survived() {
         .max()
         .map(|at| at.saturating_duration_since(killed_at));
     eprintln!(
-        "failover: {} writes acknowledged; promotion seen {:?} after the kill; {victim_failures} failed on the \
+        "failover (require-full-coverage {require_full_coverage}): {} writes acknowledged; promotion seen {:?} after the kill; {victim_failures} failed on the \
          dead primary's slots (the last {last_failure:?} after the kill), {healthy_failures} on the others; longest \
          pause on the healthy primaries {longest_gap:?} (from {gap_at:?} after the kill); {after_promotion} writes on the promoted replica",
         log.acked.len(),

@@ -181,6 +181,12 @@ impl Inner {
                 {
                     self.await_switch(deadline).await;
                 }
+                // The connection was down: nothing was sent; wait for the new primary and send it there.
+                Err(Error::Io { ref source, .. })
+                    if source.kind() == std::io::ErrorKind::NotConnected && Instant::now() < deadline =>
+                {
+                    self.await_switch(deadline).await;
+                }
                 Err(e @ (Error::ConnectionLost { .. } | Error::Io { .. })) => {
                     // The command may have run: not sent again. Find the new primary for the next request.
                     let inner_switch = self.switch();

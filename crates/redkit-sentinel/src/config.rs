@@ -107,6 +107,9 @@ impl SentinelConfig {
             host: host.to_owned(),
             port,
         };
+        // A request made while the primary is down fails at once, unsent, so it can wait for the new primary
+        // instead of for the old one to come back.
+        config.queue_while_disconnected = false;
         config
     }
 

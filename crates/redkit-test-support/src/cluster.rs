@@ -20,6 +20,9 @@ pub struct ClusterOptions {
     pub replicas: usize,
     /// `cluster-node-timeout` in milliseconds: how soon a dead primary's replica takes over.
     pub node_timeout_ms: u64,
+    /// `cluster-require-full-coverage` (Redis's default `yes`): while some slot has no live primary, every node
+    /// refuses every command with CLUSTERDOWN; with `no`, the healthy slots keep being served.
+    pub require_full_coverage: bool,
 }
 
 impl Default for ClusterOptions {
@@ -28,6 +31,7 @@ impl Default for ClusterOptions {
             primaries: 3,
             replicas: 0,
             node_timeout_ms: 2000,
+            require_full_coverage: true,
         }
     }
 }
@@ -168,6 +172,13 @@ fn start_node(options: &ClusterOptions) -> Result<RedisServer, StartError> {
                 options.node_timeout_ms.to_string(),
                 "--cluster-port".into(),
                 bus.to_string(),
+                "--cluster-require-full-coverage".into(),
+                if options.require_full_coverage {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .into(),
             ],
             ..ServerOptions::default()
         });

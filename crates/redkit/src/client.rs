@@ -400,7 +400,7 @@ async fn drive(
         }
         let reconnected = tokio::select! {
             c = reconnect(&config) => Some(c),
-            () = hold(&mut requests, &mut backlog) => None,
+            () = hold(&mut requests, &mut backlog, config.queue_while_disconnected) => None,
         };
         match reconnected {
             Some(c) => {
@@ -430,10 +430,26 @@ async fn reconnect(config: &Config) -> Connection {
     }
 }
 
-/// While disconnected: keep new requests for later and fail those whose deadline passes. Returns once every
-/// client is dropped and the backlog is empty.
-async fn hold(requests: &mut mpsc::Receiver<Request>, backlog: &mut VecDeque<Request>) {
+/// The error of a request not sent because the connection is down (`Config::queue_while_disconnected` off).
+fn not_connected() -> Error {
+    Error::Io {
+        command: None,
+        source: std::io::Error::new(
+            std::io::ErrorKind::NotConnected,
+            "the connection is down; nothing was sent",
+        ),
+    }
+}
+
+/// While disconnected: keep new requests for later and fail those whose deadline passes — or, with `queue` off,
+/// fail every request at once, unsent. Returns once every client is dropped and the backlog is empty.
+async fn hold(requests: &mut mpsc::Receiver<Request>, backlog: &mut VecDeque<Request>, queue: bool) {
     let mut open = true;
+    if !queue {
+        for r in backlog.drain(..) {
+            r.reply.fail(not_connected());
+        }
+    }
     loop {
         let now = Instant::now();
         expire_backlog(backlog, now);
@@ -444,6 +460,7 @@ async fn hold(requests: &mut mpsc::Receiver<Request>, backlog: &mut VecDeque<Req
         tokio::select! {
             request = requests.recv(), if open => match request {
                 Some(r) if r.reply.abandoned() => {}
+                Some(r) if !queue => r.reply.fail(not_connected()),
                 Some(r) => backlog.push_back(r),
                 None => open = false,
             },

@@ -155,6 +155,10 @@ pub struct Config {
     pub blocking_margin: Duration,
     /// Reconnect spacing.
     pub backoff: Backoff,
+    /// While the connection is down, keep new requests and send them once it is back (`true`, the default), or
+    /// fail them at once with an `Io` error of kind `NotConnected` — nothing sent — so that a caller that knows
+    /// another node (a cluster router, a Sentinel client) can send them there instead.
+    pub queue_while_disconnected: bool,
 }
 
 impl fmt::Debug for Config {
@@ -171,6 +175,7 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("blocking_margin", &self.blocking_margin)
             .field("backoff", &self.backoff)
+            .field("queue_while_disconnected", &self.queue_while_disconnected)
             .finish()
     }
 }
@@ -191,6 +196,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Some(Duration::from_secs(30)),
             blocking_margin: Duration::from_secs(2),
+            queue_while_disconnected: true,
             backoff: Backoff::default(),
         }
     }

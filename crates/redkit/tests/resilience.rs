@@ -102,6 +102,45 @@ async fn dedicated_connection_survives_dropped_requests() {
     }
 }
 
+/// With `queue_while_disconnected` off, requests made while the connection is down fail at once, unsent, with
+/// `NotConnected` — and work again once the server is back.
+#[tokio::test]
+async fn requests_fail_unsent_while_down_when_not_queued() {
+    let Some(mut server) = common::server() else {
+        return;
+    };
+    let mut config = common::config(&server, redkit::RespVersion::Resp3);
+    config.queue_while_disconnected = false;
+    let client = Client::connect(config).await.unwrap();
+    client.set("k", "v").await.unwrap();
+    server.kill();
+    let mut epoch = client.connection_epoch();
+    tokio::time::timeout(Duration::from_secs(5), epoch.wait_for(|e| e % 2 == 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.get::<String>("k").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotConnected),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "not held until a timeout"
+    );
+    server.restart().unwrap();
+    let mut recovered = false;
+    for _ in 0..100 {
+        if client.ping().await.is_ok() {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(recovered, "the client did not recover within 5 s");
+}
+
 /// The server dies mid-request: in-flight requests fail clearly, later ones succeed after it is back, and
 /// subscriptions are restored.
 #[tokio::test]
