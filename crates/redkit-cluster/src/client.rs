@@ -30,7 +30,7 @@ use tokio::task::JoinSet;
 
 use crate::config::ClusterConfig;
 use crate::join::{join, join_split};
-use crate::route::{Route, route};
+use crate::route::Route;
 use crate::topology::{NodeAddr, Topology};
 
 /// A Redis Cluster client: an [`Executor`] that routes each command to the node serving its keys.
@@ -425,9 +425,10 @@ impl Inner {
         Ok(replies.into_iter().map(|(_, a, v)| (a, v)).collect())
     }
 
-    /// Run one command wherever its route says, its replies joined into one value (error replies as values).
-    pub(crate) async fn run(self: &Arc<Self>, cmd: Cmd) -> Result<Value> {
-        match route(&cmd)? {
+    /// Run one command wherever its `route` says (a split command runs best as a one-command pipeline, which
+    /// sends each node its parts in one round trip: see `executor.rs`), its replies joined into one value (error replies as values).
+    pub(crate) async fn run(self: &Arc<Self>, cmd: Cmd, route: Route) -> Result<Value> {
+        match route {
             Route::Slot(slot) => value_or_error(self.run_slot(cmd, slot).await),
             Route::Any => {
                 let addr = self.any_primary()?;

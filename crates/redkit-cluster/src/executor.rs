@@ -5,11 +5,19 @@ use redkit_resp::{Cmd, Error, Executor, Pipeline, Result, ServerError, Value};
 
 use crate::client::ClusterClient;
 use crate::pipeline;
+use crate::route::{Route, route};
 
 impl Executor for ClusterClient {
     async fn execute(&self, cmd: Cmd) -> Result<Value> {
         let name = cmd.name();
-        let reply = self.inner.run(cmd).await?;
+        let reply = match route(&cmd)? {
+            // Split by slot: each node gets its parts in one round trip, all nodes at once.
+            Route::Split { .. } => pipeline::run(&self.inner, Pipeline::new().with(cmd))
+                .await?
+                .pop()
+                .unwrap_or(Value::Null),
+            routed => self.inner.run(cmd, routed).await?,
+        };
         match reply {
             Value::Error(text) => Err(Error::Server {
                 command: Some(name),
