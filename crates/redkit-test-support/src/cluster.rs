@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::server::{RedisServer, ServerOptions, StartError, free_port, in_ci, redis_server_binary};
+use crate::server::{RedisServer, ServerOptions, StartError, free_port};
 
 /// How long a new cluster may take to agree on its slots.
 const CLUSTER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,21 +46,8 @@ pub struct RedisCluster {
 impl RedisCluster {
     /// Start a cluster, or return `None` after printing why the test is skipped (no `redis-server` outside CI).
     /// Panics when the cluster cannot be formed although the binary exists, or when it is missing in CI.
-    #[allow(clippy::panic)]
     pub fn start_or_skip(options: ClusterOptions) -> Option<RedisCluster> {
-        if redis_server_binary().is_none() {
-            if in_ci() {
-                panic!("redis-server is required in CI but was not found on the PATH (or in $REDIS_SERVER)");
-            }
-            eprintln!(
-                "skipping: redis-server not found on the PATH (set REDIS_SERVER or install redis-server)"
-            );
-            return None;
-        }
-        match RedisCluster::start(options) {
-            Ok(cluster) => Some(cluster),
-            Err(e) => panic!("could not start a redis cluster: {e}"),
-        }
+        crate::server::start_or_skip("a redis cluster", || RedisCluster::start(options))
     }
 
     /// Start the nodes, join them with `redis-cli --cluster create`, and wait until the cluster is whole.

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::server::{RedisServer, ServerOptions, StartError, free_port, in_ci, redis_server_binary};
+use crate::server::{RedisServer, ServerOptions, StartError, free_port, redis_server_binary};
 
 /// How long the sentinels may take to discover the replicas and each other.
 const SENTINEL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -97,21 +97,8 @@ pub struct RedisSentinels {
 
 impl RedisSentinels {
     /// Start the set-up, or return `None` after printing why the test is skipped (no `redis-server` outside CI).
-    #[allow(clippy::panic)]
     pub fn start_or_skip(options: SentinelOptions) -> Option<RedisSentinels> {
-        if redis_server_binary().is_none() {
-            if in_ci() {
-                panic!("redis-server is required in CI but was not found on the PATH (or in $REDIS_SERVER)");
-            }
-            eprintln!(
-                "skipping: redis-server not found on the PATH (set REDIS_SERVER or install redis-server)"
-            );
-            return None;
-        }
-        match RedisSentinels::start(options) {
-            Ok(s) => Some(s),
-            Err(e) => panic!("could not start redis sentinels: {e}"),
-        }
+        crate::server::start_or_skip("redis sentinels", || RedisSentinels::start(options))
     }
 
     /// Start the primary, the replicas (`--replicaof`), then the sentinels, and wait until every sentinel sees

@@ -91,21 +91,8 @@ impl RedisServer {
     }
 
     /// [`RedisServer::start_or_skip`] with options.
-    #[allow(clippy::panic)]
     pub fn with_or_skip(options: ServerOptions) -> Option<RedisServer> {
-        if redis_server_binary().is_none() {
-            if in_ci() {
-                panic!("redis-server is required in CI but was not found on the PATH (or in $REDIS_SERVER)");
-            }
-            eprintln!(
-                "skipping: redis-server not found on the PATH (set REDIS_SERVER or install redis-server)"
-            );
-            return None;
-        }
-        match RedisServer::with(options) {
-            Ok(server) => Some(server),
-            Err(e) => panic!("could not start redis-server: {e}"),
-        }
+        start_or_skip("redis-server", || RedisServer::with(options))
     }
 
     /// Start a server with `options` on a free loopback port.
@@ -314,6 +301,24 @@ impl Drop for RedisServer {
 pub(crate) fn last_lines(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+/// Run `start`, or return `None` after printing why the test is skipped (no `redis-server`, not in CI). Panics
+/// when `start` fails although the binary exists, or when the binary is missing in CI: a broken install never
+/// passes silently. `what` names the fixture in the panic message.
+#[allow(clippy::panic)]
+pub(crate) fn start_or_skip<T>(what: &str, start: impl FnOnce() -> Result<T, StartError>) -> Option<T> {
+    if redis_server_binary().is_none() {
+        if in_ci() {
+            panic!("redis-server is required in CI but was not found on the PATH (or in $REDIS_SERVER)");
+        }
+        eprintln!("skipping: redis-server not found on the PATH (set REDIS_SERVER or install redis-server)");
+        return None;
+    }
+    match start() {
+        Ok(fixture) => Some(fixture),
+        Err(e) => panic!("could not start {what}: {e}"),
+    }
 }
 
 /// A loopback port nobody listens on right now.

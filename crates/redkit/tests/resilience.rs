@@ -102,6 +102,17 @@ async fn dedicated_connection_survives_dropped_requests() {
     }
 }
 
+/// Ping until the client answers again, bounded (100 tries, 50 ms apart).
+async fn recovers(client: &Client) {
+    for _ in 0..100 {
+        if client.ping().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the client did not recover within 5 s");
+}
+
 /// With `queue_while_disconnected` off, requests made while the connection is down fail at once, unsent, with
 /// `NotConnected` — and work again once the server is back.
 #[tokio::test]
@@ -130,15 +141,7 @@ async fn requests_fail_unsent_while_down_when_not_queued() {
         "not held until a timeout"
     );
     server.restart().unwrap();
-    let mut recovered = false;
-    for _ in 0..100 {
-        if client.ping().await.is_ok() {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(recovered, "the client did not recover within 5 s");
+    recovers(&client).await;
 }
 
 /// The server dies mid-request: in-flight requests fail clearly, later ones succeed after it is back, and
@@ -175,15 +178,7 @@ async fn reconnects_after_the_server_restarts() {
     assert!(down.is_err());
 
     server.restart().unwrap();
-    let mut recovered = false;
-    for _ in 0..100 {
-        if client.ping().await.is_ok() {
-            recovered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(recovered, "the client did not recover within 5 s");
+    recovers(&client).await;
     assert_eq!(
         client.get::<String>("k").await.unwrap(),
         None,
