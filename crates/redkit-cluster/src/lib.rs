@@ -34,9 +34,18 @@
 //! ## Retry semantics
 //! Only answers that prove a command did not run are retried: MOVED (the slot is patched at once and one
 //! coalesced refresh scheduled), ASK (ASKING then the command, on the importing node), TRYAGAIN and CLUSTERDOWN
-//! (after a backoff), and a node that cannot be connected to (after waiting for a refresh). Each request gets
-//! `max_redirects` (16) such retries within `retry_deadline` (10 s). A connection lost or a timeout with the
-//! command in flight is returned as it is: the command may have run, and is never sent twice.
+//! (after a backoff), and a node whose connection is down (nothing is sent to it: node connections run with
+//! `queue_while_disconnected` off; the client waits for a refresh, then fails fast while the cluster still names
+//! that node). Each request gets `max_redirects` (16) such retries within `retry_deadline` (10 s). A connection
+//! lost or a timeout with the command in flight is returned as it is — the command may have run, and a write is
+//! never sent twice; a read (a command Redis flags `readonly`) is sent again.
+//!
+//! ## Failover
+//! Measured on a 3×2 cluster with `cluster-node-timeout 2000` and a primary killed under a 16-task write load
+//! (`tests/failover.rs`): no request to a healthy primary's slots failed; the dead primary's slots failed fast
+//! until ~3–4 s after the kill and then moved to the promoted replica; no acknowledged write was lost. With
+//! Redis's default `cluster-require-full-coverage yes` every node answers CLUSTERDOWN for ~1 s around the
+//! promotion, which the client waits out; with `no`, the healthy slots never paused more than a few milliseconds.
 //!
 //! ```
 //! use redkit_cluster::{hash_tag, key_slot};
