@@ -113,11 +113,18 @@ impl Inner {
         {
             return Ok(());
         }
-        self.switch_to(host, port).await
+        self.switch_to_locked(host, port).await
     }
 
-    /// Move to `host:port` after checking it is a primary.
+    /// Move to `host:port` after checking it is a primary (a `+switch-master` event). Serialized with every other
+    /// switch, so two signals naming the same primary move the client once.
     async fn switch_to(&self, host: String, port: u16) -> Result<()> {
+        let _one = self.switching.lock().await;
+        self.switch_to_locked(host, port).await
+    }
+
+    /// [`Inner::switch_to`] with the switch lock held.
+    async fn switch_to_locked(&self, host: String, port: u16) -> Result<()> {
         let current = self.current();
         if (host.as_str(), port) == (current.host.as_str(), current.port)
             && role_is_master(&current.client).await
