@@ -269,6 +269,18 @@ impl Pick {
     }
 }
 
+/// The optional count of LPOP, RPOP, SPOP, ZPOPMIN and ZPOPMAX: absent, or an integer ≥ 0 (`ERR value is out of
+/// range, must be positive` below).
+pub(crate) fn pop_count(arg: Option<&Bytes>) -> Result<Option<usize>, Value> {
+    let Some(arg) = arg else {
+        return Ok(None);
+    };
+    let n = parse_i64(arg)?;
+    usize::try_from(n)
+        .map(Some)
+        .map_err(|_| err("ERR value is out of range, must be positive"))
+}
+
 /// A database index (SELECT, SWAPDB, MOVE, COPY DB): an integer, then `ERR DB index is out of range`.
 pub(crate) fn db_index(arg: &[u8]) -> Result<usize, Value> {
     let n = parse_i64(arg)?;
@@ -507,6 +519,25 @@ mod tests {
         assert_eq!(
             text(Pick::new(Some(-(1 << 25)), false).unwrap_err()),
             "ERR value is out of range"
+        );
+    }
+
+    #[test]
+    fn pop_counts_are_non_negative_integers() {
+        let w = |t: &str| Bytes::copy_from_slice(t.as_bytes());
+        assert_eq!(pop_count(None).unwrap(), None);
+        assert_eq!(pop_count(Some(&w("0"))).unwrap(), Some(0));
+        assert_eq!(
+            pop_count(Some(&w("9223372036854775807"))).unwrap(),
+            Some(i64::MAX as usize)
+        );
+        assert_eq!(
+            text(pop_count(Some(&w("-1"))).unwrap_err()),
+            "ERR value is out of range, must be positive"
+        );
+        assert_eq!(
+            text(pop_count(Some(&w("x"))).unwrap_err()),
+            "ERR value is not an integer or out of range"
         );
     }
 

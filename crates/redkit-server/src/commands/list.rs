@@ -113,20 +113,14 @@ fn pop(ctx: &mut Ctx<'_>, args: &[Bytes], left: bool) -> Reply {
             "ERR wrong number of arguments for '{name}' command"
         )));
     }
-    match args.get(2) {
+    match super::args::pop_count(args.get(2))? {
         None => Ok(pop_n(ctx, &args[1], left, 1)?
             .and_then(|mut v| v.pop())
             .map_or(Value::Null, Value::BulkString)),
-        Some(c) => {
-            let count = parse_i64(c)?;
-            if count < 0 {
-                return Err(err("ERR value is out of range, must be positive"));
-            }
-            Ok(match pop_n(ctx, &args[1], left, count as usize)? {
-                None => Value::Null,
-                Some(v) => Value::Array(v.into_iter().map(Value::BulkString).collect()),
-            })
-        }
+        Some(count) => Ok(match pop_n(ctx, &args[1], left, count)? {
+            None => Value::Null,
+            Some(v) => Value::Array(v.into_iter().map(Value::BulkString).collect()),
+        }),
     }
 }
 

@@ -8,7 +8,7 @@ use redkit_resp::Value;
 use super::Ctx;
 use super::args::{Args, InterCard, Pick};
 use super::registry::Decl;
-use super::{Reply, err, int, parse_i64, read, syntax_error};
+use super::{Reply, int, parse_i64, read, syntax_error};
 use crate::state::db::Data;
 
 /// The commands this file implements (their facts are the command table's, `redkit_resp::command`).
@@ -124,16 +124,7 @@ pub(crate) fn smembers(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 }
 
 pub(crate) fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
-    let count = match args.get(2) {
-        None => None,
-        Some(c) => {
-            let n = parse_i64(c)?;
-            if n < 0 {
-                return Err(err("ERR value is out of range, must be positive"));
-            }
-            Some(n as usize)
-        }
-    };
+    let count = super::args::pop_count(args.get(2))?;
     if args.len() > 3 {
         return Err(syntax_error());
     }

@@ -22,16 +22,7 @@ fn zpop(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) -> Reply {
     if args.len() > 3 {
         return Err(syntax_error());
     }
-    let count = match args.get(2) {
-        None => None,
-        Some(c) => {
-            let n = parse_i64(c)?;
-            if n < 0 {
-                return Err(err("ERR value is out of range, must be positive"));
-            }
-            Some(n as usize)
-        }
-    };
+    let count = super::args::pop_count(args.get(2))?;
     let items = pop(ctx, &args[1], max, count.unwrap_or(1))?;
     Ok(match count {
         // Without a count the reply is flat, in both protocols.
