@@ -6,6 +6,7 @@ use redkit_resp::Value;
 
 use super::Ctx;
 use super::args::Args;
+use super::args::Pick;
 use super::registry::Decl;
 use super::zset::{pop, reply_members, score_value, with_scores, with_scores_nested, zset_ref};
 use super::{Reply, err, is, parse_i64, syntax_error};
@@ -95,7 +96,7 @@ pub(crate) fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
 struct RandArgs<'a> {
     key: &'a Bytes,
     /// Without a count the reply is one member, not an array.
-    count: Option<i64>,
+    pick: Pick,
     withscores: bool,
 }
 
@@ -109,12 +110,9 @@ impl<'a> RandArgs<'a> {
             [a] if is(a, "WITHSCORES") => true,
             _ => return Err(syntax_error()),
         };
-        if let Some(n) = count.filter(|n| *n < 0) {
-            super::repeat_count(n, withscores)?;
-        }
         Ok(RandArgs {
             key,
-            count,
+            pick: Pick::new(count, withscores)?,
             withscores,
         })
     }
@@ -123,7 +121,7 @@ impl<'a> RandArgs<'a> {
 pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
     let RandArgs {
         key,
-        count,
+        pick,
         withscores,
     } = RandArgs::parse(args)?;
     let all: Vec<(Bytes, f64)> = zset_ref(ctx, key)?
@@ -134,23 +132,23 @@ pub(crate) fn zrandmember(ctx: &mut Ctx<'_>, args: &[Bytes]) -> Reply {
                 .collect()
         })
         .unwrap_or_default();
-    let Some(n) = count else {
-        return Ok(if all.is_empty() {
-            Value::Null
-        } else {
-            Value::BulkString(all[fastrand::usize(0..all.len())].0.clone())
-        });
-    };
-    let chosen: Vec<(Bytes, f64)> = if n >= 0 {
-        let mut v = all;
-        fastrand::shuffle(&mut v);
-        v.into_iter().take(n as usize).collect()
-    } else if all.is_empty() {
-        Vec::new()
-    } else {
-        (0..super::repeat_count(n, withscores)?)
+    let chosen: Vec<(Bytes, f64)> = match pick {
+        Pick::One => {
+            return Ok(if all.is_empty() {
+                Value::Null
+            } else {
+                Value::BulkString(all[fastrand::usize(0..all.len())].0.clone())
+            });
+        }
+        Pick::Distinct(n) => {
+            let mut v = all;
+            fastrand::shuffle(&mut v);
+            v.into_iter().take(n).collect()
+        }
+        Pick::Repeated(_) if all.is_empty() => Vec::new(),
+        Pick::Repeated(n) => (0..n)
             .map(|_| all[fastrand::usize(0..all.len())].clone())
-            .collect()
+            .collect(),
     };
     Ok(reply_members(ctx, chosen, withscores))
 }
